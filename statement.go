@@ -1,0 +1,156 @@
+package presession
+
+import (
+	"slices"
+	"time"
+)
+
+// Status is where a statement stands in its lifecycle.
+type Status string
+
+// The lifecycle: uploading → uploaded → processing → ready → approved |
+// rejected; failed carries a reason. Staff can reopen approved/rejected.
+const (
+	StatusUploading  Status = "uploading"
+	StatusUploaded   Status = "uploaded"
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusApproved   Status = "approved"
+	StatusRejected   Status = "rejected"
+	StatusFailed     Status = "failed"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{StatusUploading, StatusUploaded, StatusProcessing, StatusReady, StatusApproved, StatusRejected, StatusFailed}
+
+// transitions is the one place the lifecycle is defined.
+//
+// processing → uploaded lets a worker that lost its run (killed mid-way)
+// hand the statement back for a retry; processing → processing is a retry
+// that starts again. failed → uploaded is an operator's re-run.
+var transitions = map[Status][]Status{
+	StatusUploading:  {StatusUploaded, StatusFailed},
+	StatusUploaded:   {StatusProcessing, StatusFailed},
+	StatusProcessing: {StatusProcessing, StatusReady, StatusFailed, StatusUploaded},
+	StatusReady:      {StatusApproved, StatusRejected, StatusProcessing},
+	StatusApproved:   {StatusReady},
+	StatusRejected:   {StatusReady},
+	StatusFailed:     {StatusUploaded},
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
+
+// CanTransition reports whether the lifecycle allows moving from s to to.
+func (s Status) CanTransition(to Status) bool {
+	return slices.Contains(transitions[s], to)
+}
+
+// CheckTransition returns an ECONFLICT error naming both ends when the move
+// is not allowed.
+func CheckTransition(from, to Status) error {
+	if !to.Valid() {
+		return Errorf(EINVALID, "unknown status %q", to)
+	}
+	if !from.CanTransition(to) {
+		return Errorf(ECONFLICT, "a statement that is %s cannot become %s", from, to)
+	}
+	return nil
+}
+
+// Event is one recorded transition of a statement.
+type Event struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"` // "cso:<invitation id>", "staff", "worker", "system"
+	From   Status    `json:"from,omitempty"`
+	To     Status    `json:"to"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Statement is one recorded video statement and everything known of it.
+type Statement struct {
+	ID           string `json:"id"`
+	Session      string `json:"session"`
+	Country      string `json:"country"` // ISO 3166-1 alpha-2, upper case
+	Organisation string `json:"organisation"`
+	InvitationID string `json:"invitation_id"`
+
+	Title    string `json:"title"`
+	Speaker  string `json:"speaker,omitempty"`
+	Language string `json:"language,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	Filetype string `json:"filetype,omitempty"`
+
+	Size      int64  `json:"size"`
+	SourceKey string `json:"source_key"` // storage key of the uploaded original
+
+	Status   Status   `json:"status"`
+	Reason   string   `json:"reason,omitempty"`   // why it failed or was rejected
+	Warnings []string `json:"warnings,omitempty"` // shown to staff (e.g. "no audio track")
+	Progress float64  `json:"progress"`           // processing percentage, 0–100
+
+	CreatedAt  time.Time `json:"created_at"`
+	UploadedAt time.Time `json:"uploaded_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at"`
+
+	Media    *Media    `json:"media,omitempty"`
+	Captions []Caption `json:"captions,omitempty"`
+	History  []Event   `json:"history,omitempty"`
+}
+
+// Caption is one caption track of a statement.
+type Caption struct {
+	Language    string    `json:"language"`
+	Name        string    `json:"name"` // the language's own name, e.g. "Français"
+	Key         string    `json:"key"`  // storage key of the WebVTT file
+	Placeholder bool      `json:"placeholder"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+}
+
+// Caption returns the caption track in lang, if any.
+func (s *Statement) Caption(lang string) (Caption, bool) {
+	for _, c := range s.Captions {
+		if c.Language == lang {
+			return c, true
+		}
+	}
+	return Caption{}, false
+}
+
+// Media describes the processed media of a statement; it is written by the
+// worker once every file is in storage.
+type Media struct {
+	Duration     float64     `json:"duration"` // seconds
+	Width        int         `json:"width"`    // display size of the source
+	Height       int         `json:"height"`
+	SourceFormat string      `json:"source_format,omitempty"`
+	Master       string      `json:"master"` // storage key of the statement's multivariant playlist
+	Renditions   []Rendition `json:"renditions"`
+	MP4          string      `json:"mp4"`
+	MP4Size      int64       `json:"mp4_size"`
+	Poster       string      `json:"poster"`
+	Thumbnail    string      `json:"thumbnail"`
+	Storyboard   string      `json:"storyboard,omitempty"`
+	StoryboardVT string      `json:"storyboard_vtt,omitempty"`
+}
+
+// Rendition is one rung of a statement's HLS ladder.
+type Rendition struct {
+	Name             string    `json:"name"` // fixed across statements, e.g. "720p"
+	Width            int       `json:"width"`
+	Height           int       `json:"height"`
+	Bandwidth        int       `json:"bandwidth"`
+	AverageBandwidth int       `json:"average_bandwidth"`
+	Codecs           string    `json:"codecs"`
+	FrameRate        float64   `json:"frame_rate"`
+	Playlist         string    `json:"playlist"` // storage key of the media playlist
+	Init             string    `json:"init"`     // storage key of the fMP4 init segment
+	TargetDuration   int       `json:"target_duration"`
+	Segments         []Segment `json:"segments"`
+}
+
+// Segment is one media segment of a rendition.
+type Segment struct {
+	Key      string  `json:"key"` // storage key
+	Duration float64 `json:"duration"`
+}
