@@ -1,0 +1,261 @@
+// Package config loads the service's one Config from the environment, as
+// documented in the README, and validates it so that a bad setting stops
+// the process at start with one line naming the variable.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Secret is a string that never prints itself.
+type Secret string
+
+// LogValue redacts the secret in slog output.
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// String redacts the secret in fmt output.
+func (Secret) String() string { return "[redacted]" }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// S3 holds the S3-compatible storage settings (path-style addressing).
+type S3 struct {
+	Endpoint  string // host[:port], no scheme
+	Region    string
+	Bucket    string
+	AccessKey string
+	SecretKey Secret
+	UseSSL    bool
+}
+
+// Config is everything the service reads from its environment.
+type Config struct {
+	Addr           string
+	PublicURL      string
+	DataDir        string
+	Secret         Secret // signs tokens; generated into DataDir when unset
+	StaffToken     Secret // staff bearer token; generated into DataDir when unset
+	SessionsFile   string // "" = built-in Pre-session 36
+	MaxUploadBytes int64
+	RedisURL       string // "" = embedded in-process Redis
+	Redis          *redis.Options
+	S3             S3 // Endpoint "" = directory storage under DataDir
+	Concurrency    int
+
+	// Beyond the contract's table, set by the issues that needed them.
+	MaxStatementsPerInvitation int           // PRESESSION_MAX_STATEMENTS_PER_INVITATION, default 3
+	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
+	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
+
+	// Set by LoadSecrets: a staff token generated at this start, to show once.
+	GeneratedStaffToken bool
+}
+
+// Embedded reports whether Redis runs in-process.
+func (c *Config) Embedded() bool { return c.RedisURL == "" }
+
+// EmbeddedStorage reports whether storage is the directory under DataDir.
+func (c *Config) EmbeddedStorage() bool { return c.S3.Endpoint == "" }
+
+// StorageDir is the root of the directory storage.
+func (c *Config) StorageDir() string { return filepath.Join(c.DataDir, "storage") }
+
+// WorkDir holds per-task temporary work files.
+func (c *Config) WorkDir() string { return filepath.Join(c.DataDir, "work") }
+
+// Vars lists every environment variable Load reads.
+var Vars = []string{
+	"PRESESSION_ADDR", "PRESESSION_PUBLIC_URL", "PRESESSION_DATA_DIR", "PRESESSION_SECRET",
+	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
+	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL",
+	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
+	"PRESESSION_SHUTDOWN_TIMEOUT",
+}
+
+// Load reads the configuration through getenv (os.Getenv in main) and
+// validates it. The error names the variable at fault.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Addr:         get("PRESESSION_ADDR", ":8080"),
+		PublicURL:    strings.TrimRight(get("PRESESSION_PUBLIC_URL", "http://localhost:8080"), "/"),
+		DataDir:      get("PRESESSION_DATA_DIR", "./data"),
+		Secret:       Secret(get("PRESESSION_SECRET", "")),
+		StaffToken:   Secret(get("PRESESSION_STAFF_TOKEN", "")),
+		SessionsFile: get("PRESESSION_SESSIONS", ""),
+		RedisURL:     get("REDIS_URL", ""),
+		S3: S3{
+			Endpoint:  get("S3_ENDPOINT", ""),
+			Region:    get("S3_REGION", "us-east-1"),
+			Bucket:    get("S3_BUCKET", "presession"),
+			AccessKey: get("S3_ACCESS_KEY", ""),
+			SecretKey: Secret(get("S3_SECRET_KEY", "")),
+		},
+	}
+	var err error
+	if _, _, err = net.SplitHostPort(c.Addr); err != nil {
+		return c, fmt.Errorf("PRESESSION_ADDR=%q is not a listen address such as :8080 or 127.0.0.1:8080", c.Addr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("PRESESSION_PUBLIC_URL=%q is not an absolute http(s) URL such as https://presession.example.org", c.PublicURL)
+	}
+	if c.MaxUploadBytes, err = positiveInt(get("PRESESSION_MAX_UPLOAD_BYTES", "8589934592")); err != nil {
+		return c, fmt.Errorf("PRESESSION_MAX_UPLOAD_BYTES: %v", err)
+	}
+	n, err := positiveInt(get("WORKER_CONCURRENCY", "1"))
+	if err != nil {
+		return c, fmt.Errorf("WORKER_CONCURRENCY: %v", err)
+	}
+	c.Concurrency = int(n)
+	if n, err = positiveInt(get("PRESESSION_MAX_STATEMENTS_PER_INVITATION", "3")); err != nil {
+		return c, fmt.Errorf("PRESESSION_MAX_STATEMENTS_PER_INVITATION: %v", err)
+	}
+	c.MaxStatementsPerInvitation = int(n)
+	if c.AbandonedUploadAge, err = positiveDuration(get("PRESESSION_ABANDONED_UPLOAD_AGE", "168h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_ABANDONED_UPLOAD_AGE: %v", err)
+	}
+	if c.ShutdownTimeout, err = positiveDuration(get("PRESESSION_SHUTDOWN_TIMEOUT", "30s")); err != nil {
+		return c, fmt.Errorf("PRESESSION_SHUTDOWN_TIMEOUT: %v", err)
+	}
+	if c.RedisURL != "" {
+		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {
+			return c, fmt.Errorf("REDIS_URL does not parse as redis://[:password@]host:port/db: %v", redactURLError(err))
+		}
+	}
+	if c.S3.Endpoint != "" {
+		if strings.Contains(c.S3.Endpoint, "://") || strings.Contains(c.S3.Endpoint, "/") {
+			return c, fmt.Errorf("S3_ENDPOINT=%q must be host[:port] without a scheme or path (use S3_USE_SSL for https)", c.S3.Endpoint)
+		}
+		if _, err := url.Parse("http://" + c.S3.Endpoint); err != nil {
+			return c, fmt.Errorf("S3_ENDPOINT=%q is not a host[:port]", c.S3.Endpoint)
+		}
+		if c.S3.AccessKey == "" || c.S3.SecretKey == "" {
+			return c, fmt.Errorf("S3_ACCESS_KEY and S3_SECRET_KEY must both be set when S3_ENDPOINT is")
+		}
+		if l := len(c.S3.Bucket); l < 3 || l > 63 || strings.ToLower(c.S3.Bucket) != c.S3.Bucket || strings.ContainsAny(c.S3.Bucket, "_/ ") {
+			return c, fmt.Errorf("S3_BUCKET=%q is not a valid bucket name (3–63 lower-case letters, digits, dots, hyphens)", c.S3.Bucket)
+		}
+	}
+	switch v := strings.ToLower(get("S3_USE_SSL", "false")); v {
+	case "true", "1", "yes":
+		c.S3.UseSSL = true
+	case "false", "0", "no":
+	default:
+		return c, fmt.Errorf("S3_USE_SSL=%q must be true or false", v)
+	}
+	if c.SessionsFile != "" {
+		if _, err := os.Stat(c.SessionsFile); err != nil {
+			return c, fmt.Errorf("PRESESSION_SESSIONS: cannot read the sessions file: %v", err)
+		}
+	}
+	return c, nil
+}
+
+func positiveInt(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number", s)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("%d must be greater than zero", n)
+	}
+	return n, nil
+}
+
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 30s, 15m or 168h", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s must be greater than zero", d)
+	}
+	return d, nil
+}
+
+// redactURLError keeps a password out of a URL parse error.
+func redactURLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// LoadSecrets fills Secret and StaffToken from the data dir, generating and
+// saving them (mode 0600) on first start when the environment does not set
+// them. It creates DataDir.
+func (c *Config) LoadSecrets() error {
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return fmt.Errorf("PRESESSION_DATA_DIR: %v", err)
+	}
+	if c.Secret == "" {
+		s, _, err := fileSecret(filepath.Join(c.DataDir, "secret"), 32)
+		if err != nil {
+			return fmt.Errorf("PRESESSION_SECRET: %v", err)
+		}
+		c.Secret = s
+	}
+	if c.StaffToken == "" {
+		s, created, err := fileSecret(filepath.Join(c.DataDir, "staff-token"), 24)
+		if err != nil {
+			return fmt.Errorf("PRESESSION_STAFF_TOKEN: %v", err)
+		}
+		c.StaffToken, c.GeneratedStaffToken = s, created
+	}
+	if len(c.Secret) < 16 {
+		return fmt.Errorf("PRESESSION_SECRET must be at least 16 characters")
+	}
+	if len(c.StaffToken) < 16 {
+		return fmt.Errorf("PRESESSION_STAFF_TOKEN must be at least 16 characters")
+	}
+	return nil
+}
+
+func fileSecret(path string, n int) (Secret, bool, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return Secret(s), false, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, err
+	}
+	raw := make([]byte, n)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	s := base64.RawURLEncoding.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) { // another process won the race
+			return fileSecret(path, n)
+		}
+		return "", false, err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	return Secret(s), true, f.Close()
+}

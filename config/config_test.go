@@ -1,0 +1,83 @@
+package config_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/uprinfo/presession/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
+		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PRESESSION_ADDR": "nonsense"}, "PRESESSION_ADDR"},
+		{map[string]string{"PRESESSION_PUBLIC_URL": "localhost"}, "PRESESSION_PUBLIC_URL"},
+		{map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "-5"}, "PRESESSION_MAX_UPLOAD_BYTES"},
+		{map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "8GB"}, "PRESESSION_MAX_UPLOAD_BYTES"},
+		{map[string]string{"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"},
+		{map[string]string{"REDIS_URL": "http://:pw@host"}, "REDIS_URL"},
+		{map[string]string{"S3_ENDPOINT": "http://minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b"}, "S3_ENDPOINT"},
+		{map[string]string{"S3_ENDPOINT": "minio:9000"}, "S3_ACCESS_KEY"},
+		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET"},
+		{map[string]string{"S3_USE_SSL": "maybe"}, "S3_USE_SSL"},
+		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
+		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},
+	} {
+		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
+			_, err := config.Load(env(tc.env))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), ":pw@") {
+				t.Fatalf("error leaks a password: %v", err)
+			}
+		})
+	}
+}
+
+func TestSecretsGeneratedOnce(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := config.Load(env(map[string]string{"PRESESSION_DATA_DIR": dir}))
+	if err := c.LoadSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.GeneratedStaffToken || len(c.Secret.Reveal()) < 32 {
+		t.Fatalf("first start: %+v", c)
+	}
+	for _, f := range []string{"secret", "staff-token"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", f, st.Mode(), err)
+		}
+	}
+	c2, _ := config.Load(env(map[string]string{"PRESESSION_DATA_DIR": dir}))
+	if err := c2.LoadSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if c2.GeneratedStaffToken || c2.Secret != c.Secret || c2.StaffToken != c.StaffToken {
+		t.Fatal("second start must reuse the saved secrets")
+	}
+	if s := fmt.Sprint(c2.StaffToken, c2.Secret); strings.Contains(s, c2.StaffToken.Reveal()) {
+		t.Fatal("secrets must not print")
+	}
+}
