@@ -231,9 +231,10 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
-	if err != nil && !errors.Is(s.translate("delete", key, err), ErrNotFound) {
-		return s.translate("delete", key, err)
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		if err = s.translate("delete", key, err); !errors.Is(err, ErrNotFound) {
+			return err
+		}
 	}
 	return nil
 }
