@@ -286,3 +286,50 @@ func TestStorageFailure(t *testing.T) {
 	}
 	diffSnapshots(t, before, snapshot(t, e))
 }
+
+// gatedBlobs holds the first write of one key until released.
+type gatedBlobs struct {
+	catalog.Blobs
+	key     string
+	held    chan struct{} // closed when the first write is waiting
+	release chan struct{}
+	first   bool
+}
+
+func (g *gatedBlobs) WriteObject(ctx context.Context, key string, data []byte, ct string) error {
+	if key == g.key && !g.first {
+		g.first = true // only the first writer reaches here before release
+		close(g.held)
+		<-g.release
+	}
+	return g.Blobs.WriteObject(ctx, key, data, ct)
+}
+
+// TestSlowStorageWriteLosesToNewer: a writer whose storage write lands
+// after a newer change's write does not leave its stale record in storage.
+func TestSlowStorageWriteLosesToNewer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s := e.statementAt(t, "upr36", "AD", "i", presession.StatusReady)
+	g := &gatedBlobs{Blobs: dirBlobs{root: e.dir}, key: "statements/" + s.ID + "/statement.json",
+		held: make(chan struct{}), release: make(chan struct{})}
+	cat := catalog.New(e.rdb, g, catalog.WithPrefix(e.prefix))
+
+	done := make(chan error)
+	go func() {
+		_, err := cat.Update(ctx, s.ID, func(s *presession.Statement) error { s.Title = "older"; return nil })
+		done <- err
+	}()
+	<-g.held // the older change is committed in Redis, its storage write held
+	newer, err := cat.Update(ctx, s.ID, func(s *presession.Statement) error { s.Title = "newer"; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if m := e.manifest(t, s.ID); !reflect.DeepEqual(m, newer) {
+		t.Fatalf("storage holds %q, Redis %q", m.Title, newer.Title)
+	}
+}

@@ -107,12 +107,13 @@ func (h *hookLog) count(session, country string) int {
 }
 
 type env struct {
-	cat   *catalog.Catalog
-	rdb   *redis.Client
-	blobs *flakyBlobs
-	dir   string
-	hooks *hookLog
-	ids   atomic.Int64
+	cat    *catalog.Catalog
+	rdb    *redis.Client
+	prefix string
+	blobs  *flakyBlobs
+	dir    string
+	hooks  *hookLog
+	ids    atomic.Int64
 }
 
 // newEnv returns a catalog on a fresh Redis DB (with a random key prefix)
@@ -121,12 +122,12 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
-	e := &env{rdb: rdb, dir: t.TempDir(), hooks: &hookLog{}}
+	e := &env{rdb: rdb, dir: t.TempDir(), hooks: &hookLog{}, prefix: "t" + testenv.RandomHex(3) + ":"}
 	e.blobs = &flakyBlobs{Blobs: dirBlobs{root: e.dir}}
 	var tick atomic.Int64
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	e.cat = catalog.New(rdb, e.blobs,
-		catalog.WithPrefix("t"+testenv.RandomHex(3)+":"),
+		catalog.WithPrefix(e.prefix),
 		catalog.WithPlaylistHook(e.hooks.record),
 		catalog.WithClock(func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Millisecond) }),
 	)
