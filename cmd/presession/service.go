@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
@@ -55,6 +56,22 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		return fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", redisOpts.Addr, err)
 	}
 
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	cat := catalog.New(rdb, catalogBlobs{store})
+	if cfg.Embedded() {
+		// The in-process Redis starts empty: storage is the record of truth.
+		n, err := cat.Reindex(ctx)
+		if err != nil {
+			return fmt.Errorf("rebuild the catalog from storage: %w", err)
+		}
+		log.Info("catalog rebuilt from storage", "statements", n)
+	} else if err := cat.Sync(ctx); err != nil {
+		return fmt.Errorf("write pending catalog changes to storage: %w", err)
+	}
+
 	signer := token.NewSigner([]byte(cfg.Secret.Reveal()))
 	bundle, err := i18n.Load()
 	if err != nil {
@@ -78,6 +95,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		mux.Handle("GET /static/", web.Static())
 		healthz, readyz := site.Health([]web.Check{
 			{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "storage", Fn: store.Ping},
 			web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
 		})
 		mux.Handle("GET /healthz", healthz)
@@ -125,6 +143,22 @@ func embeddedWhat(cfg config.Config) string {
 	}
 }
 
+// runReindex rebuilds the catalog in Redis from storage alone. Run it with
+// the service stopped (or at least with no staff changes under way).
 func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	return errors.New("reindex rebuilds the catalog in Redis from the statement manifests in storage; it is wired in with the catalog (issue 5)")
+	if cfg.Embedded() {
+		return usageError{"reindex needs REDIS_URL: on the embedded default the catalog is rebuilt from storage at every start"}
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(cfg.Redis)
+	defer rdb.Close()
+	n, err := catalog.New(rdb, catalogBlobs{store}).Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements from storage\n", n)
+	return nil
 }
