@@ -581,4 +581,23 @@ func TestListFilters(t *testing.T) {
 	if !slices.Equal(ids(stale), want) {
 		t.Fatalf("stale %v, want %v", ids(stale), want)
 	}
+
+	counts, err := e.cat.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != len(presession.Statuses) {
+		t.Fatalf("counts %v: want every status", counts)
+	}
+	for _, st := range presession.Statuses {
+		n := 0
+		for _, s := range all {
+			if s.Status == st {
+				n++
+			}
+		}
+		if counts[st] != n {
+			t.Errorf("counts[%s] = %d, want %d", st, counts[st], n)
+		}
+	}
 }
