@@ -23,45 +23,54 @@ var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] the
 // change version, rebuilds from the catalog, and records that version as
 // built.
 func (w *Worker) handlePlaylist(ctx context.Context, t *asynq.Task) error {
+	result, err := w.playlist(ctx, t)
+	if result == "" {
+		result = resultError
+	}
+	w.metrics.PlaylistRebuilt(result)
+	return err
+}
+
+func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (string, error) {
 	var p PlaylistPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return fmt.Errorf("playlist task payload: %v: %w", err, asynq.SkipRetry)
+		return "", fmt.Errorf("playlist task payload: %v: %w", err, asynq.SkipRetry)
 	}
 	log := w.log.With("task", t.Type(), "session", p.Session, "country", p.Country, "version", p.Version)
 	if w.rebuild == nil {
-		return errors.New("this worker has no playlist rebuilder")
+		return "", errors.New("this worker has no playlist rebuilder")
 	}
 	lock := w.cfg.KeyPrefix + "playlist:lock:" + p.Session + ":" + p.Country
 	owner := token.NewID()
 	ok, err := w.rdb.SetNX(ctx, lock, owner, playlistLockTTL).Result()
 	if err != nil {
-		return fmt.Errorf("playlist lock: %w", err)
+		return "", fmt.Errorf("playlist lock: %w", err)
 	}
 	if !ok {
-		return errBusy
+		return resultBusy, errBusy
 	}
 	defer unlockScript.Run(context.WithoutCancel(ctx), w.rdb, []string{lock}, owner)
 
 	builtKey := w.cfg.KeyPrefix + "playlist:built:" + p.Session + ":" + p.Country
 	built, err := w.rdb.Get(ctx, builtKey).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("playlist built version: %w", err)
+		return "", fmt.Errorf("playlist built version: %w", err)
 	}
 	if built >= p.Version && p.Version > 0 {
 		log.Debug("playlist already rebuilt past this change", "built", built)
-		return nil
+		return resultSkipped, nil
 	}
 	current, err := w.rdb.Get(ctx, w.client.versionKey(p.Session, p.Country)).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("playlist version: %w", err)
+		return "", fmt.Errorf("playlist version: %w", err)
 	}
 	start := time.Now()
 	if err := w.rebuild.Rebuild(ctx, p.Session, p.Country); err != nil {
-		return fmt.Errorf("rebuild playlist %s/%s: %w", p.Session, p.Country, err)
+		return "", fmt.Errorf("rebuild playlist %s/%s: %w", p.Session, p.Country, err)
 	}
 	if err := w.rdb.Set(ctx, builtKey, current, 0).Err(); err != nil {
-		return fmt.Errorf("playlist built version: %w", err)
+		return "", fmt.Errorf("playlist built version: %w", err)
 	}
 	log.Info("playlist rebuilt", "built", current, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return resultRebuilt, nil
 }

@@ -107,11 +107,44 @@ func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// handleTranscode makes a probed statement's media: one ffmpeg process
+// transcodeRun records what one transcode execution did, for metrics.
+type transcodeRun struct {
+	id         string
+	started    time.Time // zero: ended before running anything
+	media      float64   // seconds of statement
+	ready      bool
+	superseded bool
+}
+
+// handleTranscode runs transcode and reports the execution, if there was
+// one, to the metrics: one count per execution, by how it ended.
+func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
+	var run transcodeRun
+	err := w.transcode(ctx, t, &run)
+	if run.started.IsZero() {
+		return err
+	}
+	result := resultError
+	switch {
+	case run.ready:
+		result = resultReady
+	case run.superseded:
+		result = resultSuperseded
+	case errors.Is(ctx.Err(), context.Canceled):
+		result = resultInterrupted // shutdown: Asynq has put the task back
+		w.log.Info("transcode interrupted; the task is back in its queue", "statement", run.id)
+	case errors.Is(err, asynq.SkipRetry):
+		result = resultFailed
+	}
+	w.metrics.Transcoded(result, run.media, time.Since(run.started))
+	return err
+}
+
+// transcode makes a probed statement's media: one ffmpeg process
 // for the ladder, the MP4 and the images; then caption placeholders,
 // the multivariant playlist, the upload of every file, and the manifest,
 // last. The statement becomes ready.
-func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
+func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun) error {
 	p, err := w.payload(t)
 	if err != nil {
 		return err
@@ -135,6 +168,7 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 		defer w.transcodeHook(st.ID)
 	}
 	started := time.Now()
+	run.id, run.started, run.media = st.ID, started, p.Duration
 
 	dir, err := os.MkdirTemp(w.cfg.WorkDir, "transcode-"+st.ID+"-")
 	if err != nil {
@@ -213,10 +247,12 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusReady, actor, ""); err != nil {
 		if presession.ErrorCode(err) == presession.ECONFLICT {
 			log.Info("statement moved on while transcoding", "err", err)
+			run.superseded = true
 			return nil
 		}
 		return err
 	}
+	run.ready, run.media = true, res.Duration
 	took := time.Since(started)
 	log.Info("statement ready", "duration", res.Duration, "took", took.Round(time.Millisecond),
 		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()))
@@ -370,6 +406,11 @@ func (w *Worker) uploadFile(ctx context.Context, key, file string) (fileFact, er
 // fail moves the statement to failed with a reason a person can act on,
 // and returns cause wrapped with SkipRetry: trying again will not help.
 func (w *Worker) fail(ctx context.Context, st *presession.Statement, reason string, cause error) error {
+	if err := ctx.Err(); err != nil {
+		// Stopped or timed out mid-way: whatever went wrong may be the
+		// interruption itself. Let the task run again.
+		return fmt.Errorf("%s: %w", reason, err)
+	}
 	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusFailed, actor, reason); err != nil &&
 		presession.ErrorCode(err) != presession.ECONFLICT {
 		return err // the catalog is unavailable: retry the whole task
@@ -385,15 +426,12 @@ func (w *Worker) fail(ctx context.Context, st *presession.Statement, reason stri
 func (w *Worker) transient(ctx context.Context, st *presession.Statement, err error) error {
 	n, _ := asynq.GetRetryCount(ctx)
 	max, ok := asynq.GetMaxRetry(ctx)
-	if ctx.Err() != nil || !ok || n < max {
-		return err
+	if errors.Is(ctx.Err(), context.Canceled) || !ok || n < max {
+		return err // a shutdown, or retries left; a last timeout fails below
 	}
 	w.log.Error("processing failed after retries", "statement", st.ID, "attempts", n+1, "err", err)
 	reason := "processing failed after several attempts because of a problem on our side; the organisers have been told and will retry it — there is no need to upload again"
-	if ferr := w.fail(context.WithoutCancel(ctx), st, reason, err); !errors.Is(ferr, asynq.SkipRetry) {
-		return ferr
-	}
-	return err
+	return w.fail(context.WithoutCancel(ctx), st, reason, err) // err wrapped with SkipRetry, or the catalog's error
 }
 
 func equalStrings(a, b []string) bool {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -34,6 +36,39 @@ type Rebuilder interface {
 	Rebuild(ctx context.Context, session, country string) error
 }
 
+// Metrics receives what the worker measures (metrics.Processing
+// implements it). Results are the label values the metrics package
+// documents: TranscodeReady … and PlaylistRebuilt ….
+type Metrics interface {
+	// Transcoded reports one transcode execution (one ffmpeg run): how it
+	// ended, the statement's duration in seconds and the wall time taken.
+	Transcoded(result string, mediaSeconds float64, took time.Duration)
+	// TaskFailed reports a task execution that failed: it will be retried
+	// or archived. A shutdown's requeue is not a failure.
+	TaskFailed(taskType string)
+	// PlaylistRebuilt reports how a playlist task ended.
+	PlaylistRebuilt(result string)
+}
+
+// Transcode and playlist results (the metrics' label values).
+const (
+	resultReady       = "ready"
+	resultFailed      = "failed"
+	resultError       = "error"
+	resultInterrupted = "interrupted"
+	resultSuperseded  = "superseded"
+
+	resultRebuilt = "rebuilt"
+	resultSkipped = "skipped"
+	resultBusy    = "busy"
+)
+
+type noMetrics struct{}
+
+func (noMetrics) Transcoded(string, float64, time.Duration) {}
+func (noMetrics) TaskFailed(string)                         {}
+func (noMetrics) PlaylistRebuilt(string)                    {}
+
 // Config holds the worker's settings.
 type Config struct {
 	Concurrency      int    // transcodes at once (WORKER_CONCURRENCY)
@@ -41,7 +76,8 @@ type Config struct {
 	WorkDir          string // per-task temporary directories go here
 	KeyPrefix        string // Redis key prefix of the worker's own keys
 	ShutdownTimeout  time.Duration
-	Preset           string // x264 preset; default from media
+	Preset           string  // x264 preset; default from media
+	Metrics          Metrics // nil: not measured
 }
 
 // Worker serves the task queues.
@@ -55,6 +91,11 @@ type Worker struct {
 	rebuild  Rebuilder
 	sessions *presession.Sessions
 	log      *slog.Logger
+	metrics  Metrics
+
+	// inflight counts running handlers, so Run returns only once every
+	// handler has (Asynq stops waiting for them at ShutdownTimeout).
+	inflight sync.WaitGroup
 
 	// transcodeHook, when set, is called after each transcode execution
 	// (tests count executions with it).
@@ -73,9 +114,16 @@ func New(cfg Config, opt asynq.RedisConnOpt, rdb redis.UniversalClient, client *
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	m := cfg.Metrics
+	if m == nil {
+		m = noMetrics{}
+	}
 	return &Worker{cfg: cfg, redis: opt, rdb: rdb, client: client, catalog: cat, store: store, rebuild: rebuild,
-		sessions: sessions, log: log}
+		sessions: sessions, log: log, metrics: m}
 }
+
+// TaskTypes lists every task type the worker handles.
+func TaskTypes() []string { return []string{TypeProbe, TypeTranscode, TypePlaylist} }
 
 // Handler returns the task mux of every task type.
 func (w *Worker) Handler() *asynq.ServeMux {
@@ -83,12 +131,37 @@ func (w *Worker) Handler() *asynq.ServeMux {
 	mux.HandleFunc(TypeProbe, w.handleProbe)
 	mux.HandleFunc(TypeTranscode, w.handleTranscode)
 	mux.HandleFunc(TypePlaylist, w.handlePlaylist)
+	mux.Use(w.track)
 	return mux
+}
+
+// track counts the handler in inflight while it runs.
+func (w *Worker) track(h asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		w.inflight.Add(1)
+		defer w.inflight.Done()
+		return h.ProcessTask(ctx, t)
+	})
+}
+
+// isFailure tells Asynq which errors count as failures: not a wait for
+// another worker's lock.
+func isFailure(err error) bool { return !errors.Is(err, errBusy) }
+
+// handleError counts failed executions by task type.
+func (w *Worker) handleError(ctx context.Context, t *asynq.Task, err error) {
+	if isFailure(err) {
+		w.metrics.TaskFailed(t.Type())
+	}
 }
 
 // Run serves both queues until ctx is done, then shuts down: no new tasks
 // are taken, running ones get ShutdownTimeout to finish, and Asynq puts the
-// unfinished ones back in their queue for another worker.
+// unfinished ones back in their queue for another worker (with the same
+// retry count: an interrupted task is not a failed one). It then cancels
+// their handlers, which stop ffmpeg and return without touching the
+// statement, and waits for them: at most ShutdownTimeout plus ffmpeg's
+// exit grace (media.WaitDelay) and a few seconds.
 func (w *Worker) Run(ctx context.Context) error {
 	mux := w.Handler()
 	newServer := func(queue string, n int) *asynq.Server {
@@ -99,7 +172,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			LogLevel:        asynq.WarnLevel,
 			ShutdownTimeout: w.cfg.ShutdownTimeout,
 			RetryDelayFunc:  retryDelay,
-			IsFailure:       func(err error) bool { return !errors.Is(err, errBusy) },
+			IsFailure:       isFailure,
+			ErrorHandler:    asynq.ErrorHandlerFunc(w.handleError),
 			BaseContext:     func() context.Context { return context.WithoutCancel(ctx) },
 		})
 	}
@@ -117,10 +191,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	for _, s := range servers {
 		s.Stop() // stop taking tasks on both before waiting on either
 	}
+	var wg sync.WaitGroup
 	for _, s := range servers {
-		s.Shutdown()
+		wg.Go(s.Shutdown) // concurrently: the bound is one ShutdownTimeout
 	}
-	w.log.Info("workers stopped")
+	wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		w.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		w.log.Info("workers stopped")
+	case <-time.After(media.WaitDelay + 5*time.Second):
+		w.log.Warn("workers stopped with handlers still running")
+	}
 	return nil
 }
 

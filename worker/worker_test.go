@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -66,6 +67,43 @@ func (r *rebuilds) Rebuild(ctx context.Context, session, country string) error {
 	return nil
 }
 
+// counts records what the worker reports to its Metrics.
+type counts struct {
+	mu         sync.Mutex
+	transcodes map[string]int
+	failures   map[string]int
+	playlists  map[string]int
+}
+
+func (c *counts) Transcoded(result string, media float64, took time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.transcodes[result]++
+}
+
+func (c *counts) TaskFailed(typ string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failures[typ]++
+}
+
+func (c *counts) PlaylistRebuilt(result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.playlists[result]++
+}
+
+// get returns a copy of one of the maps.
+func (c *counts) get(m *map[string]int) map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range *m {
+		out[k] = v
+	}
+	return out
+}
+
 type env struct {
 	w      *Worker
 	client *Client
@@ -75,6 +113,7 @@ type env struct {
 	rb     *rebuilds
 	mu     sync.Mutex
 	runs   map[string]int
+	m      *counts
 }
 
 func newEnv(t *testing.T, store storage.Store) *env {
@@ -84,7 +123,8 @@ func newEnv(t *testing.T, store storage.Store) *env {
 	rdb := redis.NewClient(ro)
 	t.Cleanup(func() { rdb.Close() })
 	opt := asynq.RedisClientOpt{Addr: ro.Addr, DB: ro.DB}
-	e := &env{store: store, rdb: rdb, rb: &rebuilds{}, runs: map[string]int{}}
+	e := &env{store: store, rdb: rdb, rb: &rebuilds{}, runs: map[string]int{},
+		m: &counts{transcodes: map[string]int{}, failures: map[string]int{}, playlists: map[string]int{}}}
 	e.client = NewClient(opt, rdb, "presession:")
 	t.Cleanup(func() { e.client.Close() })
 	e.cat = catalog.New(rdb, blobs{store})
@@ -92,7 +132,8 @@ func newEnv(t *testing.T, store storage.Store) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	e.w = New(Config{Concurrency: 1, WorkDir: t.TempDir(), KeyPrefix: "presession:", Preset: "ultrafast", ShutdownTimeout: 5 * time.Second},
+	e.w = New(Config{Concurrency: 1, WorkDir: t.TempDir(), KeyPrefix: "presession:", Preset: "ultrafast", ShutdownTimeout: 5 * time.Second,
+		Metrics: e.m},
 		opt, rdb, e.client, e.cat, store, e.rb, presession.Builtin(), log)
 	e.w.transcodeHook = func(id string) {
 		e.mu.Lock()
@@ -283,6 +324,17 @@ func testProcess(t *testing.T, store storage.Store) {
 	if e.runs[good.ID] != 1 || e.runs[silent.ID] != 1 || e.runs[bad.ID] != 0 {
 		t.Fatalf("transcode executions: %v (want one per good statement, despite repeated enqueues)", e.runs)
 	}
+	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, map[string]int{"ready": 2}) {
+		t.Errorf("transcode results %v, want 2 ready", got)
+	}
+	// The rejected source fails its probe task once (SkipRetry).
+	deadline := time.Now().Add(5 * time.Second)
+	for e.m.get(&e.m.failures)[TypeProbe] != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := e.m.get(&e.m.failures); got[TypeProbe] != 1 || got[TypeTranscode] != 0 {
+		t.Errorf("task failures %v, want the rejected probe only", got)
+	}
 }
 
 // TestTranscodeInterruptedThenRerun kills a transcode half-way (as a
@@ -340,6 +392,9 @@ func TestTranscodeInterruptedThenRerun(t *testing.T) {
 	if e.runs[st.ID] != 3 {
 		t.Fatalf("executions %d", e.runs[st.ID])
 	}
+	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, map[string]int{"interrupted": 1, "ready": 2}) {
+		t.Fatalf("transcode results %v, want the interruption and two ready runs (the no-op delivery is no execution)", got)
+	}
 	got, _ := e.cat.Get(ctx, st.ID)
 	if got.Status != presession.StatusReady {
 		t.Fatalf("status %s", got.Status)
@@ -381,6 +436,12 @@ func TestPlaylistDedup(t *testing.T) {
 		t.Fatalf("a burst of 5 changes caused rebuilds %v, want one", e.rb.calls)
 	}
 	e.rb.mu.Unlock()
+	if got := e.m.get(&e.m.playlists); got["rebuilt"] != 1 || got["rebuilt"]+got["skipped"]+got["busy"] < 5 || got["error"] != 0 {
+		t.Fatalf("playlist results %v: want 1 rebuilt, the rest skipped or busy", got)
+	}
+	if got := e.m.get(&e.m.failures); len(got) != 0 {
+		t.Fatalf("task failures %v: waiting for a lock is not one", got)
+	}
 	if err := e.client.EnqueuePlaylist(ctx, "upr36", "BG"); err != nil {
 		t.Fatal(err)
 	}
@@ -394,4 +455,88 @@ func TestPlaylistDedup(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("a later change was not rebuilt")
+}
+
+// TestShutdownRequeues stops a worker mid-transcode: Run returns within
+// ShutdownTimeout plus ffmpeg's exit, the task is back in its queue with
+// its retry count untouched, the statement is still processing, nothing
+// counts as a failure and no work files remain; another worker then
+// finishes it, once.
+func TestShutdownRequeues(t *testing.T) {
+	s, _ := storage.NewDir(t.TempDir())
+	e := newEnv(t, s)
+	e.w.cfg.ShutdownTimeout = 300 * time.Millisecond
+	e.w.cfg.Preset = "" // production's veryfast: seconds of encoding, the stop lands mid-way
+	ctx := context.Background()
+	st := e.upload(t, testenv.Clip(t, t.TempDir(), "a.mp4", "640x360", 20, true))
+	if err := e.client.EnqueueProcess(ctx, st.ID); err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.w.Run(rctx) }()
+	// The transcode's work dir appears just before ffmpeg starts. (The
+	// progress is no sign: ffmpeg reports no output time until late.)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if entries, _ := os.ReadDir(e.w.cfg.WorkDir); len(entries) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no transcode started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	stopped := time.Now()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(stopped)
+	t.Logf("Run returned %v after the stop", took.Round(time.Millisecond))
+	if took > 300*time.Millisecond+5*time.Second {
+		t.Errorf("Run took %v to return", took)
+	}
+	got, _ := e.cat.Get(ctx, st.ID)
+	if got.Status != presession.StatusProcessing {
+		t.Fatalf("after the stop the statement is %s (%s), want processing", got.Status, got.Reason)
+	}
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: e.rdb.Options().Addr, DB: e.rdb.Options().DB})
+	defer insp.Close()
+	info, err := insp.GetTaskInfo(QueueTranscode, "transcode:"+st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != asynq.TaskStatePending || info.Retried != 0 {
+		t.Fatalf("transcode task after the stop: %s, retried %d; want pending, 0", info.State, info.Retried)
+	}
+	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, map[string]int{"interrupted": 1}) {
+		t.Fatalf("transcode results %v, want one interrupted", got)
+	}
+	if got := e.m.get(&e.m.failures); len(got) != 0 {
+		t.Fatalf("task failures %v: a shutdown is not one", got)
+	}
+	if entries, _ := os.ReadDir(e.w.cfg.WorkDir); len(entries) != 0 {
+		t.Fatalf("work files left behind: %v", entries)
+	}
+
+	// Another worker takes it over.
+	e.w = New(e.w.cfg, e.w.redis, e.rdb, e.client, e.cat, s, e.rb, presession.Builtin(), e.w.log)
+	e.run(t)
+	got = e.wait(t, st.ID, presession.StatusReady, presession.StatusFailed)
+	if got.Status != presession.StatusReady {
+		t.Fatalf("second worker: %s (%s)", got.Status, got.Reason)
+	}
+	n := 0
+	for _, ev := range got.History {
+		if ev.To == presession.StatusReady {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d transitions to ready, want 1: %+v", n, got.History)
+	}
+	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, map[string]int{"interrupted": 1, "ready": 1}) {
+		t.Fatalf("transcode results %v", got)
+	}
 }
