@@ -54,9 +54,8 @@ WORKDIR /data
 USER 10001:10001
 EXPOSE 8080
 
-# Liveness of the HTTP roles (all, serve). Shell form so the port follows
-# PRESESSION_ADDR (":8080" -> 8080). A `worker` serves no HTTP: disable the
-# check for it (docker run --no-healthcheck; compose: healthcheck.disable).
+# Liveness of every role (a `worker` serves /healthz, /readyz and /metrics
+# only). Shell form so the port follows PRESESSION_ADDR (":8080" -> 8080).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD curl -fsS -o /dev/null "http://127.0.0.1:${PRESESSION_ADDR##*:}/healthz" || exit 1
 

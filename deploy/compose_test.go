@@ -268,18 +268,17 @@ func TestCompose(t *testing.T) {
 	})
 
 	t.Run("healthchecks", func(t *testing.T) {
-		for name, svc := range map[string]service{"minio": minio, "redis": redis, "api": api} {
+		for name, svc := range map[string]service{"minio": minio, "redis": redis, "api": api, "worker": worker} {
 			if svc.Healthcheck == nil || len(svc.Healthcheck.Test) == 0 || svc.Healthcheck.Test[0] == "NONE" {
 				t.Errorf("%s has no healthcheck", name)
 			}
 		}
-		if api.Healthcheck != nil && !strings.Contains(strings.Join(api.Healthcheck.Test, " "), "127.0.0.1:8080/healthz") {
-			t.Errorf("api healthcheck %v does not probe /healthz on :8080", api.Healthcheck.Test)
-		}
-		// A worker serves no HTTP: it must switch the image's /healthz check
-		// off rather than be reported unhealthy.
-		if worker.Healthcheck == nil || !slices.Equal(worker.Healthcheck.Test, []string{"NONE"}) {
-			t.Errorf("worker must disable the image's HTTP healthcheck, got %+v", worker.Healthcheck)
+		// Both presession roles serve /healthz on PRESESSION_ADDR (a worker
+		// next to /readyz and /metrics only).
+		for name, svc := range map[string]service{"api": api, "worker": worker} {
+			if svc.Healthcheck != nil && !strings.Contains(strings.Join(svc.Healthcheck.Test, " "), "127.0.0.1:8080/healthz") {
+				t.Errorf("%s healthcheck %v does not probe /healthz on :8080", name, svc.Healthcheck.Test)
+			}
 		}
 	})
 

@@ -12,11 +12,15 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/worker"
@@ -96,6 +100,31 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		return err
 	}
 
+	// One registry per process. Every process reports its own work and
+	// runtime; the cluster-wide gauges (statements per status, Asynq's
+	// queues) come from the HTTP roles only, so N workers don't multiply
+	// the catalog and queue scans.
+	reg := prometheus.NewRegistry()
+	if err := registerAll(reg, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return err
+	}
+	var processing *metrics.Processing
+	if r.workers {
+		processing = metrics.NewProcessing(worker.TaskTypes()...)
+		if err := reg.Register(processing); err != nil {
+			return err
+		}
+	}
+	if r.http {
+		inspector := asynq.NewInspector(queueOpt)
+		defer inspector.Close()
+		if err := registerAll(reg, metrics.NewUploads(), metrics.NewStatements(cat),
+			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval)); err != nil {
+			return err
+		}
+	}
+
 	errc := make(chan error, 2)
 	var workersDone chan struct{}
 	if r.workers {
@@ -104,7 +133,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		}
 		var rebuilder worker.Rebuilder // the playlist package's, once merged
 		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-			ShutdownTimeout: cfg.ShutdownTimeout}, queueOpt, rdb, queue, cat, store, rebuilder, sessions, log)
+			ShutdownTimeout: cfg.ShutdownTimeout, Metrics: processing}, queueOpt, rdb, queue, cat, store, rebuilder, sessions, log)
 		workersDone = make(chan struct{})
 		go func() {
 			defer close(workersDone)
@@ -116,37 +145,43 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			log.Error("reconcile at start", "err", err)
 		}
 	}
-	var srv *http.Server
+	// The HTTP roles serve everything; a worker-only process serves its
+	// health and metrics on the same address, for orchestrators' checks
+	// and Prometheus.
+	mux := http.NewServeMux()
+	healthz, readyz := site.Health([]web.Check{
+		{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		{Name: "storage", Fn: store.Ping},
+		web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
+	})
+	mux.Handle("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz)
+	mux.Handle("GET /metrics", metrics.Handler(reg, log))
 	if r.http {
-		mux := http.NewServeMux()
 		home, err := site.Home()
 		if err != nil {
 			return err
 		}
 		mux.Handle("GET /{$}", home)
 		mux.Handle("GET /static/", web.Static())
-		healthz, readyz := site.Health([]web.Check{
-			{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-			{Name: "storage", Fn: store.Ping},
-			web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
-		})
-		mux.Handle("GET /healthz", healthz)
-		mux.Handle("GET /readyz", readyz)
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape
-
-		ln, err := net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			return configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", cfg.Addr, err)}
-		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", cfg.Addr, err)}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if r.http {
+		log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	} else {
+		log.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
 
 	select {
 	case <-ctx.Done():
@@ -154,15 +189,36 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	case err := <-errc:
 		return err
 	}
+	// The workers stop taking tasks as ctx ends (worker.Run); meanwhile
+	// the HTTP server stops accepting and lets in-flight requests finish,
+	// both within ShutdownTimeout. A worker-only process keeps answering
+	// health and metrics until its workers are done.
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if srv != nil {
+	if r.http {
 		if err := srv.Shutdown(sctx); err != nil {
-			log.Warn("http shutdown", "err", err)
+			log.Warn("http shutdown: requests cut at the timeout", "err", err)
 		}
 	}
 	if workersDone != nil {
-		<-workersDone // Asynq's own shutdown is bounded by ShutdownTimeout
+		<-workersDone // bounded by ShutdownTimeout and ffmpeg's exit (worker.Run)
+	}
+	if !r.http {
+		srv.Close()
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// queueMetricsInterval bounds the Asynq queue scan to one per interval,
+// however many scrapers ask.
+const queueMetricsInterval = 15 * time.Second
+
+func registerAll(reg *prometheus.Registry, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	return nil
 }
