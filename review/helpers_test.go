@@ -64,6 +64,7 @@ func (b blobs) ListKeys(ctx context.Context, prefix string) ([]string, error) {
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
+	mux    *http.ServeMux
 	cat    *catalog.Catalog
 	store  *storage.Dir
 	signer *token.Signer
@@ -98,6 +99,7 @@ func newEnv(t *testing.T) *env {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", web.Static())
+	e.mux = mux
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL}

@@ -86,8 +86,8 @@
   // --- Row actions, preview, reorder, copy -------------------------------
   document.addEventListener('click', function (e) {
     var b = e.target.closest('button[data-action]');
-    if (!b || b.getAttribute('aria-disabled') === 'true') return;
-    var action = b.dataset.action;
+    if (!b) return;
+    var action = b.dataset.action; // an aria-disabled move button still says why nothing moves
     if (action === 'approve' || action === 'reopen') {
       var row = b.closest('tr[data-id]');
       b.disabled = true;
