@@ -98,7 +98,7 @@ try {
   await page.keyboard.press('Enter');
   assert.equal(await page.getAttribute(pv, 'aria-expanded'), 'true');
   const src = await page.$eval(`#pv-${env.READY_ID} video`, (v) => v.getAttribute('src'));
-  assert.equal(src, `/media/${env.READY_ID}/hls/master.m3u8`, 'Chromium plays HLS natively');
+  assert.equal(src, `/media/${env.READY_ID}/master.m3u8`, 'Chromium plays HLS natively');
   await page.keyboard.press('Enter');
   assert.equal(await page.getAttribute(pv, 'aria-expanded'), 'false');
 
@@ -195,6 +195,7 @@ try {
   await page.waitForFunction(() => document.getElementById('vw-url').value !== '');
   assert.match(await page.inputValue('#vw-url'), /\/watch\/upr36\/ad\?key=/);
   await axe(page, 'dashboard after every step');
+  if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-en-1280.png`, fullPage: true });
 
   step('phone width and languages');
   await page.setViewportSize({ width: 390, height: 844 });
@@ -202,6 +203,7 @@ try {
     await page.goto(base + '/staff?lang=' + lang);
     assert.equal(await page.getAttribute('html', 'lang'), lang);
     await axe(page, `dashboard ${lang} 390px`);
+    if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-${lang}-390.png`, fullPage: true });
   }
   assert.match(await page.textContent('h1'), /Panel del personal/);
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -18,8 +18,9 @@ import (
 const MaxCaptionBytes = media.MaxCaptionBytes
 
 // CaptionKey is where a statement's captions in lang are stored when it has
-// no caption track in that language yet.
-func CaptionKey(id, lang string) string { return "statements/" + id + "/hls/subs/" + lang + ".vtt" }
+// no caption track in that language yet: where the worker puts them
+// (next to the subtitle playlist subs/{lang}.m3u8 of the statement's master).
+func CaptionKey(id, lang string) string { return "statements/" + id + "/subs/" + lang + ".vtt" }
 
 // putCaption replaces (or adds) a statement's caption track in one of its
 // session's languages. The body is WebVTT or SRT; it is validated against

@@ -78,7 +78,7 @@ func (r Row) Active() bool {
 
 // Preview reports whether the statement can be watched.
 func (r Row) Preview() bool {
-	return r.Media != nil && (r.Status == presession.StatusReady || r.Status == presession.StatusApproved)
+	return r.HLS != "" && r.MP4 != "" && (r.Status == presession.StatusReady || r.Status == presession.StatusApproved)
 }
 
 // Ready, Reopenable and HasMedia drive the row's buttons.
@@ -179,8 +179,10 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	}
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
 	for _, s := range list {
-		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang),
-			HLS: "/media/" + url.PathEscape(s.ID) + "/hls/master.m3u8", MP4: "/media/" + url.PathEscape(s.ID) + "/download.mp4"}
+		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang)}
+		if s.Media != nil {
+			row.HLS, row.MP4 = MediaURL(s.ID, s.Media.Master), MediaURL(s.ID, s.Media.MP4)
+		}
 		if sess, ok := h.site.Sessions.Find(s.Session); ok {
 			for _, l := range sess.Languages {
 				row.Languages = append(row.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
@@ -249,6 +251,21 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		}
 	}
 	return d, nil
+}
+
+// MediaURL is the path under which the playlist package's /media/ route
+// serves a statement's storage key: /media/{id}/{what follows "{id}/" in
+// the key}, so "statements/ID/master.m3u8" is /media/ID/master.m3u8.
+func MediaURL(id, key string) string {
+	rel, ok := strings.CutPrefix(key, "statements/"+id+"/")
+	if !ok || key == "" {
+		return ""
+	}
+	segs := strings.Split(rel, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/media/" + url.PathEscape(id) + "/" + strings.Join(segs, "/")
 }
 
 // loginData is what the sign-in template receives.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -134,7 +135,7 @@ func TestDashboardPage(t *testing.T) {
 	_, body, _ := e.page("/staff", staff)
 	for _, want := range []string{
 		`id="st-` + ready.ID + `"`, "Statement &lt;ready&gt;", `data-action="approve"`, `data-action="preview"`,
-		`data-hls="/media/` + ready.ID + `/hls/master.m3u8"`, `data-mp4="/media/` + ready.ID + `/download.mp4"`,
+		`data-hls="/media/` + ready.ID + `/master.m3u8"`, `data-mp4="/media/` + ready.ID + `/statement.mp4"`,
 		`<progress max="100" value="37"`, `<label for="reason-` + ready.ID + `">`, `<label for="cap-file-` + ready.ID + `">`,
 		`data-session="upr36" data-country="BG"`, `data-action="up"`, `data-action="reopen"`,
 		`<label for="inv-org">`, `<label for="vw-days">`, `aria-live="polite"`, `href="/staff/assets/staff.css"`, `src="/staff/assets/staff.js"`,
@@ -165,6 +166,20 @@ func TestDashboardPage(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Errorf("%s: %d", a, res.StatusCode)
+		}
+	}
+}
+
+func TestMediaURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ id, key, want string }{
+		{"abc", "statements/abc/master.m3u8", "/media/abc/master.m3u8"},
+		{"abc", "statements/abc/hls/720p/seg 1.m4s", "/media/abc/hls/720p/seg%201.m4s"},
+		{"abc", "statements/other/master.m3u8", ""},
+		{"abc", "", ""},
+	} {
+		if got := review.MediaURL(tc.id, tc.key); got != tc.want {
+			t.Errorf("MediaURL(%q, %q) = %q, want %q", tc.id, tc.key, got, tc.want)
 		}
 	}
 }

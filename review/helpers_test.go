@@ -186,7 +186,7 @@ func (e *env) statement(cc, invID, title string, st presession.Status) *presessi
 				s.Media = fakeMedia(id, 42.5)
 				for _, l := range []string{"en", "fr", "es"} {
 					s.Captions = append(s.Captions, presession.Caption{Language: l, Name: presession.LanguageName(l),
-						Key: "statements/" + id + "/hls/subs_" + l + ".vtt", Placeholder: true})
+						Key: "statements/" + id + "/subs/" + l + ".vtt", Placeholder: true})
 				}
 				return nil
 			}); err != nil {
@@ -210,12 +210,12 @@ func (e *env) statement(cc, invID, title string, st presession.Status) *presessi
 }
 
 func fakeMedia(id string, dur float64) *presession.Media {
-	p := "statements/" + id + "/hls/"
+	p := "statements/" + id + "/"
 	return &presession.Media{Duration: dur, Width: 1280, Height: 720, SourceFormat: "mov,mp4,m4a,3gp,3g2,mj2", Master: p + "master.m3u8",
 		Renditions: []presession.Rendition{{Name: "720p", Width: 1280, Height: 720, Bandwidth: 3000000, AverageBandwidth: 2500000,
 			Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 25, Playlist: p + "720p/index.m3u8", Init: p + "720p/init.mp4", TargetDuration: 6,
 			Segments: []presession.Segment{{Key: p + "720p/seg_00001.m4s", Duration: 6}, {Key: p + "720p/seg_00002.m4s", Duration: dur - 6}}}},
-		MP4: "statements/" + id + "/download.mp4", MP4Size: 99, Poster: "statements/" + id + "/poster.jpg", Thumbnail: "statements/" + id + "/thumb.jpg"}
+		MP4: "statements/" + id + "/statement.mp4", MP4Size: 99, Poster: "statements/" + id + "/poster.jpg", Thumbnail: "statements/" + id + "/thumb.jpg"}
 }
 
 // cred is one way of (not) authenticating a request.
