@@ -27,6 +27,18 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+
+	// Key and Args, when set, name the message in the i18n catalogue so
+	// the HTTP layer can answer in the request's language; Message stays
+	// the English text.
+	Key  string
+	Args []any
+}
+
+// Localize names the catalogue message that translates e.
+func (e *Error) Localize(key string, args ...any) *Error {
+	e.Key, e.Args = key, args
+	return e
 }
 
 func (e *Error) Error() string {

@@ -113,14 +113,16 @@ func (s *Signer) ParseViewer(tok string, now time.Time) (Viewer, error) {
 	}
 	if now.After(v.Expires) {
 		return Viewer{}, presession.Errorf(presession.EUNAUTHORIZED,
-			"this viewing link expired on %s; ask the organisers for a new one", v.Expires.UTC().Format("2 January 2006 15:04 MST"))
+			"this viewing link expired on %s; ask the organisers for a new one", v.Expires.UTC().Format("2006-01-02 15:04 UTC")).
+			Localize("auth.viewer_expired", v.Expires.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	return v, nil
 }
 
 func invalid() error {
 	return presession.Errorf(presession.EUNAUTHORIZED,
-		"the link's token is not valid (it may be incomplete or altered); open the full link you were sent, or ask the organisers for a new one")
+		"the link's token is not valid (it may be incomplete or altered); open the full link you were sent, or ask the organisers for a new one").
+		Localize("auth.token_invalid")
 }
 
 func (s *Signer) mac(kind string, payload []byte) []byte {

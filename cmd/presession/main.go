@@ -1,0 +1,202 @@
+// Command presession runs the Pre-session statements service: the upload
+// endpoint, the staff and delegation pages and API, and the processing
+// workers. See the README for its commands and configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/token"
+)
+
+const usage = `presession runs the Pre-session statements service.
+
+Usage:
+  presession [all]      API, upload endpoint, pages and workers in one process (default)
+  presession serve      API, upload endpoint and pages only
+  presession worker     processing workers only
+  presession invite --session S --country CC --org "NAME" [--until 2026-12-31]
+                        print an upload link for an organisation
+  presession viewer-link --session S [--country CC] [--valid-for 720h]
+                        print a delegation viewing link
+  presession reindex    rebuild the catalog in Redis from the manifests in storage
+
+Configuration comes from the environment; see the README.
+`
+
+// exitConfig is the exit code for bad configuration or usage.
+const exitConfig = 2
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is bad command-line use: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "all"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "presession: %v\n", err)
+		return exitConfig
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("PRESESSION_LOG_LEVEL"))}))
+
+	switch cmd {
+	case "all", "serve", "worker":
+		if len(args) > 0 {
+			err = usageError{fmt.Sprintf("%s takes no arguments", cmd)}
+			break
+		}
+		err = runService(ctx, cfg, log, stderr, roles{http: cmd != "worker", workers: cmd != "serve"})
+	case "invite":
+		err = runInvite(cfg, args, stdout)
+	case "viewer-link":
+		err = runViewerLink(cfg, args, stdout)
+	case "reindex":
+		err = runReindex(ctx, cfg, log, stdout)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q\n\n%s", cmd, usage)}
+	}
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	var ce configError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce):
+		fmt.Fprintf(stderr, "presession: %v\n", err)
+		return exitConfig
+	case errors.Is(err, context.Canceled):
+		return 0
+	}
+	fmt.Fprintf(stderr, "presession: %s\n", presession.ErrorMessage(err))
+	if presession.ErrorCode(err) == presession.EINTERNAL {
+		fmt.Fprintf(stderr, "presession: detail: %v\n", err)
+	}
+	return 1
+}
+
+// configError is a configuration problem found after Load (sessions file,
+// secrets): exit code 2.
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if l.UnmarshalText([]byte(s)) != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// loadSessions reads PRESESSION_SESSIONS or returns the built-in session.
+func loadSessions(cfg config.Config) (*presession.Sessions, error) {
+	if cfg.SessionsFile == "" {
+		return presession.Builtin(), nil
+	}
+	f, err := os.Open(cfg.SessionsFile)
+	if err != nil {
+		return nil, configError{fmt.Errorf("PRESESSION_SESSIONS: %v", err)}
+	}
+	defer f.Close()
+	ss, err := presession.ParseSessions(f)
+	if err != nil {
+		return nil, configError{fmt.Errorf("PRESESSION_SESSIONS (%s): %v", cfg.SessionsFile, err)}
+	}
+	return ss, nil
+}
+
+// issuer builds the link issuer shared by invite, viewer-link and the API.
+func issuer(cfg *config.Config) (*token.Issuer, error) {
+	if err := cfg.LoadSecrets(); err != nil {
+		return nil, configError{err}
+	}
+	ss, err := loadSessions(*cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &token.Issuer{Signer: token.NewSigner([]byte(cfg.Secret.Reveal())), Sessions: ss, PublicURL: cfg.PublicURL}, nil
+}
+
+func runInvite(cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	session := fs.String("session", "", "session id, e.g. upr36")
+	country := fs.String("country", "", "ISO 3166-1 alpha-2 code of the country under review")
+	org := fs.String("org", "", "name of the organisation")
+	until := fs.String("until", "", "extension past the country's deadline (YYYY-MM-DD, end of day UTC)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"invite: " + err.Error()}
+	}
+	if *session == "" || *country == "" || *org == "" || fs.NArg() > 0 {
+		return usageError{`invite needs --session S --country CC --org "NAME" [--until 2026-12-31]`}
+	}
+	var u time.Time
+	if *until != "" {
+		var err error
+		if u, err = token.EndOfDay(*until); err != nil {
+			return usageError{"invite: --until " + presession.ErrorMessage(err)}
+		}
+	}
+	is, err := issuer(&cfg)
+	if err != nil {
+		return err
+	}
+	link, _, err := is.Invite(*session, *country, *org, u)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, link)
+	return nil
+}
+
+func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("viewer-link", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	session := fs.String("session", "", "session id, e.g. upr36")
+	country := fs.String("country", "", "limit the link to one country (ISO code)")
+	validFor := fs.Duration("valid-for", 720*time.Hour, "how long the link works")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"viewer-link: " + err.Error()}
+	}
+	if *session == "" || fs.NArg() > 0 {
+		return usageError{"viewer-link needs --session S [--country CC] [--valid-for 720h]"}
+	}
+	is, err := issuer(&cfg)
+	if err != nil {
+		return err
+	}
+	link, _, err := is.ViewerLink(*session, *country, *validFor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, link)
+	return nil
+}

@@ -1,0 +1,53 @@
+package i18n_test
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/uprinfo/presession/i18n"
+)
+
+func TestCatalogComplete(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := b.Missing(); len(m) > 0 {
+		t.Fatalf("keys missing in some language:\n%v", m)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	b, _ := i18n.Load()
+	for _, tc := range []struct{ url, cookie, accept, want string }{
+		{"/", "", "", "en"},
+		{"/", "", "fr-CH, fr;q=0.9, en;q=0.8", "fr"},
+		{"/", "", "es-419", "es"},
+		{"/", "", "de-DE", "en"},
+		{"/", "es", "fr", "es"},
+		{"/?lang=fr", "es", "en", "fr"},
+		{"/?lang=xx", "", "es", "es"},
+	} {
+		r := httptest.NewRequest("GET", tc.url, nil)
+		r.Header.Set("Accept-Language", tc.accept)
+		if tc.cookie != "" {
+			r.Header.Set("Cookie", i18n.CookieName+"="+tc.cookie)
+		}
+		if got := b.Match(r); got != tc.want {
+			t.Errorf("%s cookie=%s accept=%s: %s, want %s", tc.url, tc.cookie, tc.accept, got, tc.want)
+		}
+	}
+}
+
+func TestDates(t *testing.T) {
+	d := time.Date(2020, 5, 20, 23, 59, 59, 0, time.UTC)
+	for lang, want := range map[string]string{"en": "20 May 2020, 23:59 UTC", "fr": "20 mai 2020, 23:59 UTC", "es": "20 de mayo de 2020, 23:59 UTC"} {
+		if got := i18n.DateTime(lang, d); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+	if got := i18n.Duration(605); got != "10:05" {
+		t.Errorf("duration %s", got)
+	}
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uprinfo/presession"
+)
+
+// HomeCountry is one row of the landing page.
+type HomeCountry struct {
+	Code, Name string
+	Deadline   time.Time
+	Extended   bool
+	Open       bool
+}
+
+// HomeSession is one session of the landing page.
+type HomeSession struct {
+	*presession.Session
+	Rows      []HomeCountry
+	Languages string
+}
+
+// MaxSeconds is the session's length limit as a float for formatting.
+func (h HomeSession) MaxSeconds() float64 { return float64(h.MaxStatementSeconds) }
+
+// Home serves GET /: sessions, countries and deadlines.
+func (s *Site) Home() (http.Handler, error) {
+	page, err := s.ParsePage(assets, "templates/home.html")
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			s.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no page at %s", r.URL.Path))
+			return
+		}
+		lang := s.Lang(r)
+		now := time.Now()
+		var list []HomeSession
+		for i := range s.Sessions.List {
+			ss := &s.Sessions.List[i]
+			hs := HomeSession{Session: ss}
+			var langs []string
+			for _, l := range ss.Languages {
+				langs = append(langs, presession.LanguageName(l))
+			}
+			hs.Languages = strings.Join(langs, ", ")
+			for _, c := range ss.Countries {
+				d := ss.Deadline(c)
+				hs.Rows = append(hs.Rows, HomeCountry{Code: c.Code, Name: presession.CountryName(c.Code, lang),
+					Deadline: d, Extended: c.UploadDeadline != nil, Open: now.Before(d)})
+			}
+			sort.SliceStable(hs.Rows, func(a, b int) bool { return hs.Rows[a].Name < hs.Rows[b].Name })
+			list = append(list, hs)
+		}
+		s.Render(w, r, page, http.StatusOK, list)
+	}), nil
+}
+
+// Check is one readiness check.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// BinaryCheck checks that a program answers `name -version`.
+func BinaryCheck(name string) Check {
+	return Check{Name: name, Fn: func(ctx context.Context) error {
+		return exec.CommandContext(ctx, name, "-version").Run()
+	}}
+}
+
+// Health serves GET /healthz (the process answers) and GET /readyz (every
+// check passes; 503 with JSON naming what fails otherwise).
+func (s *Site) Health(checks []Check) (healthz, readyz http.Handler) {
+	healthz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	readyz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		res := map[string]string{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		failed := false
+		for _, c := range checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := c.Fn(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					res[c.Name] = "failing: " + err.Error()
+					failed = true
+				} else {
+					res[c.Name] = "ok"
+				}
+			}()
+		}
+		wg.Wait()
+		status := http.StatusOK
+		body := map[string]any{"status": "ready", "checks": res}
+		if failed {
+			status = http.StatusServiceUnavailable
+			body["status"] = "not ready"
+		}
+		s.JSON(w, status, body)
+	})
+	return healthz, readyz
+}

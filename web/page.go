@@ -1,0 +1,115 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/uprinfo/presession/i18n"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+type layout struct{ tmpl *template.Template }
+
+func parseLayout() (*layout, error) {
+	t, err := template.New("layout.html").ParseFS(assets, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	return &layout{tmpl: t}, nil
+}
+
+// Page is a page template bound to the shared layout. A page file defines
+// "title" and "content" (and optionally "head" and "scripts").
+type Page struct{ tmpl *template.Template }
+
+// ParsePage parses page templates from fsys (patterns as for ParseFS) on top
+// of the shared layout.
+func (s *Site) ParsePage(fsys fs.FS, patterns ...string) (*Page, error) {
+	t, err := s.layout.tmpl.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.ParseFS(fsys, patterns...); err != nil {
+		return nil, err
+	}
+	return &Page{tmpl: t}, nil
+}
+
+// View is what a page template receives: the language helpers and the
+// page's own Data.
+type View struct {
+	Lang  string
+	Data  any
+	site  *Site
+	req   *http.Request
+	Nonce string
+}
+
+// T translates key in the page's language.
+func (v *View) T(key string, args ...any) string { return v.site.Bundle.T(v.Lang, key, args...) }
+
+// Date, DateTime and Duration format per language.
+func (v *View) Date(t time.Time) string     { return i18n.Date(v.Lang, t) }
+func (v *View) DateTime(t time.Time) string { return i18n.DateTime(v.Lang, t) }
+func (v *View) Duration(s float64) string   { return i18n.Duration(s) }
+
+// Languages lists the interface languages for the switch.
+func (v *View) Languages() []string { return i18n.Languages }
+
+// LangURL is the current URL with ?lang= set, keeping other parameters
+// (an upload link's token, a viewer key).
+func (v *View) LangURL(lang string) string {
+	u := *v.req.URL
+	q := u.Query()
+	q.Set("lang", lang)
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
+}
+
+// Path returns the request path (for active links).
+func (v *View) Path() string { return v.req.URL.Path }
+
+// Query returns a query parameter of the request.
+func (v *View) Query(name string) string { return v.req.URL.Query().Get(name) }
+
+// QueryEscape escapes a query value.
+func (v *View) QueryEscape(s string) string { return url.QueryEscape(s) }
+
+// Render executes the page with data, in the request's language, and
+// remembers a language switch.
+func (s *Site) Render(w http.ResponseWriter, r *http.Request, p *Page, status int, data any) {
+	i18n.Remember(w, r)
+	v := &View{Lang: s.Lang(r), Data: data, site: s, req: r}
+	var buf bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+		s.Log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", v.Lang)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https: http:; connect-src 'self' https: http:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Static serves the shared stylesheet and scripts under /static/.
+func Static() http.Handler {
+	sub, _ := fs.Sub(assets, "static")
+	fsrv := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fsrv.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,126 @@
+// Package web holds what every HTTP surface of the service shares: the one
+// map from domain error codes to HTTP statuses, JSON responses, the
+// extraction of staff, invitation and viewer credentials, the page layout
+// (language switch, stylesheet) and the landing and health pages. Feature
+// packages (upload, staff, playlist) build their routes on a *Site.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
+)
+
+// Site is the shared part of every handler.
+type Site struct {
+	Sessions *presession.Sessions
+	Bundle   *i18n.Bundle
+	Auth     *Auth
+	Log      *slog.Logger
+	layout   *layout
+}
+
+// NewSite returns a Site; it parses the shared layout.
+func NewSite(sessions *presession.Sessions, bundle *i18n.Bundle, auth *Auth, log *slog.Logger) (*Site, error) {
+	l, err := parseLayout()
+	if err != nil {
+		return nil, err
+	}
+	return &Site{Sessions: sessions, Bundle: bundle, Auth: auth, Log: log, layout: l}, nil
+}
+
+// statuses is the one map from error codes to HTTP statuses.
+var statuses = map[string]int{
+	presession.ENOTFOUND:     http.StatusNotFound,
+	presession.EINVALID:      http.StatusBadRequest,
+	presession.ECONFLICT:     http.StatusConflict,
+	presession.EUNAUTHORIZED: http.StatusUnauthorized,
+	presession.EFORBIDDEN:    http.StatusForbidden,
+	presession.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	presession.EGONE:         http.StatusGone,
+	presession.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for err.
+func Status(err error) int {
+	if s, ok := statuses[presession.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON shape of every API error.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Message returns err's message for a person reading lang: the catalogue's
+// translation when the error names one, else its own message.
+func (s *Site) Message(lang string, err error) string {
+	var e *presession.Error
+	if errors.As(err, &e) && e.Key != "" && s.Bundle != nil && s.Bundle.Has(e.Key) {
+		return s.Bundle.T(lang, e.Key, e.Args...)
+	}
+	return presession.ErrorMessage(err)
+}
+
+// Error writes err as JSON with its status, in the request's language. An
+// internal error is logged once, with its detail, and answered generically.
+func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := presession.ErrorCode(err)
+	status := Status(err)
+	if status >= 500 {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.Log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body ErrorBody
+	body.Error.Code = code
+	body.Error.Message = s.Message(s.Lang(r), err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="presession"`)
+	}
+	s.JSON(w, status, body)
+}
+
+// JSON writes v with status.
+func (s *Site) JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// DecodeJSON reads a JSON request body of at most max bytes into v,
+// refusing unknown fields, with an EINVALID error a client can act on.
+func DecodeJSON(r *http.Request, max int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, max))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", max)
+		}
+		return presession.Errorf(presession.EINVALID, "the request body is not the expected JSON: %v", err)
+	}
+	return nil
+}
+
+// Lang returns the language of the request.
+func (s *Site) Lang(r *http.Request) string {
+	if s.Bundle == nil {
+		return i18n.Languages[0]
+	}
+	return s.Bundle.Match(r)
+}
