@@ -32,7 +32,13 @@ func benchStatements() []*presession.Statement {
 // catalog (x_decode).
 func BenchmarkRebuild(b *testing.B) {
 	list := benchStatements()
-	in := Input{Session: testSession(), Country: testCountry(), Statements: list}
+	caps := map[string]string{}
+	for _, s := range list {
+		for _, l := range []string{"en", "fr", "es"} {
+			caps[l+"/"+s.ID] = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n\n1\n00:00:00.000 --> 00:00:05.000\nSpeaker — Organisation\n\n2\n00:00:05.000 --> 00:09:56.600\nCaptions are being prepared\n"
+		}
+	}
+	in := Input{Session: testSession(), Country: testCountry(), Statements: list, Captions: caps}
 	raw := make([][]byte, len(list))
 	for i, s := range list {
 		raw[i], _ = json.Marshal(s)

@@ -29,6 +29,10 @@ type Input struct {
 	// seconds, of its HLS media as a player sees it (see StartTime); a
 	// missing entry means 0.
 	StartTimes map[string]float64
+	// Captions maps "{lang}/{statement id}" to the WebVTT text of that
+	// caption, as read from storage at rebuild time; a missing entry is
+	// served empty.
+	Captions map[string]string
 }
 
 // Result is one build: the JSON playlist and the HLS texts, without
@@ -39,8 +43,8 @@ type Result struct {
 	Version  string   `json:"version"`
 	Playlist Playlist `json:"playlist"`
 	// Files maps a name under /playlists/{s}/{cc}/ ("master.m3u8",
-	// "720p.m3u8", "subs/fr.m3u8") to its text. Empty when nothing is
-	// approved.
+	// "720p.m3u8", "subs/fr.m3u8", and the whole-stream caption tracks
+	// "captions/fr.vtt") to its text. Empty when nothing is approved.
 	Files map[string]string `json:"files"`
 	// Cues maps "{lang}/{statement id}" to the source of that subtitle
 	// segment.
@@ -50,7 +54,8 @@ type Result struct {
 
 // CueSource is where one subtitle segment comes from.
 type CueSource struct {
-	Key         string `json:"key,omitempty"` // storage key of the WebVTT; "" serves an empty one
+	Key         string `json:"key,omitempty"`  // storage key of the WebVTT
+	Text        string `json:"text,omitempty"` // its content at rebuild time; "" serves an empty one
 	Placeholder bool   `json:"placeholder,omitempty"`
 	// MPEGTS is the X-TIMESTAMP-MAP value (90 kHz) that maps cue time 0
 	// to the statement's first presentation time.
@@ -93,6 +98,9 @@ type Language struct {
 	Code string `json:"language"`
 	Name string `json:"name"`
 	HLS  string `json:"hls"` // the subtitle media playlist
+	// VTT is one WebVTT for the whole stream, cue times on the stream's
+	// timeline: for a <track> on a player of the continuous stream.
+	VTT string `json:"vtt"`
 }
 
 // Item is one statement of a playlist: a chapter of the stream.
@@ -222,13 +230,17 @@ func Build(in Input) (*Result, error) {
 		}
 		for _, l := range langs {
 			res.Files["subs/"+l+".m3u8"] = subtitlePlaylist(l, list)
-			for _, st := range list {
-				src := CueSource{MPEGTS: int64(math.Round(in.StartTimes[st.s.ID] * 90000))}
+			var track strings.Builder
+			track.WriteString("WEBVTT\n")
+			for i, st := range list {
+				src := CueSource{MPEGTS: int64(math.Round(in.StartTimes[st.s.ID] * 90000)), Text: in.Captions[l+"/"+st.s.ID]}
 				if c, ok := st.s.Caption(l); ok {
 					src.Key, src.Placeholder = c.Key, c.Placeholder
 				}
 				res.Cues[l+"/"+st.s.ID] = src
+				stitchVTT(&track, src.Text, i, st.start, st.span)
 			}
+			res.Files["captions/"+l+".vtt"] = track.String()
 		}
 	}
 	v, err := res.hash()
@@ -319,8 +331,9 @@ func playlistDoc(sess *presession.Session, c presession.Country, cc string, lang
 	}
 	if len(list) > 0 {
 		for _, l := range langs {
+			base := "/playlists/" + url.PathEscape(sess.ID) + "/" + cc + "/"
 			p.Languages = append(p.Languages, Language{Code: l, Name: presession.LanguageName(l),
-				HLS: "/playlists/" + url.PathEscape(sess.ID) + "/" + cc + "/subs/" + l + ".m3u8"})
+				HLS: base + "subs/" + l + ".m3u8", VTT: base + "captions/" + l + ".vtt"})
 		}
 	}
 	for _, st := range list {

@@ -144,6 +144,7 @@ func (p Playlist) WithKey(key string) Playlist {
 	langs := make([]Language, len(p.Languages))
 	for i, l := range p.Languages {
 		l.HLS = addKey(l.HLS, key)
+		l.VTT = addKey(l.VTT, key)
 		langs[i] = l
 	}
 	p.Languages = langs
