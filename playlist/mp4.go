@@ -20,10 +20,27 @@ import (
 // default B-frames) and AAC at 0, so this is typically 0; a source whose
 // timestamps start late keeps the offset when copied.
 func StartTime(init, first []byte) (float64, error) {
+	st, err := TrackStarts(init, first)
+	if err != nil {
+		return 0, err
+	}
+	return min(st.Video, st.Audio), nil
+}
+
+// Starts are the earliest presentation times, in seconds, of the video
+// and audio of a fragment; a missing track's is +Inf.
+type Starts struct {
+	Video, Audio       float64
+	HasVideo, HasAudio bool
+}
+
+// TrackStarts returns the earliest presentation time of the video and of
+// the audio in the first fragment, as StartTime measures them.
+func TrackStarts(init, first []byte) (Starts, error) {
 	tracks := map[uint32]*trackInfo{}
 	moov, ok := findBox(init, "moov")
 	if !ok {
-		return 0, errors.New("playlist: init segment has no moov box")
+		return Starts{}, errors.New("playlist: init segment has no moov box")
 	}
 	forBoxes(moov, func(typ string, b []byte) {
 		switch typ {
@@ -44,21 +61,26 @@ func StartTime(init, first []byte) (float64, error) {
 	})
 	moof, ok := findBox(first, "moof")
 	if !ok {
-		return 0, errors.New("playlist: first segment has no moof box")
+		return Starts{}, errors.New("playlist: first segment has no moof box")
 	}
-	best := math.Inf(1)
+	st := Starts{Video: math.Inf(1), Audio: math.Inf(1)}
 	forBoxes(moof, func(typ string, b []byte) {
 		if typ != "traf" {
 			return
 		}
-		if pts, ok := trafStart(b, tracks); ok {
-			best = min(best, pts)
+		pts, handler, ok := trafStart(b, tracks)
+		switch {
+		case !ok:
+		case handler == "vide":
+			st.Video, st.HasVideo = min(st.Video, pts), true
+		case handler == "soun":
+			st.Audio, st.HasAudio = min(st.Audio, pts), true
 		}
 	})
-	if math.IsInf(best, 1) {
-		return 0, errors.New("playlist: no audio or video samples in the first fragment")
+	if !st.HasVideo && !st.HasAudio {
+		return Starts{}, errors.New("playlist: no audio or video samples in the first fragment")
 	}
-	return best, nil
+	return st, nil
 }
 
 type trackInfo struct {
@@ -106,7 +128,7 @@ func parseTrak(trak []byte) trackInfo {
 }
 
 // trafStart returns the earliest presentation time of a track fragment.
-func trafStart(traf []byte, tracks map[uint32]*trackInfo) (float64, bool) {
+func trafStart(traf []byte, tracks map[uint32]*trackInfo) (float64, string, bool) {
 	var t *trackInfo
 	var tfdt int64
 	var haveTfdt bool
@@ -141,7 +163,7 @@ func trafStart(traf []byte, tracks map[uint32]*trackInfo) (float64, bool) {
 		}
 	})
 	if t == nil || !haveTfdt || t.timescale == 0 || (t.handler != "vide" && t.handler != "soun") {
-		return 0, false
+		return 0, "", false
 	}
 	if defaultDur == 0 {
 		defaultDur = t.defaultDuration
@@ -197,7 +219,7 @@ func trafStart(traf []byte, tracks map[uint32]*trackInfo) (float64, bool) {
 	if earliest == math.MaxInt64 {
 		earliest = tfdt
 	}
-	return float64(earliest) / float64(t.timescale), true
+	return float64(earliest) / float64(t.timescale), t.handler, true
 }
 
 // findBox returns the payload of the first top-level box of type typ.
