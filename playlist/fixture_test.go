@@ -128,6 +128,7 @@ func newEnv(t *testing.T, store Store) *env {
 	}
 	mux := http.NewServeMux()
 	e.h.Register(mux)
+	mux.Handle("GET /static/", web.Static())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

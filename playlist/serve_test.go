@@ -67,9 +67,12 @@ func threeStatements(t *testing.T, e *env) []*presession.Statement {
 
 func ffprobeDuration(t *testing.T, url string) float64 {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url).CombinedOutput()
+	cmd := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("ffprobe %s: %v\n%s", url, err, out)
+		t.Fatalf("ffprobe %s: %v\n%s", url, err, stderr.String())
 	}
 	d, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 	if err != nil {
