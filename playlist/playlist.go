@@ -44,3 +44,22 @@
 // routes answer 404 with a JSON error (code not_found) until a statement
 // is approved, instead of serving an invalid or misleading master.
 package playlist
+
+// # What the media must be like
+//
+// Stitching copies segments; it cannot fix them. Two properties of each
+// statement's encoding decide whether players cross its boundaries, both
+// verified with real players in this package's tests:
+//
+//   - Its video must present from the same time as its audio. x264 with
+//     B-frames makes ffmpeg's fMP4 start the video at the composition
+//     offset of its first frame (0.08 s at 25 fps) while AAC starts at 0;
+//     at a discontinuity Chromium's native HLS then leaves a gap between
+//     the statements and stalls there. Encoding with
+//     -hls_segment_options movflags=+negative_cts_offsets (or -bf 0)
+//     starts both at 0; the rebuild logs a warning when it is not so.
+//   - Its H.264 parameter sets should also be in-band
+//     (-bsf:v dump_extra=freq=keyframe): ffmpeg's HLS reader keeps the
+//     first EXT-X-MAP's decoder configuration, so a statement whose init
+//     segment differs (another rung standing in, another level) decodes
+//     with errors unless each keyframe carries its SPS/PPS.
