@@ -28,6 +28,9 @@ func (w *Worker) handlePlaylist(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("playlist task payload: %v: %w", err, asynq.SkipRetry)
 	}
 	log := w.log.With("task", t.Type(), "session", p.Session, "country", p.Country, "version", p.Version)
+	if w.rebuild == nil {
+		return errors.New("this worker has no playlist rebuilder")
+	}
 	lock := w.cfg.KeyPrefix + "playlist:lock:" + p.Session + ":" + p.Country
 	owner := token.NewID()
 	ok, err := w.rdb.SetNX(ctx, lock, owner, playlistLockTTL).Result()
