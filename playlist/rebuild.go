@@ -3,7 +3,6 @@ package playlist
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/storage"
@@ -228,67 +225,4 @@ func (rb *Rebuilder) read(ctx context.Context, key string, rng *storage.Range, l
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	return b, nil
-}
-
-// TaskRebuild is the Asynq task type of a playlist rebuild.
-const TaskRebuild = "playlist:rebuild"
-
-// RebuildPayload is the payload of a TaskRebuild task.
-type RebuildPayload struct {
-	Session string `json:"session"`
-	Country string `json:"country"`
-}
-
-// NewRebuildTask returns the rebuild task of a country and the options
-// that deduplicate it: its TaskID is "playlist:{session}:{CC}", so while
-// one is waiting another enqueue is refused with asynq.ErrTaskIDConflict
-// (the waiting one will see the change). It waits a second before it runs,
-// so a burst of approvals costs one rebuild. Use EnqueueRebuild, which also
-// covers a change made while a rebuild is already running.
-func NewRebuildTask(session, country string) (*asynq.Task, []asynq.Option) {
-	cc := strings.ToUpper(country)
-	b, _ := json.Marshal(RebuildPayload{Session: session, Country: cc})
-	return asynq.NewTask(TaskRebuild, b), []asynq.Option{
-		asynq.TaskID("playlist:" + session + ":" + cc),
-		asynq.ProcessIn(time.Second),
-		asynq.MaxRetry(10),
-		asynq.Timeout(2 * time.Minute),
-	}
-}
-
-// Enqueuer is the method of *asynq.Client that EnqueueRebuild uses.
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
-
-// EnqueueRebuild schedules a rebuild of the country. A task waiting under
-// the country's TaskID already covers the change; but if that task is
-// already running it may have read the catalog before the change, so a
-// second slot ("…:again") is tried too. At most two rebuilds of a country
-// are queued at once, and the last one always starts after the change.
-func EnqueueRebuild(ctx context.Context, q Enqueuer, session, country string) error {
-	task, opts := NewRebuildTask(session, country)
-	_, err := q.EnqueueContext(ctx, task, opts...)
-	if !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return err
-	}
-	id := "playlist:" + session + ":" + strings.ToUpper(country) + ":again"
-	_, err = q.EnqueueContext(ctx, task, append(opts, asynq.TaskID(id), asynq.ProcessIn(3*time.Second))...)
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
-	}
-	return err
-}
-
-// ProcessTask is the Asynq handler of TaskRebuild.
-func (rb *Rebuilder) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p RebuildPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == "" || p.Country == "" {
-		return fmt.Errorf("playlist: bad rebuild payload %q: %w", t.Payload(), asynq.SkipRetry)
-	}
-	err := rb.Rebuild(ctx, p.Session, p.Country)
-	if presession.ErrorCode(err) == presession.ENOTFOUND {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry) // unknown session or country
-	}
-	return err
 }

@@ -1,5 +1,0 @@
-//go:build race
-
-package playlist
-
-const raceEnabled = true
