@@ -8,14 +8,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/worker"
 )
 
 // roles says which parts of the service a process runs.
@@ -60,7 +65,16 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	if err != nil {
 		return err
 	}
-	cat := catalog.New(rdb, catalogBlobs{store})
+	queueOpt := asynq.RedisClientOpt{Network: redisOpts.Network, Addr: redisOpts.Addr, Username: redisOpts.Username,
+		Password: redisOpts.Password, DB: redisOpts.DB, TLSConfig: redisOpts.TLSConfig}
+	queue := worker.NewClient(queueOpt, rdb, keyPrefix)
+	defer queue.Close()
+	cat := catalog.New(rdb, catalogBlobs{store}, catalog.WithPrefix(keyPrefix),
+		catalog.WithPlaylistHook(func(ctx context.Context, session, country string) {
+			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
+				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
+			}
+		}))
 	if cfg.Embedded() {
 		// The in-process Redis starts empty: storage is the record of truth.
 		n, err := cat.Reindex(ctx)
@@ -84,6 +98,25 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	}
 
 	errc := make(chan error, 2)
+	var workersDone chan struct{}
+	if r.workers {
+		if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
+			return configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
+		}
+		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
+			ShutdownTimeout: cfg.ShutdownTimeout}, queueOpt, rdb, queue, cat, store,
+			&playlist.Rebuilder{Sessions: sessions, Catalog: cat, Store: store, Log: log}, sessions, log)
+		workersDone = make(chan struct{})
+		go func() {
+			defer close(workersDone)
+			if err := w.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+		if err := reconcile(ctx, cat, queue, sessions, log); err != nil {
+			log.Error("reconcile at start", "err", err)
+		}
+	}
 	var srv *http.Server
 	if r.http {
 		mux := http.NewServeMux()
@@ -98,6 +131,11 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			{Name: "storage", Fn: store.Ping},
 			web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
 		})
+		play, err := playlist.NewHandler(site, store, cat)
+		if err != nil {
+			return err
+		}
+		play.Register(mux)
 		mux.Handle("GET /healthz", healthz)
 		mux.Handle("GET /readyz", readyz)
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape
@@ -129,6 +167,38 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			log.Warn("http shutdown", "err", err)
 		}
 	}
+	if workersDone != nil {
+		<-workersDone // Asynq's own shutdown is bounded by ShutdownTimeout
+	}
+	return nil
+}
+
+// keyPrefix prefixes the service's own Redis keys (Asynq keeps its own).
+const keyPrefix = "presession:"
+
+// reconcile re-queues what a stop may have left behind: statements still
+// uploaded or processing (their task IDs make this a no-op when a task is
+// live), and a rebuild of every country's playlist.
+func reconcile(ctx context.Context, cat *catalog.Catalog, queue *worker.Client, sessions *presession.Sessions, log *slog.Logger) error {
+	stale, err := cat.Stale(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range stale {
+		if err := queue.EnqueueProcess(ctx, st.ID); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, s := range sessions.List {
+		for _, c := range s.Countries {
+			if err := queue.EnqueuePlaylist(ctx, s.ID, c.Code); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	log.Info("reconciled", "requeued_statements", len(stale), "playlists", n)
 	return nil
 }
 
