@@ -21,6 +21,8 @@ import (
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
+	"github.com/uprinfo/presession/playlist"
+	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/worker"
@@ -131,9 +133,9 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
 			return configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
 		}
-		var rebuilder worker.Rebuilder // the playlist package's, once merged
 		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-			ShutdownTimeout: cfg.ShutdownTimeout, Metrics: processing}, queueOpt, rdb, queue, cat, store, rebuilder, sessions, log)
+			ShutdownTimeout: cfg.ShutdownTimeout, Metrics: processing}, queueOpt, rdb, queue, cat, store,
+			&playlist.Rebuilder{Sessions: sessions, Catalog: cat, Store: store, Log: log}, sessions, log)
 		workersDone = make(chan struct{})
 		go func() {
 			defer close(workersDone)
@@ -164,6 +166,16 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		}
 		mux.Handle("GET /{$}", home)
 		mux.Handle("GET /static/", web.Static())
+		play, err := playlist.NewHandler(site, store, cat)
+		if err != nil {
+			return err
+		}
+		play.Register(mux)
+		rev, err := review.New(site, cat, &token.Issuer{Signer: signer, Sessions: sessions, PublicURL: cfg.PublicURL}, store, log)
+		if err != nil {
+			return err
+		}
+		rev.Register(mux)
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
