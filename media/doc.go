@@ -3,22 +3,53 @@
 //
 // The worker calls, in order:
 //
-//	info, err := media.Probe(ctx, src)            // ffprobe JSON → *Info
-//	warnings, err := media.Validate(info, lim)    // allow-list, limits → *Rejection
-//	err = media.CheckIntegrity(ctx, src, info)    // truncated/damaged → *Rejection
+//	info, err := media.Probe(ctx, src)            // ffprobe JSON → *Info (src: path or presigned URL)
+//	warnings, err := media.Validate(info, lim)    // allow-lists and limits → *Rejection
+//	err = media.CheckIntegrity(ctx, src, info)    // truncated or damaged → *Rejection
 //	plan, err := media.NewPlan(src, info, dir, media.DefaultOptions())
-//	err = plan.PrepareOutput()                    // clear old outputs of a previous attempt
+//	err = plan.PrepareOutput()                    // clears what an earlier attempt left
 //	err = media.Run(ctx, plan.Args(), plan.Duration, onPercent)
-//	res, err := media.Collect(plan)               // describe what was produced
-//	master := media.WriteMaster(res, subtitleTracks)
+//	res, err := media.Collect(plan)               // describes the outputs (for the manifest)
+//	master := media.WriteMaster(res, tracks)      // with WriteSubtitlePlaylist + PlaceholderVTT per language
 //
-// A *Rejection means the input will never work (the worker should not
-// retry); its message is written for the organisation that uploaded it.
-// Every other error is an internal or transient failure.
+// A *Rejection means the input will never work (do not retry; wrap
+// asynq.SkipRetry); its Reason is written for the organisation that
+// uploaded it and says what to do. Every other error is internal or
+// transient. After a failed or cancelled Run the outputs must be
+// ignored: ffmpeg finishes its playlists even on SIGTERM.
 //
-// Output layout under the plan's output directory (names are fixed, so a
-// re-run overwrites):
+// # What one run produces
 //
-//	hls/{rung}/index.m3u8, hls/{rung}/init.mp4, hls/{rung}/seg_00000.m4s …
-//	download.mp4, poster.jpg, thumb.jpg, storyboard.jpg, storyboard.vtt
+// One ffmpeg process decodes the source once; split/asplit feed:
+//
+//	hls/{rung}/index.m3u8, init.mp4, seg_00000.m4s …   fMP4 HLS, 6 s segments, 2 s GOP
+//	download.mp4                                        720p (or less), faststart
+//	poster.jpg (≤1280 long side), thumb.jpg (≤320)      frame at 10% of the duration
+//	storyboard.jpg + storyboard.vtt                     one 160 px tile every max(2, ⌈d/100⌉) s
+//
+// master.m3u8 (WriteMaster) belongs in the output root: its rung URIs are
+// "hls/{rung}/index.m3u8". Names are fixed, so a re-run overwrites.
+//
+// # Ladder
+//
+// DefaultLadder: 1080p 5000k, 720p 2800k, 480p 1400k, 360p 800k (VBV peak
+// 1.25x, buffer 2x), H.264 High, x264 veryfast, AAC-LC 128k stereo 48 kHz
+// muxed into every rung. Rungs are chosen on the short side of the
+// displayed picture (after rotation and sample aspect ratio), so portrait
+// clips get portrait rungs with the same names. A rung is made when the
+// source reaches 90% of it and never exceeds the source; a source below
+// 360p gets a single "360p" rung at its own size. download.mp4 reuses the
+// scaled picture of the largest rung not above 720p (no second scaler).
+// Frame rates above 30 are halved (59.94 → 29.97, 50 → 25). The GOP is
+// forced on the clock (expr:gte(t,n_forced*2)) as well as by -g, so
+// segments start on keyframes for any frame rate, VFR included.
+//
+// Audio: stereo downmix, one single-pass loudnorm (I=-16, TP=-1.5,
+// LRA=11), resampled to 48 kHz and padded to the duration; a source
+// without audio gets generated silence (anullsrc) so every rung has audio.
+//
+// Captions: ffmpeg's fMP4 segments start at decode time 0 (tfdt 0), so
+// WebVTT cue times are media times; the files carry
+// X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000 (the identity) for HLS
+// clients that expect it.
 package media
