@@ -100,6 +100,13 @@ func (p Plan) graph() *ffmpeg.Stream {
 		"hls_fmp4_init_filename": "init_%v.mp4", // renamed to init.mp4 by Collect
 		"hls_segment_filename":   filepath.Join(p.OutDir, HLSDir, "%v", SegmentPattern),
 		"var_stream_map":         strings.Join(vsm, " "),
+		// x264's B-frames would start each segment's video 2 frames after its
+		// audio; at a stitched playlist's discontinuity Chromium stalls on
+		// that gap. Negative composition offsets start both at 0.
+		"hls_segment_options": "movflags=+negative_cts_offsets",
+		// SPS/PPS in-band on keyframes: a player crossing a discontinuity to
+		// a statement whose init segment differs can still decode.
+		"bsf:v": "dump_extra=freq=keyframe",
 	} {
 		hlsKw[k] = v
 	}

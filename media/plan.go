@@ -347,3 +347,19 @@ func vttTime(s float64) string {
 	}
 	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
 }
+
+// Encoded returns how many seconds of the ladder are finished on disk:
+// the completed segments of the first rung (the one being written is not
+// counted). ffmpeg withholds its -progress reports until every output has
+// had a frame — the storyboard sprite gets its only frame at the end — so
+// a caller showing progress polls this too.
+func (p Plan) Encoded() float64 {
+	if len(p.Rungs) == 0 {
+		return 0
+	}
+	m, _ := filepath.Glob(filepath.Join(p.RungDir(p.Rungs[0].Name), "seg_*.m4s"))
+	if len(m) < 2 {
+		return 0
+	}
+	return min(float64((len(m)-1)*p.SegmentSecs), p.Duration)
+}

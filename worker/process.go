@@ -199,9 +199,10 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err := plan.PrepareOutput(); err != nil {
 		return w.transient(ctx, st, err)
 	}
-	err = media.Run(ctx, plan.Args(), plan.Duration, func(pct float64) {
-		w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88)
-	})
+	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
+	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
+	err = media.Run(ctx, plan.Args(), plan.Duration, prog.report)
+	stopPoll()
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
 	}
@@ -257,6 +258,46 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	log.Info("statement ready", "duration", res.Duration, "took", took.Round(time.Millisecond),
 		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()))
 	return nil
+}
+
+// progress merges two views of a transcode's progress — ffmpeg's own
+// reports and the segments on disk — and reports the furthest.
+type progress struct {
+	mu   sync.Mutex
+	best float64
+	set  func(pct float64)
+}
+
+func newProgress(set func(pct float64)) *progress { return &progress{set: set} }
+
+func (p *progress) report(pct float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pct > p.best+0.5 {
+		p.best = min(pct, 100)
+		p.set(p.best)
+	}
+}
+
+// poll reports fn every interval until the returned stop is called.
+func (p *progress) poll(fn func() float64, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.report(fn())
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // writeCaptions writes a placeholder WebVTT and its subtitle playlist per

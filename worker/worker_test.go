@@ -345,22 +345,22 @@ func TestTranscodeInterruptedThenRerun(t *testing.T) {
 	e := newEnv(t, s)
 	ctx := context.Background()
 	clips := t.TempDir()
-	st := e.upload(t, testenv.Clip(t, clips, "a.mp4", "640x360", 8, true))
+	st := e.upload(t, testenv.Clip(t, clips, "a.mp4", "640x360", 20, true))
 	probe := NewProbeTask(st.ID)
 	if err := e.w.handleProbe(ctx, probe); err != nil {
 		t.Fatal(err)
 	}
-	task := NewTranscodeTask(st.ID, 8)
+	task := NewTranscodeTask(st.ID, 20)
 
 	// First run: cancelled once ffmpeg is under way.
 	cctx, cancel := context.WithCancel(ctx)
-	go func() {
+	go func() { // as soon as ffmpeg has written its first segment
 		for {
-			if s, _ := e.cat.Get(ctx, st.ID); s != nil && s.Progress > 5 {
+			if m, _ := filepath.Glob(filepath.Join(e.w.cfg.WorkDir, "*", "out", "hls", "*", "seg_*.m4s")); len(m) > 0 {
 				cancel()
 				return
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 	if err := e.w.handleTranscode(cctx, task); err == nil {
