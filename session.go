@@ -2,6 +2,7 @@ package presession
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -92,6 +93,10 @@ func ParseSessions(r io.Reader) (*Sessions, error) {
 	dec.DisallowUnknownFields()
 	var ss Sessions
 	if err := dec.Decode(&ss); err != nil {
+		var de dateError
+		if errors.As(err, &de) {
+			return nil, de
+		}
 		return nil, fmt.Errorf("sessions file is not valid JSON of the documented shape: %w", err)
 	}
 	if err := ss.Validate(); err != nil {
@@ -170,7 +175,7 @@ func (s *Session) UnmarshalJSON(b []byte) error {
 	if aux.UploadDeadline != "" {
 		t, err := time.Parse(time.RFC3339, aux.UploadDeadline)
 		if err != nil {
-			return fmt.Errorf("session %q: upload_deadline %q is not an RFC 3339 date such as 2020-01-31T23:59:59Z", s.ID, aux.UploadDeadline)
+			return dateError{fmt.Sprintf("session %q: upload_deadline %q is not an RFC 3339 date such as 2020-01-31T23:59:59Z", s.ID, aux.UploadDeadline)}
 		}
 		s.UploadDeadline = t
 	}
@@ -190,12 +195,17 @@ func (c *Country) UnmarshalJSON(b []byte) error {
 	if aux.UploadDeadline != "" {
 		t, err := time.Parse(time.RFC3339, aux.UploadDeadline)
 		if err != nil {
-			return fmt.Errorf("country %q: upload_deadline %q is not an RFC 3339 date such as 2020-05-20T23:59:59Z", c.Code, aux.UploadDeadline)
+			return dateError{fmt.Sprintf("country %q: upload_deadline %q is not an RFC 3339 date such as 2020-05-20T23:59:59Z", c.Code, aux.UploadDeadline)}
 		}
 		c.UploadDeadline = &t
 	}
 	return nil
 }
+
+// dateError is an unparsable date in the sessions file.
+type dateError struct{ msg string }
+
+func (e dateError) Error() string { return e.msg }
 
 // IsCountryCode reports whether code is an ISO 3166-1 alpha-2 country code
 // (upper case).

@@ -23,21 +23,21 @@ type roles struct{ http, workers bool }
 // runService starts the configured roles and blocks until ctx is done,
 // then shuts them down gracefully.
 func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer, r roles) error {
+	if err := cfg.LoadSecrets(); err != nil {
+		return configError{err}
+	}
+	sessions, err := loadSessions(cfg)
+	if err != nil {
+		return err
+	}
 	if cfg.Embedded() || cfg.EmbeddedStorage() {
 		log.Info("running on the embedded default: "+embeddedWhat(cfg)+"; set REDIS_URL and S3_ENDPOINT (see README) to use real Redis and S3",
 			"data_dir", cfg.DataDir)
 	} else {
 		log.Info("running on Redis and S3", "redis", cfg.Redis.Addr, "s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
 	}
-	if err := cfg.LoadSecrets(); err != nil {
-		return configError{err}
-	}
 	if cfg.GeneratedStaffToken {
 		fmt.Fprintf(stderr, "\n  Staff token (shown once; also saved in %s/staff-token):\n  %s\n\n", cfg.DataDir, cfg.StaffToken.Reveal())
-	}
-	sessions, err := loadSessions(cfg)
-	if err != nil {
-		return err
 	}
 
 	redisOpts := cfg.Redis
