@@ -168,12 +168,16 @@ func (s *Service) record(ctx context.Context, info handler.FileInfo) error {
 // uploading (or missing), e.g. after a 503 from preFinish. It takes the
 // upload's lock only if free: a busy upload is left to the sweep.
 func (s *Service) finishUnrecorded(ctx context.Context, uploadID string) error {
-	st, err := s.deps.Statements.Get(ctx, statementID(uploadID))
-	if err == nil && st.Status != presession.StatusUploading {
-		return nil
-	}
-	if err != nil && presession.ErrorCode(err) != presession.ENOTFOUND {
+	id := statementID(uploadID)
+	st, err := s.deps.Statements.Get(ctx, id)
+	switch {
+	case err != nil && presession.ErrorCode(err) != presession.ENOTFOUND:
 		return err
+	case err == nil && st.Status == presession.StatusUploaded:
+		// Recorded, but perhaps not queued: queueing is idempotent.
+		return s.deps.Processor.EnqueueProcess(ctx, id)
+	case err == nil && st.Status != presession.StatusUploading:
+		return nil
 	}
 	_, err = s.finishLocked(ctx, uploadID)
 	return err
@@ -259,8 +263,15 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		res.Seen++
 		id := statementID(e.Info.ID)
 		st, err := s.deps.Statements.Get(ctx, id)
+		if err == nil && st.Status == presession.StatusUploaded {
+			// Recorded, but perhaps not queued: queueing is idempotent.
+			if err := s.deps.Processor.EnqueueProcess(ctx, id); err != nil {
+				errs = append(errs, fmt.Errorf("%s: enqueue: %w", id, err))
+			}
+			continue
+		}
 		if err == nil && st.Status != presession.StatusUploading {
-			continue // recorded; its .info stays with the source
+			continue // recorded and under way; its .info stays with the source
 		}
 		if err != nil && presession.ErrorCode(err) != presession.ENOTFOUND {
 			errs = append(errs, err)

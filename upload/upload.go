@@ -128,6 +128,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 10 * time.Minute
 	}
+	if cfg.LockTTL <= 0 {
+		cfg.LockTTL = 30 * time.Second
+	}
 	if cfg.RedisPrefix == "" {
 		cfg.RedisPrefix = "upload:"
 	}
@@ -179,6 +182,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		PreUploadCreateCallback:    s.preCreate,
 		PreFinishResponseCallback:  s.preFinish,
 		PreUploadTerminateCallback: s.preTerminate,
+		// Outwait the lock of a crashed node (it expires after LockTTL)
+		// within one request, rather than failing it.
+		AcquireLockTimeout: cfg.LockTTL + 5*time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
@@ -317,6 +323,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		// A clear 413 before tusd's terse one.
 		if n, err := strconv.ParseInt(r.Header.Get("Upload-Length"), 10, 64); err == nil && s.cfg.MaxUploadBytes > 0 && n > s.cfg.MaxUploadBytes {
 			s.sendError(w, r, tooLarge(n, s.cfg.MaxUploadBytes))
+			return
+		}
+		if r.Header.Get("Upload-Defer-Length") != "" {
+			s.sendError(w, r, checkSize(handler.FileInfo{SizeIsDeferred: true}, s.cfg.MaxUploadBytes))
 			return
 		}
 		if r.Header.Get("Upload-Concat") != "" {
