@@ -96,8 +96,9 @@ func newEnv(t *testing.T, kind string, tune ...func(*Config)) *env {
 	return e
 }
 
-// node starts one more Service on the env's shared services.
-func (e *env) node() (*Service, *httptest.Server) {
+// node starts one more Service on the env's shared services; wrap, if
+// any, wraps its handler.
+func (e *env) node(wrap ...func(http.Handler) http.Handler) (*Service, *httptest.Server) {
 	e.t.Helper()
 	rdb := redis.NewClient(e.ropts)
 	e.t.Cleanup(func() { rdb.Close() })
@@ -108,8 +109,12 @@ func (e *env) node() (*Service, *httptest.Server) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	h := svc.Handler()
+	for _, w := range wrap {
+		h = w(h)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/files/", svc.Handler())
+	mux.Handle("/files/", h)
 	srv := httptest.NewServer(mux)
 	e.t.Cleanup(func() {
 		srv.CloseClientConnections()

@@ -94,8 +94,8 @@ func (l *Locker) listen(ctx context.Context, ps *redis.PubSub) {
 			l.mu.Lock()
 			switch m.Payload {
 			case msgRequest:
-				if h := l.held[id]; h != nil && h.requestRelease != nil {
-					go h.requestRelease()
+				if h := l.held[id]; h != nil {
+					l.askRelease(h)
 				}
 			case msgFree:
 				for w := range l.waiters[id] {
@@ -106,6 +106,40 @@ func (l *Locker) listen(ctx context.Context, ps *redis.PubSub) {
 				}
 			}
 			l.mu.Unlock()
+		}
+	}
+}
+
+// askRelease calls the holder's requestRelease, or, while the request
+// holding the lock has not started writing, defers the call until it does
+// (see writing). l.mu is held.
+//
+// Why defer: tusd v2.9.1's requestRelease cancels the request's context,
+// and a goroutine of tusd then reads the request's body reader, which the
+// request's own goroutine assigns just before it starts writing: calling
+// requestRelease earlier is a data race inside tusd. A request that has not
+// started writing releases the lock soon anyway.
+func (l *Locker) askRelease(h *redisLock) {
+	if h.requestRelease == nil {
+		return
+	}
+	if h.writing {
+		go h.requestRelease()
+	} else {
+		h.pending = true
+	}
+}
+
+// writing marks the lock on id as held by a request that is writing, and
+// passes on a release request that came before.
+func (l *Locker) writing(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.held[id]; h != nil && !h.writing {
+		h.writing = true
+		if h.pending {
+			h.pending = false
+			go h.requestRelease()
 		}
 	}
 }
@@ -134,6 +168,8 @@ type redisLock struct {
 	requestRelease func()
 	stopRenew      context.CancelFunc
 	renewDone      chan struct{}
+	// writing and pending are guarded by l.mu; see askRelease.
+	writing, pending bool
 }
 
 // Lua: delete or extend the key only while it holds our token.
@@ -239,9 +275,9 @@ func (lk *redisLock) renew(ctx context.Context) {
 			case n == 0:
 				// The key expired or was taken: stop writing at once.
 				l.log.Error("upload lock lost; interrupting the request that held it", "upload", lk.id)
-				if lk.requestRelease != nil {
-					lk.requestRelease()
-				}
+				l.mu.Lock()
+				l.askRelease(lk)
+				l.mu.Unlock()
 				return
 			}
 		}

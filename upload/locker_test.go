@@ -213,4 +213,3 @@ func TestTwoServers(t *testing.T) {
 		t.Fatal("stored bytes differ from the source")
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,8 +47,8 @@ type entry struct {
 // interfaces: reading an upload's saved info cheaply, listing uploads, the
 // time of its last write, and making sure a complete upload is assembled.
 type backend interface {
-	useIn(*handler.StoreComposer)
 	core() handler.DataStore
+	terminater() handler.TerminaterDataStore
 	// readInfo returns the saved FileInfo of the statement's upload, or
 	// handler.ErrNotFound.
 	readInfo(ctx context.Context, statementID string) (handler.FileInfo, error)
@@ -74,10 +75,7 @@ func newFileBackend(storageDir string) (*fileBackend, error) {
 	return &fileBackend{dir: dir, store: filestore.New(dir)}, nil
 }
 
-func (b *fileBackend) useIn(c *handler.StoreComposer) {
-	c.UseCore(b.store)
-	c.UseTerminater(b.store)
-}
+func (b *fileBackend) terminater() handler.TerminaterDataStore { return b.store }
 
 func (b *fileBackend) core() handler.DataStore { return b.store }
 
@@ -190,10 +188,7 @@ func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
 	return &s3Backend{client: client, bucket: bucket, store: st}
 }
 
-func (b *s3Backend) useIn(c *handler.StoreComposer) {
-	c.UseCore(b.store)
-	c.UseTerminater(b.store)
-}
+func (b *s3Backend) terminater() handler.TerminaterDataStore { return b.store }
 
 func (b *s3Backend) core() handler.DataStore { return b.store }
 
@@ -286,4 +281,50 @@ func (b *s3Backend) assemble(ctx context.Context, up handler.Upload, info handle
 		return err
 	}
 	return up.FinishUpload(ctx)
+}
+
+// gatedStore tells the locker when a request starts writing an upload
+// (see Locker.askRelease). It wraps the core store and its terminater.
+type gatedStore struct {
+	handler.DataStore
+	term   handler.TerminaterDataStore
+	locker *Locker
+}
+
+type gatedUpload struct {
+	handler.Upload
+	id     string
+	locker *Locker
+}
+
+func (g gatedUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
+	g.locker.writing(g.id)
+	return g.Upload.WriteChunk(ctx, offset, src)
+}
+
+func (g gatedStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	up, err := g.DataStore.NewUpload(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	created, err := up.GetInfo(ctx) // s3store has it at hand: no request
+	if err != nil {
+		return nil, err
+	}
+	return gatedUpload{Upload: up, id: created.ID, locker: g.locker}, nil
+}
+
+func (g gatedStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	up, err := g.DataStore.GetUpload(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return gatedUpload{Upload: up, id: id, locker: g.locker}, nil
+}
+
+func (g gatedStore) AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload {
+	if gu, ok := up.(gatedUpload); ok {
+		up = gu.Upload
+	}
+	return g.term.AsTerminatableUpload(up)
 }

@@ -155,7 +155,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s.locker = NewLocker(deps.Redis, cfg.RedisPrefix, cfg.LockTTL, s.log)
 
 	composer := handler.NewStoreComposer()
-	s.store.useIn(composer)
+	gated := gatedStore{DataStore: s.store.core(), term: s.store.terminater(), locker: s.locker}
+	composer.UseCore(gated)
+	composer.UseTerminater(gated)
 	composer.UseLocker(s.locker)
 
 	cors := handler.DefaultCorsConfig
