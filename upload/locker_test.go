@@ -47,8 +47,14 @@ func TestLockerExclusiveAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Another node asks; the holder is told, and when it unlocks the
-	// waiter gets the lock promptly.
+	// Another node asks; the holder is told once it writes (see
+	// askRelease), and when it unlocks the waiter gets the lock promptly.
+	time.AfterFunc(200*time.Millisecond, func() {
+		if released.Load() != 0 {
+			t.Error("holder asked to release before it started writing")
+		}
+		a.writing("u1")
+	})
 	go func() {
 		for released.Load() == 0 {
 			time.Sleep(5 * time.Millisecond)
@@ -120,6 +126,7 @@ func TestLockerLostLockInterrupts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer la.Unlock()
+	a.writing("u4") // a PATCH holds it
 	ctl.Set(context.Background(), "t:lock:u4", "usurper", time.Minute)
 	select {
 	case <-lost:
