@@ -1,5 +1,5 @@
 # make run    start presession on the embedded default (in-process Redis,
-#             storage under ./data); needs Go and ffmpeg/ffprobe on PATH
+#             storage under ./data); installs ffmpeg when missing
 # make test   install what is missing, start throwaway Redis and S3, run
 #             go vet and every test with the race detector (.ci/run calls it)
 # make bench  the benchmarks, with the same services
@@ -9,7 +9,7 @@
 .PHONY: run test bench
 
 run:
-	go run ./cmd/presession
+	scripts/run.sh $(ARGS)
 
 test:
 	scripts/test.sh

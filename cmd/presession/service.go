@@ -8,13 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/worker"
 )
 
 // roles says which parts of the service a process runs.
@@ -55,6 +60,31 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		return fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", redisOpts.Addr, err)
 	}
 
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	queueOpt := asynq.RedisClientOpt{Network: redisOpts.Network, Addr: redisOpts.Addr, Username: redisOpts.Username,
+		Password: redisOpts.Password, DB: redisOpts.DB, TLSConfig: redisOpts.TLSConfig}
+	queue := worker.NewClient(queueOpt, rdb, keyPrefix)
+	defer queue.Close()
+	cat := catalog.New(rdb, catalogBlobs{store}, catalog.WithPrefix(keyPrefix),
+		catalog.WithPlaylistHook(func(ctx context.Context, session, country string) {
+			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
+				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
+			}
+		}))
+	if cfg.Embedded() {
+		// The in-process Redis starts empty: storage is the record of truth.
+		n, err := cat.Reindex(ctx)
+		if err != nil {
+			return fmt.Errorf("rebuild the catalog from storage: %w", err)
+		}
+		log.Info("catalog rebuilt from storage", "statements", n)
+	} else if err := cat.Sync(ctx); err != nil {
+		return fmt.Errorf("write pending catalog changes to storage: %w", err)
+	}
+
 	signer := token.NewSigner([]byte(cfg.Secret.Reveal()))
 	bundle, err := i18n.Load()
 	if err != nil {
@@ -67,6 +97,25 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	}
 
 	errc := make(chan error, 2)
+	var workersDone chan struct{}
+	if r.workers {
+		if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
+			return configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
+		}
+		var rebuilder worker.Rebuilder // the playlist package's, once merged
+		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
+			ShutdownTimeout: cfg.ShutdownTimeout}, queueOpt, rdb, queue, cat, store, rebuilder, sessions, log)
+		workersDone = make(chan struct{})
+		go func() {
+			defer close(workersDone)
+			if err := w.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+		if err := reconcile(ctx, cat, queue, sessions, log); err != nil {
+			log.Error("reconcile at start", "err", err)
+		}
+	}
 	var srv *http.Server
 	if r.http {
 		mux := http.NewServeMux()
@@ -78,6 +127,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		mux.Handle("GET /static/", web.Static())
 		healthz, readyz := site.Health([]web.Check{
 			{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "storage", Fn: store.Ping},
 			web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
 		})
 		mux.Handle("GET /healthz", healthz)
@@ -111,6 +161,38 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			log.Warn("http shutdown", "err", err)
 		}
 	}
+	if workersDone != nil {
+		<-workersDone // Asynq's own shutdown is bounded by ShutdownTimeout
+	}
+	return nil
+}
+
+// keyPrefix prefixes the service's own Redis keys (Asynq keeps its own).
+const keyPrefix = "presession:"
+
+// reconcile re-queues what a stop may have left behind: statements still
+// uploaded or processing (their task IDs make this a no-op when a task is
+// live), and a rebuild of every country's playlist.
+func reconcile(ctx context.Context, cat *catalog.Catalog, queue *worker.Client, sessions *presession.Sessions, log *slog.Logger) error {
+	stale, err := cat.Stale(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range stale {
+		if err := queue.EnqueueProcess(ctx, st.ID); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, s := range sessions.List {
+		for _, c := range s.Countries {
+			if err := queue.EnqueuePlaylist(ctx, s.ID, c.Code); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	log.Info("reconciled", "requeued_statements", len(stale), "playlists", n)
 	return nil
 }
 
@@ -125,6 +207,22 @@ func embeddedWhat(cfg config.Config) string {
 	}
 }
 
+// runReindex rebuilds the catalog in Redis from storage alone. Run it with
+// the service stopped (or at least with no staff changes under way).
 func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	return errors.New("reindex rebuilds the catalog in Redis from the statement manifests in storage; it is wired in with the catalog (issue 5)")
+	if cfg.Embedded() {
+		return usageError{"reindex needs REDIS_URL: on the embedded default the catalog is rebuilt from storage at every start"}
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(cfg.Redis)
+	defer rdb.Close()
+	n, err := catalog.New(rdb, catalogBlobs{store}).Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements from storage\n", n)
+	return nil
 }

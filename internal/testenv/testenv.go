@@ -237,3 +237,14 @@ func Clip(t testing.TB, dir, name, size string, seconds float64, audio bool, ext
 	}
 	return out
 }
+
+// Tool returns the path of the executable name on PATH (a tool the test
+// command installs, such as docker-compose).
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name)
+	}
+	return p
+}

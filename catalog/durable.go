@@ -1,0 +1,345 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uprinfo/presession"
+)
+
+const contentTypeJSON = "application/json"
+
+// syncAttempts bounds how often one sync rewrites a record that keeps
+// changing under it; each of those changes is synced by its own writer.
+const syncAttempts = 10
+
+// sync writes the Redis record named by member to storage and clears its
+// dirty mark if the record did not change meanwhile (else writes again).
+func (c *Catalog) sync(ctx context.Context, member string) error {
+	rkey, skey, err := c.storageKey(member)
+	if err != nil {
+		return err
+	}
+	for range syncAttempts {
+		raw, err := c.rdb.Get(ctx, rkey).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return c.rdb.SRem(ctx, c.kDirty(), member).Err()
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: sync %s: %w", member, err)
+		}
+		if err := c.blobs.WriteObject(ctx, skey, raw, contentTypeJSON); err != nil {
+			return &presession.Error{Code: presession.EINTERNAL, Message: "the change is saved but not yet durable; try again",
+				Err: fmt.Errorf("%w: write %s: %w", ErrNotDurable, skey, err)}
+		}
+		done, err := c.clean.Run(ctx, c.rdb, []string{rkey, c.kDirty()}, raw, member).Int()
+		if err != nil {
+			return fmt.Errorf("catalog: sync %s: %w", member, err)
+		}
+		if done == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s kept changing while being written", ErrNotDurable, member)
+}
+
+func (c *Catalog) syncIfDirty(ctx context.Context, member string) error {
+	ok, err := c.rdb.SIsMember(ctx, c.kDirty(), member).Result()
+	if err != nil {
+		return fmt.Errorf("catalog: sync %s: %w", member, err)
+	}
+	if !ok {
+		return nil
+	}
+	return c.sync(ctx, member)
+}
+
+// Sync writes to storage every change committed in Redis but not yet
+// durable (left by a crash or a storage failure). Call it at start.
+func (c *Catalog) Sync(ctx context.Context) error {
+	members, err := c.rdb.SMembers(ctx, c.kDirty()).Result()
+	if err != nil {
+		return fmt.Errorf("catalog: sync: %w", err)
+	}
+	slices.Sort(members) // statements ("st:") after orders is irrelevant; keep it deterministic
+	var errs []error
+	for _, m := range members {
+		if err := c.sync(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readConcurrency bounds the storage reads of Reindex.
+const readConcurrency = 16
+
+// Reindex rebuilds every catalog key in Redis (records, indexes, orders)
+// from storage alone and returns the number of statements. It first syncs
+// pending changes, so it never discards a committed one. An order is
+// reconciled with the statements: ids that are not approved statements of
+// that country are dropped, and approved statements it lacks (a crash
+// between the two writes of an approval) join its end in order of
+// approval; a repaired order is written back to storage.
+//
+// Reindex replaces the catalog's keys: run it at start or from the command
+// line, not while other processes write the catalog. Live progress is lost.
+func (c *Catalog) Reindex(ctx context.Context) (int, error) {
+	if err := c.Sync(ctx); err != nil {
+		return 0, fmt.Errorf("catalog: reindex: pending changes could not be written to storage first: %w", err)
+	}
+	stmts, err := c.readStatements(ctx)
+	if err != nil {
+		return 0, err
+	}
+	orders, err := c.readOrders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	orders, repaired := reconcileOrders(stmts, orders, c.clock())
+
+	if err := c.deleteAll(ctx); err != nil {
+		return 0, err
+	}
+	const batch = 200
+	for lo := 0; lo < len(stmts); lo += batch {
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, s := range stmts[lo:min(lo+batch, len(stmts))] {
+				b, err := json.Marshal(s)
+				if err != nil {
+					return err
+				}
+				p.Set(ctx, c.kStmt(s.ID), b, 0)
+				c.addIndexes(ctx, p, s)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("catalog: reindex: %w", err)
+		}
+	}
+	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, o := range orders {
+			b, err := json.Marshal(o)
+			if err != nil {
+				return err
+			}
+			p.Set(ctx, c.kOrder(o.Session, o.Country), b, 0)
+		}
+		for _, m := range repaired {
+			p.SAdd(ctx, c.kDirty(), m)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("catalog: reindex: %w", err)
+	}
+	if err := c.Sync(ctx); err != nil {
+		return 0, fmt.Errorf("catalog: reindex: %w", err)
+	}
+	return len(stmts), nil
+}
+
+// readStatements reads every statements/{id}/statement.json, sorted by id.
+func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, error) {
+	keys, err := c.blobs.ListKeys(ctx, "statements/")
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reindex: list statements: %w", err)
+	}
+	keys = slices.DeleteFunc(keys, func(k string) bool {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(k, "statements/"), "/statement.json")
+		return !ok || !validID(id)
+	})
+	out := make([]*presession.Statement, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, readConcurrency)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			raw, err := c.blobs.ReadObject(ctx, k)
+			if errors.Is(err, ErrBlobNotFound) {
+				return // deleted since the listing
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
+				return
+			}
+			s, err := decode(raw)
+			if err != nil {
+				errs[i] = fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
+				return
+			}
+			if want := path.Base(path.Dir(k)); s.ID != want || !s.Status.Valid() || s.Session == "" {
+				errs[i] = fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
+				return
+			}
+			out[i] = s
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(s *presession.Statement) bool { return s == nil }), nil
+}
+
+// readOrders reads every orders/{session}/{CC}.json.
+func (c *Catalog) readOrders(ctx context.Context) ([]*Order, error) {
+	keys, err := c.blobs.ListKeys(ctx, "orders/")
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reindex: list orders: %w", err)
+	}
+	var out []*Order
+	for _, k := range keys {
+		rest, ok := strings.CutSuffix(strings.TrimPrefix(k, "orders/"), ".json")
+		session, country, ok2 := strings.Cut(rest, "/")
+		if !ok || !ok2 || !validSession(session) || !presession.IsCountryCode(country) {
+			continue
+		}
+		raw, err := c.blobs.ReadObject(ctx, k)
+		if errors.Is(err, ErrBlobNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("catalog: reindex: read %s: %w", k, err)
+		}
+		var o Order
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("catalog: reindex: %s is not an order: %w", k, err)
+		}
+		o.Session, o.Country = session, country
+		if o.Statements == nil {
+			o.Statements = []string{}
+		}
+		out = append(out, &o)
+	}
+	return out, nil
+}
+
+// reconcileOrders makes each order list exactly its country's approved
+// statements, adding orders where needed. It returns all orders and the
+// dirty-set members of those it changed or added.
+func reconcileOrders(stmts []*presession.Statement, orders []*Order, now time.Time) (all []*Order, changed []string) {
+	type sc struct{ s, c string }
+	approved := map[sc][]*presession.Statement{}
+	for _, s := range stmts {
+		if s.Status == presession.StatusApproved {
+			k := sc{s.Session, s.Country}
+			approved[k] = append(approved[k], s)
+		}
+	}
+	byKey := map[sc]*Order{}
+	for _, o := range orders {
+		byKey[sc{o.Session, o.Country}] = o
+	}
+	for k := range approved {
+		if byKey[k] == nil {
+			o := &Order{Session: k.s, Country: k.c, Statements: []string{}}
+			byKey[k] = o
+		}
+	}
+	for k, o := range byKey {
+		ok := map[string]bool{}
+		for _, s := range approved[k] {
+			ok[s.ID] = true
+		}
+		var ids []string
+		seen := map[string]bool{}
+		for _, id := range o.Statements {
+			if ok[id] && !seen[id] {
+				ids = append(ids, id)
+				seen[id] = true
+			}
+		}
+		var extra []*presession.Statement
+		for _, s := range approved[k] {
+			if !seen[s.ID] {
+				extra = append(extra, s)
+			}
+		}
+		slices.SortFunc(extra, func(a, b *presession.Statement) int {
+			return cmp.Or(approvedAt(a).Compare(approvedAt(b)), strings.Compare(a.ID, b.ID))
+		})
+		for _, s := range extra {
+			ids = append(ids, s.ID)
+		}
+		if ids == nil {
+			ids = []string{}
+		}
+		if !slices.Equal(ids, o.Statements) {
+			o.Statements, o.UpdatedAt, o.UpdatedBy = ids, now, "system:reindex"
+			changed = append(changed, mOrder(o.Session, o.Country))
+		}
+	}
+	for _, o := range byKey {
+		all = append(all, o)
+	}
+	return all, changed
+}
+
+// approvedAt is when s was last approved.
+func approvedAt(s *presession.Statement) time.Time {
+	for i := len(s.History) - 1; i >= 0; i-- {
+		if s.History[i].To == presession.StatusApproved {
+			return s.History[i].At
+		}
+	}
+	return s.UpdatedAt
+}
+
+// deleteAll removes every catalog key under the prefix.
+func (c *Catalog) deleteAll(ctx context.Context) error {
+	// The patterns (after the prefix) of every catalog key.
+	for _, fam := range []string{"st:*", "idx:*", "inv:*", "order:*", "progress", "dirty"} {
+		iter := c.rdb.Scan(ctx, 0, globEscape(c.prefix)+fam, 1000).Iterator()
+		var keys []string
+		flush := func() error {
+			if len(keys) == 0 {
+				return nil
+			}
+			err := c.rdb.Unlink(ctx, keys...).Err()
+			keys = keys[:0]
+			return err
+		}
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) >= 500 {
+				if err := flush(); err != nil {
+					return fmt.Errorf("catalog: reindex: clear: %w", err)
+				}
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("catalog: reindex: clear: %w", err)
+		}
+		if err := flush(); err != nil {
+			return fmt.Errorf("catalog: reindex: clear: %w", err)
+		}
+	}
+	return nil
+}
+
+// globEscape quotes the glob metacharacters of a Redis SCAN pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,122 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uprinfo/presession"
+)
+
+// Order is the speaking order of a country's approved statements: the
+// playlist order. It is stored as orders/{session}/{CC}.json.
+type Order struct {
+	Session    string    `json:"session"`
+	Country    string    `json:"country"`
+	Statements []string  `json:"statements"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	UpdatedBy  string    `json:"updated_by,omitempty"` // who last changed it (SetOrder, or the approval/reopen that did)
+}
+
+func (c *Catalog) loadOrder(ctx context.Context, g getter, session, country string) (*Order, error) {
+	raw, err := g.Get(ctx, c.kOrder(session, country)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return &Order{Session: session, Country: country, Statements: []string{}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: order %s/%s: %w", session, country, err)
+	}
+	var o Order
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("catalog: order %s/%s: %w", session, country, err)
+	}
+	if o.Statements == nil {
+		o.Statements = []string{}
+	}
+	return &o, nil
+}
+
+// Order returns the order of the approved statements of a country (empty,
+// never ENOTFOUND, when none was ever approved).
+func (c *Catalog) Order(ctx context.Context, session, country string) (*Order, error) {
+	return c.loadOrder(ctx, c.rdb, session, strings.ToUpper(country))
+}
+
+// SetOrder replaces the order of a country's approved statements. ids must
+// be exactly the approved statements of that session and country, each
+// once: an unknown or foreign id, or a duplicate, is EINVALID; an id that is
+// not approved, or an approved statement left out, is ECONFLICT (the order
+// changed under the caller). The order records who set it and when.
+func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []string, actor string) error {
+	country = strings.ToUpper(country)
+	if actor == "" {
+		return presession.Errorf(presession.EINVALID, "setting an order needs an actor")
+	}
+	if !validSession(session) || !presession.IsCountryCode(country) {
+		return presession.Errorf(presession.EINVALID, "no country %q in session %q", country, session)
+	}
+	okey := c.kOrder(session, country)
+	akey := c.kIdx(session, country, presession.StatusApproved)
+	err := c.watch(ctx, func(tx *redis.Tx) error {
+		approved, err := tx.ZRange(ctx, akey, 0, -1).Result()
+		if err != nil {
+			return err
+		}
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				return presession.Errorf(presession.EINVALID, "statement %s is listed twice", id)
+			}
+			seen[id] = true
+			if slices.Contains(approved, id) {
+				continue
+			}
+			s, _, err := c.load(ctx, tx, id)
+			if presession.ErrorCode(err) == presession.ENOTFOUND || err == nil && (s.Session != session || s.Country != country) {
+				return presession.Errorf(presession.EINVALID, "statement %s is not a statement of %s for %s", id, session, country)
+			}
+			if err != nil {
+				return err
+			}
+			return presession.Errorf(presession.ECONFLICT, "statement %s is %s, not approved", id, s.Status)
+		}
+		var missing []string
+		for _, id := range approved {
+			if !seen[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return presession.Errorf(presession.ECONFLICT, "the order leaves out approved statements: %s", strings.Join(missing, ", "))
+		}
+		o := Order{Session: session, Country: country, Statements: slices.Clone(ids), UpdatedAt: c.clock(), UpdatedBy: actor}
+		if o.Statements == nil {
+			o.Statements = []string{}
+		}
+		b, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, okey, b, 0)
+			p.SAdd(ctx, c.kDirty(), mOrder(session, country))
+			return nil
+		})
+		return err
+	}, okey, akey)
+	if err != nil {
+		if presession.ErrorCode(err) != presession.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("catalog: set order %s/%s: %w", session, country, err)
+	}
+	err = c.sync(ctx, mOrder(session, country))
+	c.notify(ctx, session, country)
+	return err
+}

@@ -1,0 +1,563 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uprinfo/presession"
+)
+
+// MaxReasonLength bounds the reason of a transition, in characters.
+const MaxReasonLength = 2000
+
+type getter interface {
+	Get(ctx context.Context, key string) *redis.StringCmd
+}
+
+// load reads a statement record; ENOTFOUND when there is none.
+func (c *Catalog) load(ctx context.Context, g getter, id string) (*presession.Statement, []byte, error) {
+	raw, err := g.Get(ctx, c.kStmt(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil, presession.Errorf(presession.ENOTFOUND, "statement %s not found", id)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: get %s: %w", id, err)
+	}
+	s, err := decode(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: record of %s: %w", id, err)
+	}
+	return s, raw, nil
+}
+
+func decode(raw []byte) (*presession.Statement, error) {
+	var s presession.Statement
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func validID(id string) bool {
+	if id == "" || id == "." || id == ".." || len(id) > 200 || !utf8.ValidString(id) {
+		return false
+	}
+	return !strings.ContainsFunc(id, func(r rune) bool {
+		return r == '/' || r == '\\' || r == ':' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
+}
+
+func validSession(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/?#% \\")
+}
+
+// Create records a new statement. Its ID, Session, Country (normalised to
+// upper case) and InvitationID are fixed from then on. Status must be
+// uploading (the default) or uploaded. Create fills in CreatedAt, UpdatedAt
+// and, when History is empty, the creation event, on s itself.
+//
+// Create is idempotent by ID: when the ID exists it changes nothing and
+// returns an ECONFLICT error wrapping ErrExists.
+func (c *Catalog) Create(ctx context.Context, s *presession.Statement) error {
+	if !validID(s.ID) {
+		return presession.Errorf(presession.EINVALID, "statement id %q is not valid", s.ID)
+	}
+	if !validSession(s.Session) {
+		return presession.Errorf(presession.EINVALID, "session %q is not valid", s.Session)
+	}
+	s.Country = strings.ToUpper(s.Country)
+	if !presession.IsCountryCode(s.Country) {
+		return presession.Errorf(presession.EINVALID, "country %q is not an ISO 3166-1 alpha-2 code", s.Country)
+	}
+	if s.Status == "" {
+		s.Status = presession.StatusUploading
+	}
+	if s.Status != presession.StatusUploading && s.Status != presession.StatusUploaded {
+		return presession.Errorf(presession.EINVALID, "a new statement must be uploading or uploaded, not %s", s.Status)
+	}
+	now := c.clock()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	s.UpdatedAt = now
+	if s.Status == presession.StatusUploaded && s.UploadedAt.IsZero() {
+		s.UploadedAt = now
+	}
+	if len(s.History) == 0 {
+		actor := "system"
+		if s.InvitationID != "" {
+			actor = "cso:" + s.InvitationID
+		}
+		s.History = []presession.Event{{At: now, Actor: actor, To: s.Status}}
+	}
+	rec, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("catalog: create %s: %w", s.ID, err)
+	}
+	key := c.kStmt(s.ID)
+	exists := false
+	err = c.watch(ctx, func(tx *redis.Tx) error {
+		n, err := tx.Exists(ctx, key).Result()
+		if err != nil {
+			return err
+		}
+		if exists = n > 0; exists {
+			return nil
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, rec, 0)
+			c.addIndexes(ctx, p, s)
+			p.SAdd(ctx, c.kDirty(), mStmt(s.ID))
+			return nil
+		})
+		return err
+	}, key)
+	if err != nil {
+		return fmt.Errorf("catalog: create %s: %w", s.ID, err)
+	}
+	if exists {
+		// A repeated call may be the retry of one whose storage write
+		// failed: finish that write, best effort.
+		_ = c.syncIfDirty(ctx, mStmt(s.ID))
+		return &presession.Error{Code: presession.ECONFLICT, Message: fmt.Sprintf("statement %s already exists", s.ID), Err: ErrExists}
+	}
+	return c.sync(ctx, mStmt(s.ID))
+}
+
+func (c *Catalog) addIndexes(ctx context.Context, p redis.Pipeliner, s *presession.Statement) {
+	z := redis.Z{Score: score(s), Member: s.ID}
+	for _, k := range c.idxKeys(s.Session, s.Country, s.Status) {
+		p.ZAdd(ctx, k, z)
+	}
+	if s.InvitationID != "" {
+		p.ZAdd(ctx, c.kInv(s.InvitationID), z)
+	}
+}
+
+// Get returns the statement with the given id, its live progress merged in;
+// ENOTFOUND when there is none.
+func (c *Catalog) Get(ctx context.Context, id string) (*presession.Statement, error) {
+	var rec *redis.StringCmd
+	var prog *redis.StringCmd
+	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		rec = p.Get(ctx, c.kStmt(id))
+		prog = p.HGet(ctx, c.kProgress(), id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("catalog: get %s: %w", id, err)
+	}
+	s, _, err := c.load(ctx, cmdGetter{rec}, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mergeProgress(s, prog.Val())
+	return s, nil
+}
+
+// cmdGetter replays an already executed GET.
+type cmdGetter struct{ cmd *redis.StringCmd }
+
+func (g cmdGetter) Get(context.Context, string) *redis.StringCmd { return g.cmd }
+
+func (c *Catalog) mergeProgress(s *presession.Statement, v string) {
+	if s.Status != presession.StatusProcessing || v == "" {
+		return
+	}
+	if p, err := strconv.ParseFloat(v, 64); err == nil {
+		s.Progress = p
+	}
+}
+
+// Filter selects statements for List. Empty fields match anything.
+type Filter struct {
+	Session      string
+	Country      string
+	Status       presession.Status
+	InvitationID string
+	Offset       int
+	Limit        int // 0: no limit
+}
+
+// List returns the statements that match f, oldest first (ties by id), and
+// how many match in all. Every combination of Session, Country and Status
+// is one index read; with InvitationID the invitation's own (few)
+// statements are read and filtered.
+func (c *Catalog) List(ctx context.Context, f Filter) ([]*presession.Statement, int, error) {
+	f.Country = strings.ToUpper(f.Country)
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status)
+	}
+	if f.Offset < 0 || f.Limit < 0 {
+		return nil, 0, presession.Errorf(presession.EINVALID, "offset and limit must not be negative")
+	}
+	if f.InvitationID != "" {
+		ids, err := c.rdb.ZRange(ctx, c.kInv(f.InvitationID), 0, -1).Result()
+		if err != nil {
+			return nil, 0, fmt.Errorf("catalog: list: %w", err)
+		}
+		all, err := c.fetch(ctx, ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		all = slices.DeleteFunc(all, func(s *presession.Statement) bool {
+			return (f.Session != "" && s.Session != f.Session) ||
+				(f.Country != "" && s.Country != f.Country) ||
+				(f.Status != "" && s.Status != f.Status)
+		})
+		total := len(all)
+		lo := min(f.Offset, total)
+		hi := total
+		if f.Limit > 0 {
+			hi = min(lo+f.Limit, total)
+		}
+		return all[lo:hi], total, nil
+	}
+	key := c.kIdx(f.Session, f.Country, f.Status)
+	stop := int64(-1)
+	if f.Limit > 0 {
+		stop = int64(f.Offset + f.Limit - 1)
+	}
+	var card *redis.IntCmd
+	var rng *redis.StringSliceCmd
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		card = p.ZCard(ctx, key)
+		rng = p.ZRange(ctx, key, int64(f.Offset), stop)
+		return nil
+	}); err != nil {
+		return nil, 0, fmt.Errorf("catalog: list: %w", err)
+	}
+	out, err := c.fetch(ctx, rng.Val())
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, int(card.Val()), nil
+}
+
+// fetch reads the records and live progress of ids, in order, skipping ids
+// whose record vanished.
+func (c *Catalog) fetch(ctx context.Context, ids []string) ([]*presession.Statement, error) {
+	if len(ids) == 0 {
+		return []*presession.Statement{}, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = c.kStmt(id)
+	}
+	var recs *redis.SliceCmd
+	var progs *redis.SliceCmd
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		recs = p.MGet(ctx, keys...)
+		progs = p.HMGet(ctx, c.kProgress(), ids...)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("catalog: list: %w", err)
+	}
+	out := make([]*presession.Statement, 0, len(ids))
+	pv := progs.Val()
+	for i, v := range recs.Val() {
+		raw, ok := v.(string)
+		if !ok {
+			continue
+		}
+		s, err := decode([]byte(raw))
+		if err != nil {
+			return nil, fmt.Errorf("catalog: record of %s: %w", ids[i], err)
+		}
+		if p, ok := pv[i].(string); ok {
+			c.mergeProgress(s, p)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Stale returns the statements in any of the given statuses (uploaded and
+// processing when none is given), for the reconciliation at start.
+func (c *Catalog) Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error) {
+	if len(statuses) == 0 {
+		statuses = []presession.Status{presession.StatusUploaded, presession.StatusProcessing}
+	}
+	var out []*presession.Statement
+	for _, st := range statuses {
+		l, _, err := c.List(ctx, Filter{Status: st})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l...)
+	}
+	return out, nil
+}
+
+// Transition moves a statement to status to, the one place the lifecycle
+// is enforced: an illegal move is ECONFLICT naming the current status; a
+// rejection or failure without a reason is EINVALID. It appends the event
+// (actor, time, from, to, reason) to the history, sets Reason on failed and
+// rejected and clears it otherwise, resets progress on processing (0) and
+// ready (100), and keeps the country's order: an approved statement joins
+// its end, one leaving approved leaves it. Concurrent transitions of one
+// statement are serialised: of two staff approving and rejecting at once,
+// exactly one wins.
+func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error) {
+	reason = strings.TrimSpace(reason)
+	if !to.Valid() {
+		return nil, presession.Errorf(presession.EINVALID, "unknown status %q", to)
+	}
+	if actor == "" {
+		return nil, presession.Errorf(presession.EINVALID, "a transition needs an actor")
+	}
+	if (to == presession.StatusRejected || to == presession.StatusFailed) && reason == "" {
+		return nil, presession.Errorf(presession.EINVALID, "a reason is required to mark a statement %s", to)
+	}
+	if utf8.RuneCountInString(reason) > MaxReasonLength {
+		return nil, presession.Errorf(presession.EINVALID, "the reason is longer than %d characters", MaxReasonLength)
+	}
+	first, _, err := c.load(ctx, c.rdb, id)
+	if err != nil {
+		return nil, err
+	}
+	session, country := first.Session, first.Country
+	okey := c.kOrder(session, country)
+
+	var out *presession.Statement
+	var from presession.Status
+	var orderChanged, retried bool
+	err = c.watch(ctx, func(tx *redis.Tx) error {
+		out, orderChanged, retried = nil, false, false
+		s, _, err := c.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		from = s.Status
+		if err := presession.CheckTransition(from, to); err != nil {
+			if c.isOwnPendingRetry(ctx, tx, s, to, actor, reason) {
+				out, retried = s, true
+				from = s.History[len(s.History)-1].From
+				return nil
+			}
+			return err
+		}
+		now := c.clock()
+		s.Status = to
+		s.UpdatedAt = now
+		switch to {
+		case presession.StatusRejected, presession.StatusFailed:
+			s.Reason = reason
+		default:
+			s.Reason = ""
+		}
+		switch to {
+		case presession.StatusProcessing:
+			s.Progress = 0
+		case presession.StatusReady:
+			s.Progress = 100
+		case presession.StatusUploaded:
+			if s.UploadedAt.IsZero() {
+				s.UploadedAt = now
+			}
+		}
+		s.History = append(s.History, presession.Event{At: now, Actor: actor, From: from, To: to, Reason: reason})
+		rec, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		var ord *Order
+		if from == presession.StatusApproved || to == presession.StatusApproved {
+			ord, err = c.loadOrder(ctx, tx, session, country)
+			if err != nil {
+				return err
+			}
+			ids := slices.DeleteFunc(slices.Clone(ord.Statements), func(x string) bool { return x == id })
+			if to == presession.StatusApproved {
+				ids = append(ids, id)
+			}
+			ord.Statements, ord.UpdatedAt, ord.UpdatedBy = ids, now, actor
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, c.kStmt(id), rec, 0)
+			p.SAdd(ctx, c.kDirty(), mStmt(id))
+			if from != to {
+				for _, k := range c.statusIdxKeys(session, country, from) {
+					p.ZRem(ctx, k, id)
+				}
+				z := redis.Z{Score: score(s), Member: id}
+				for _, k := range c.statusIdxKeys(session, country, to) {
+					p.ZAdd(ctx, k, z)
+				}
+			}
+			if ord != nil {
+				b, err := json.Marshal(ord)
+				if err != nil {
+					return err
+				}
+				p.Set(ctx, okey, b, 0)
+				p.SAdd(ctx, c.kDirty(), mOrder(session, country))
+			}
+			if to == presession.StatusProcessing || from == presession.StatusProcessing {
+				p.HDel(ctx, c.kProgress(), id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out, orderChanged = s, ord != nil
+		return nil
+	}, c.kStmt(id), okey)
+	if err != nil {
+		if presession.ErrorCode(err) != presession.EINTERNAL {
+			return nil, err
+		}
+		return nil, fmt.Errorf("catalog: %s → %s of %s: %w", from, to, id, err)
+	}
+	affects := from == presession.StatusApproved || to == presession.StatusApproved
+	if retried {
+		// Complete what the earlier call left pending.
+		orderChanged = affects
+	}
+	err = c.sync(ctx, mStmt(id))
+	if err == nil && orderChanged {
+		err = c.sync(ctx, mOrder(session, country))
+	}
+	if affects {
+		c.notify(ctx, session, country)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// isOwnPendingRetry reports whether s already shows the transition asked
+// for, by the same actor with the same reason, and that change is not yet
+// in storage: the caller is retrying a call whose storage write failed.
+func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *presession.Statement, to presession.Status, actor, reason string) bool {
+	if len(s.History) == 0 || s.Status != to {
+		return false
+	}
+	last := s.History[len(s.History)-1]
+	if last.To != to || last.Actor != actor || last.Reason != reason {
+		return false
+	}
+	ok, err := tx.SIsMember(ctx, c.kDirty(), mStmt(s.ID)).Result()
+	return err == nil && ok
+}
+
+// Update applies fn to the statement in one atomic read-modify-write, for
+// the fields that are not the lifecycle: media, captions, warnings, title…
+// fn may run more than once (on a lost race) and must not change ID,
+// Session, Country, InvitationID, CreatedAt, Status, Reason or History
+// (EINVALID if it does: the lifecycle changes only through Transition). An
+// error from fn is returned as is and nothing is written. UpdatedAt is set
+// when anything changed.
+func (c *Catalog) Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error) {
+	first, _, err := c.load(ctx, c.rdb, id)
+	if err != nil {
+		return nil, err
+	}
+	var out *presession.Statement
+	changed := false
+	err = c.watch(ctx, func(tx *redis.Tx) error {
+		out, changed = nil, false
+		s, raw, err := c.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before, _ := decode(raw)
+		if err := fn(s); err != nil {
+			return err
+		}
+		if f := changedFixed(before, s); f != "" {
+			return presession.Errorf(presession.EINVALID, "an update cannot change the %s of a statement", f)
+		}
+		s.UpdatedAt = before.UpdatedAt
+		if rec, err := json.Marshal(s); err != nil {
+			return err
+		} else if bytes.Equal(rec, raw) {
+			out = s
+			return nil
+		}
+		s.UpdatedAt = c.clock()
+		rec, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, c.kStmt(id), rec, 0)
+			p.SAdd(ctx, c.kDirty(), mStmt(id))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out, changed = s, true
+		return nil
+	}, c.kStmt(id))
+	if err != nil {
+		if presession.ErrorCode(err) != presession.EINTERNAL {
+			return nil, err
+		}
+		return nil, fmt.Errorf("catalog: update %s: %w", id, err)
+	}
+	if !changed {
+		return out, c.syncIfDirty(ctx, mStmt(id))
+	}
+	err = c.sync(ctx, mStmt(id))
+	if out.Status == presession.StatusApproved {
+		c.notify(ctx, first.Session, first.Country)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changedFixed names the first field Update may not change that differs.
+func changedFixed(a, b *presession.Statement) string {
+	switch {
+	case a.ID != b.ID:
+		return "id"
+	case a.Session != b.Session:
+		return "session"
+	case a.Country != b.Country:
+		return "country"
+	case a.InvitationID != b.InvitationID:
+		return "invitation"
+	case !a.CreatedAt.Equal(b.CreatedAt):
+		return "creation time"
+	case a.Status != b.Status:
+		return "status"
+	case a.Reason != b.Reason:
+		return "reason"
+	}
+	ha, _ := json.Marshal(a.History)
+	hb, _ := json.Marshal(b.History)
+	if !bytes.Equal(ha, hb) {
+		return "history"
+	}
+	return ""
+}
+
+// SetProgress records the live processing percentage (0–100) of a
+// statement. It is cheap (one hash field; no storage write, no history) and
+// shown by Get and List while the statement is processing.
+func (c *Catalog) SetProgress(ctx context.Context, id string, pct float64) error {
+	if math.IsNaN(pct) || pct < 0 || pct > 100 {
+		return presession.Errorf(presession.EINVALID, "progress %v is not a percentage", pct)
+	}
+	if err := c.rdb.HSet(ctx, c.kProgress(), id, strconv.FormatFloat(pct, 'f', -1, 64)).Err(); err != nil {
+		return fmt.Errorf("catalog: progress of %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package media
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+	"strings"
+)
+
+// Rejection is the error for a source that will never process: the
+// Reason is written for the organisation that uploaded it and says what
+// is wrong and what to do. Retrying does not help.
+type Rejection struct {
+	// Code is a stable machine-readable cause: one of the Reject* constants.
+	Code   string
+	Reason string
+}
+
+func (r *Rejection) Error() string { return r.Reason }
+
+// Rejection codes.
+const (
+	RejectDamaged    = "damaged"     // not readable as media
+	RejectTruncated  = "truncated"   // stops before its stated end
+	RejectImage      = "image"       // a still image
+	RejectAudioOnly  = "audio_only"  // no video stream
+	RejectFormat     = "format"      // container not on the allow-list
+	RejectVideoCodec = "video_codec" // video codec not on the allow-list
+	RejectAudioCodec = "audio_codec" // audio codec not on the allow-list
+	RejectStill      = "still"       // a single frame
+	RejectNoDuration = "no_duration" // duration unknown
+	RejectTooLong    = "too_long"
+	RejectTooLarge   = "too_large" // picture larger than allowed
+)
+
+func reject(code, format string, a ...any) *Rejection {
+	return &Rejection{Code: code, Reason: fmt.Sprintf(format, a...)}
+}
+
+func rejectDamaged() *Rejection {
+	return reject(RejectDamaged, "the file could not be read as a video (it may be damaged or not a video at all) — please export it again as MP4 and upload it")
+}
+
+// Limits bound what Validate accepts.
+type Limits struct {
+	MaxSeconds float64 // longest statement; 0 = no limit
+	// MaxWidth x MaxHeight bounds the picture in either orientation
+	// (a portrait 4320x7680 passes 7680x4320). 0 = no limit.
+	MaxWidth, MaxHeight int
+}
+
+// DefaultLimits allows 8K and the given duration.
+func DefaultLimits(maxSeconds float64) Limits {
+	return Limits{MaxSeconds: maxSeconds, MaxWidth: 7680, MaxHeight: 4320}
+}
+
+// Allow-lists. Container names are ffprobe format_name parts.
+var (
+	allowedContainers = map[string]bool{
+		"mov": true, "mp4": true, "m4a": true, "3gp": true, "3g2": true, "mj2": true,
+		"matroska": true, "webm": true, "avi": true, "mpegts": true, "mpeg": true,
+	}
+	allowedVideo = map[string]bool{
+		"h264": true, "hevc": true, "vp8": true, "vp9": true, "av1": true,
+		"mpeg4": true, "prores": true, "mpeg2video": true,
+	}
+	allowedAudio = map[string]bool{
+		"aac": true, "opus": true, "mp3": true, "vorbis": true, "ac3": true, "eac3": true,
+		"alac": true, "flac": true,
+	}
+	imageFormats = map[string]string{
+		"jpeg_pipe": "a JPEG image", "png_pipe": "a PNG image", "webp_pipe": "a WebP image",
+		"bmp_pipe": "a BMP image", "tiff_pipe": "a TIFF image", "gif": "a GIF image",
+		"gif_pipe": "a GIF image", "svg_pipe": "an SVG image", "image2": "an image",
+		"heif": "a HEIF image", "psd_pipe": "a Photoshop image",
+	}
+)
+
+// Validate checks a probed source against the allow-lists and limits. It
+// returns warnings for staff (the file is accepted) or a *Rejection.
+func Validate(info *Info, lim Limits) (warnings []string, err error) {
+	if info == nil || info.FormatName == "" {
+		return nil, rejectDamaged()
+	}
+	formats := strings.Split(info.FormatName, ",")
+	for _, f := range formats {
+		if what, ok := imageFormats[f]; ok || strings.HasSuffix(f, "_pipe") {
+			if !ok {
+				what = "an image"
+			}
+			return nil, reject(RejectImage, "this is %s, not a video — please upload the video file of your statement", what)
+		}
+	}
+	if info.Video == nil {
+		if info.Audio != nil {
+			return nil, reject(RejectAudioOnly, "the file contains no video, only audio — please upload the video recording of your statement")
+		}
+		return nil, rejectDamaged()
+	}
+	ok := false
+	for _, f := range formats {
+		ok = ok || allowedContainers[f]
+	}
+	if !ok {
+		name := info.FormatLongName
+		if name == "" {
+			name = info.FormatName
+		}
+		return nil, reject(RejectFormat, "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+	}
+	v := info.Video
+	if !allowedVideo[v.Codec] {
+		return nil, reject(RejectVideoCodec, "the video is encoded as %q, which we cannot process — please export it as MP4 (H.264) and upload it again", v.Codec)
+	}
+	if info.Audio != nil && !allowedAudio[info.Audio.Codec] && !strings.HasPrefix(info.Audio.Codec, "pcm_") {
+		return nil, reject(RejectAudioCodec, "the sound is encoded as %q, which we cannot process — please export the video as MP4 (H.264 with AAC sound) and upload it again", info.Audio.Codec)
+	}
+	if v.Width <= 0 || v.Height <= 0 {
+		return nil, rejectDamaged()
+	}
+	if single(info) {
+		return nil, reject(RejectStill, "the file holds a single picture, not a moving video — please upload the video recording of your statement")
+	}
+	if info.Duration <= 0 {
+		return nil, reject(RejectNoDuration, "the length of the video cannot be determined (the file may be damaged or still being written) — please export it again as MP4 and upload it")
+	}
+	if lim.MaxSeconds > 0 && info.Duration > lim.MaxSeconds+0.5 {
+		return nil, reject(RejectTooLong, "the file is %s long; statements may be at most %s — please shorten it and upload it again",
+			Clock(info.Duration), Clock(lim.MaxSeconds))
+	}
+	if lim.MaxWidth > 0 && lim.MaxHeight > 0 {
+		long, short := max(v.DisplayWidth, v.DisplayHeight), min(v.DisplayWidth, v.DisplayHeight)
+		mlong, mshort := max(lim.MaxWidth, lim.MaxHeight), min(lim.MaxWidth, lim.MaxHeight)
+		if long > mlong || short > mshort {
+			return nil, reject(RejectTooLarge, "the picture is %dx%d, larger than the %dx%d we accept — please export it at a smaller size (1080p is plenty) and upload it again",
+				v.DisplayWidth, v.DisplayHeight, lim.MaxWidth, lim.MaxHeight)
+		}
+	}
+	if info.Audio == nil {
+		warnings = append(warnings, "the file has no sound track; a silent one was added")
+	}
+	if info.AttachedPictures > 0 {
+		warnings = append(warnings, "the file carries cover art, which was ignored")
+	}
+	return warnings, nil
+}
+
+// single reports whether the video stream is a single frame.
+func single(info *Info) bool {
+	v := info.Video
+	if v.Frames > 0 {
+		return v.Frames <= 1
+	}
+	d := v.Duration
+	if d <= 0 {
+		d = info.Duration
+	}
+	if d > 0 && v.FrameRate > 0 {
+		return d*v.FrameRate < 1.5
+	}
+	return false
+}
+
+// Clock formats seconds as m:ss (h:mm:ss from one hour), rounding down
+// so "stops at" never claims more than there is.
+func Clock(seconds float64) string {
+	if seconds < 0 || math.IsNaN(seconds) {
+		seconds = 0
+	}
+	s := int(seconds)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// CheckIntegrity reads the whole source once, without decoding
+// (`ffmpeg -xerror -i SRC -map 0 -c copy -f null -`), so that a damaged or
+// truncated file is rejected rather than silently cut short. A faststart
+// MP4 cut in half probes fine and would otherwise transcode to half a
+// statement with exit code 0.
+func CheckIntegrity(ctx context.Context, input string, info *Info) error {
+	end, stderr, err := copyPass(ctx, input, true)
+	if ctx.Err() != nil {
+		return fmt.Errorf("media: integrity check: %w", ctx.Err())
+	}
+	dur := 0.0
+	if info != nil {
+		dur = info.Duration
+	}
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			return fmt.Errorf("media: integrity check: %w", err)
+		}
+		if isTransientRead(stderr) {
+			return fmt.Errorf("media: integrity check: %v: %s", err, tail(stderr, 1024))
+		}
+		// -xerror stops at the first error, before it can say where the
+		// data ends; a second, tolerant pass finds out.
+		end2, _, err2 := copyPass(ctx, input, false)
+		if ctx.Err() != nil {
+			return fmt.Errorf("media: integrity check: %w", ctx.Err())
+		}
+		if err2 == nil && dur > 0 && end2 > 0 && end2 < dur-truncTolerance(dur) {
+			return rejectTruncated(end2, dur)
+		}
+		return rejectDamaged()
+	}
+	if dur > 0 && end < dur-truncTolerance(dur) {
+		return rejectTruncated(end, dur)
+	}
+	return nil
+}
+
+func truncTolerance(d float64) float64 { return 1 + 0.02*d }
+
+func rejectTruncated(at, of float64) *Rejection {
+	return reject(RejectTruncated, "the file stops at %s of %s — the upload may have been cut; please upload it again", Clock(at), Clock(of))
+}
+
+// isTransientRead reports network trouble, which is worth a retry.
+func isTransientRead(stderr string) bool {
+	for _, s := range []string{"Connection refused", "Connection timed out", "Server returned 5", "Server returned 403", "Input/output error", "No such file or directory"} {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// copyPass remuxes the input to nowhere and returns the last output time
+// reported by -progress.
+func copyPass(ctx context.Context, input string, xerror bool) (end float64, stderr string, err error) {
+	args := []string{"-hide_banner", "-nostdin", "-v", "error"}
+	if xerror {
+		args = append(args, "-xerror")
+	}
+	args = append(args, inputOptions(input)...)
+	args = append(args, "-i", input, "-map", "0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats")
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errb
+	err = cmd.Run()
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		if t, ok := progressTime(sc.Text()); ok {
+			end = t
+		}
+	}
+	return end, strings.TrimSpace(errb.String()), err
+}

@@ -1,0 +1,67 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession/token"
+)
+
+// playlistLockTTL bounds how long a crashed rebuild blocks the next one.
+const playlistLockTTL = time.Minute
+
+var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`)
+
+// handlePlaylist rebuilds a country's playlist once per burst of changes:
+// under a per-country lock it skips when a rebuild that started after this
+// task's change has already been written, otherwise it reads the current
+// change version, rebuilds from the catalog, and records that version as
+// built.
+func (w *Worker) handlePlaylist(ctx context.Context, t *asynq.Task) error {
+	var p PlaylistPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("playlist task payload: %v: %w", err, asynq.SkipRetry)
+	}
+	log := w.log.With("task", t.Type(), "session", p.Session, "country", p.Country, "version", p.Version)
+	if w.rebuild == nil {
+		return errors.New("this worker has no playlist rebuilder")
+	}
+	lock := w.cfg.KeyPrefix + "playlist:lock:" + p.Session + ":" + p.Country
+	owner := token.NewID()
+	ok, err := w.rdb.SetNX(ctx, lock, owner, playlistLockTTL).Result()
+	if err != nil {
+		return fmt.Errorf("playlist lock: %w", err)
+	}
+	if !ok {
+		return errBusy
+	}
+	defer unlockScript.Run(context.WithoutCancel(ctx), w.rdb, []string{lock}, owner)
+
+	builtKey := w.cfg.KeyPrefix + "playlist:built:" + p.Session + ":" + p.Country
+	built, err := w.rdb.Get(ctx, builtKey).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("playlist built version: %w", err)
+	}
+	if built >= p.Version && p.Version > 0 {
+		log.Debug("playlist already rebuilt past this change", "built", built)
+		return nil
+	}
+	current, err := w.rdb.Get(ctx, w.client.versionKey(p.Session, p.Country)).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("playlist version: %w", err)
+	}
+	start := time.Now()
+	if err := w.rebuild.Rebuild(ctx, p.Session, p.Country); err != nil {
+		return fmt.Errorf("rebuild playlist %s/%s: %w", p.Session, p.Country, err)
+	}
+	if err := w.rdb.Set(ctx, builtKey, current, 0).Err(); err != nil {
+		return fmt.Errorf("playlist built version: %w", err)
+	}
+	log.Info("playlist rebuilt", "built", current, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}

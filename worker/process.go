@@ -1,0 +1,409 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/storage"
+)
+
+// actor is how the worker appears in a statement's history.
+const actor = "worker"
+
+// Storage layout of a statement's media: everything under
+// statements/{id}/, the manifest written last.
+func statementPrefix(id string) string { return "statements/" + id + "/" }
+
+// ManifestKey is the storage key of a statement's media manifest.
+func ManifestKey(id string) string { return statementPrefix(id) + "media.json" }
+
+// CaptionKey is the storage key of a statement's caption file in lang.
+func CaptionKey(id, lang string) string { return statementPrefix(id) + "subs/" + lang + ".vtt" }
+
+func (w *Worker) payload(t *asynq.Task) (StatementPayload, error) {
+	var p StatementPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" {
+		return p, fmt.Errorf("%s payload %q: %v: %w", t.Type(), t.Payload(), err, asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// handleProbe checks an uploaded source: it must be a video we can
+// process, within the session's limits, and whole. A source that is not
+// fails the statement with the reason; one that is gets its transcode task.
+func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
+	p, err := w.payload(t)
+	if err != nil {
+		return err
+	}
+	log := w.log.With("task", t.Type(), "statement", p.ID)
+	st, err := w.catalog.Get(ctx, p.ID)
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return fmt.Errorf("statement %s: %w", p.ID, asynq.SkipRetry)
+	} else if err != nil {
+		return err
+	}
+	switch st.Status {
+	case presession.StatusUploaded:
+		if st, err = w.catalog.Transition(ctx, st.ID, presession.StatusProcessing, actor, ""); err != nil {
+			return err
+		}
+	case presession.StatusProcessing: // a retry, or a re-enqueue at start
+	default:
+		log.Info("nothing to probe", "status", st.Status)
+		return nil
+	}
+	sess, ok := w.sessions.Find(st.Session)
+	if !ok {
+		return w.fail(ctx, st, fmt.Sprintf("the session %q is no longer configured; the organisers need to restore it", st.Session), nil)
+	}
+	src, err := w.store.URL(ctx, st.SourceKey, time.Hour)
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("source url: %w", err))
+	}
+	info, err := media.Probe(ctx, src)
+	if err == nil {
+		var warnings []string
+		warnings, err = media.Validate(info, media.DefaultLimits(float64(sess.MaxStatementSeconds)))
+		if err == nil {
+			err = media.CheckIntegrity(ctx, src, info)
+		}
+		if err == nil && !equalStrings(warnings, st.Warnings) {
+			_, err = w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
+				s.Warnings = warnings
+				return nil
+			})
+		}
+	}
+	var rej *media.Rejection
+	if errors.As(err, &rej) {
+		log.Info("source rejected", "code", rej.Code, "reason", rej.Reason)
+		return w.fail(ctx, st, rej.Reason, err)
+	}
+	if err != nil {
+		return w.transient(ctx, st, err)
+	}
+	w.catalog.SetProgress(ctx, st.ID, 1)
+	if err := w.client.enqueue(ctx, NewTranscodeTask(st.ID, info.Duration)); err != nil {
+		return w.transient(ctx, st, err)
+	}
+	log.Info("source accepted", "duration", info.Duration, "format", info.FormatName)
+	return nil
+}
+
+// handleTranscode makes a probed statement's media: one ffmpeg process
+// for the ladder, the MP4 and the images; then caption placeholders,
+// the multivariant playlist, the upload of every file, and the manifest,
+// last. The statement becomes ready.
+func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
+	p, err := w.payload(t)
+	if err != nil {
+		return err
+	}
+	log := w.log.With("task", t.Type(), "statement", p.ID)
+	st, err := w.catalog.Get(ctx, p.ID)
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return fmt.Errorf("statement %s: %w", p.ID, asynq.SkipRetry)
+	} else if err != nil {
+		return err
+	}
+	if st.Status != presession.StatusProcessing {
+		log.Info("nothing to transcode", "status", st.Status)
+		return nil
+	}
+	sess, ok := w.sessions.Find(st.Session)
+	if !ok {
+		return w.fail(ctx, st, fmt.Sprintf("the session %q is no longer configured; the organisers need to restore it", st.Session), nil)
+	}
+	if w.transcodeHook != nil {
+		defer w.transcodeHook(st.ID)
+	}
+	started := time.Now()
+
+	dir, err := os.MkdirTemp(w.cfg.WorkDir, "transcode-"+st.ID+"-")
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("work dir: %w", err))
+	}
+	defer os.RemoveAll(dir)
+
+	src, err := w.store.URL(ctx, st.SourceKey, TranscodeTimeout(p.Duration)+time.Hour)
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("source url: %w", err))
+	}
+	info, err := media.Probe(ctx, src)
+	if err != nil {
+		var rej *media.Rejection
+		if errors.As(err, &rej) {
+			return w.fail(ctx, st, rej.Reason, err)
+		}
+		return w.transient(ctx, st, err)
+	}
+	opts := media.DefaultOptions()
+	if w.cfg.Preset != "" {
+		opts.Preset = w.cfg.Preset
+	}
+	plan, err := media.NewPlan(src, info, filepath.Join(dir, "out"), opts)
+	if err != nil {
+		return w.fail(ctx, st, "the video could not be prepared for streaming ("+err.Error()+"); please export it again as MP4 and upload it", err)
+	}
+	if err := plan.PrepareOutput(); err != nil {
+		return w.transient(ctx, st, err)
+	}
+	err = media.Run(ctx, plan.Args(), plan.Duration, func(pct float64) {
+		w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88)
+	})
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
+	}
+	res, err := media.Collect(plan)
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("collect outputs: %w", err))
+	}
+	out := plan.OutDir
+	captions, err := writeCaptions(out, st, sess, res.Duration)
+	if err != nil {
+		return w.transient(ctx, st, err)
+	}
+	var subs []media.SubtitleTrack
+	for i, c := range captions {
+		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: "subs/" + c.Language + ".m3u8", Default: i == 0})
+	}
+	if err := os.WriteFile(filepath.Join(out, "master.m3u8"), media.WriteMaster(res, subs), 0o644); err != nil {
+		return w.transient(ctx, st, err)
+	}
+
+	w.catalog.SetProgress(ctx, st.ID, 91)
+	files, err := w.uploadDir(ctx, st, out)
+	if err != nil {
+		return w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
+	}
+	m := mediaOf(st.ID, res)
+	man := manifest{Statement: st.ID, Source: sourceFacts{Key: st.SourceKey, Size: st.Size, Probe: info}, Plan: plan,
+		Result: res, Media: m, Captions: captions, Warnings: st.Warnings, Files: files,
+		Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
+	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
+	b, _ := json.MarshalIndent(man, "", "  ")
+	if err := w.store.Put(ctx, ManifestKey(st.ID), bytes.NewReader(b), int64(len(b)),
+		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
+	}
+	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
+		s.Media = m
+		s.Captions = captions
+		return nil
+	}); err != nil {
+		return w.transient(ctx, st, err)
+	}
+	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusReady, actor, ""); err != nil {
+		if presession.ErrorCode(err) == presession.ECONFLICT {
+			log.Info("statement moved on while transcoding", "err", err)
+			return nil
+		}
+		return err
+	}
+	took := time.Since(started)
+	log.Info("statement ready", "duration", res.Duration, "took", took.Round(time.Millisecond),
+		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()))
+	return nil
+}
+
+// writeCaptions writes a placeholder WebVTT and its subtitle playlist per
+// session language into out/subs, keeping a real caption staff already
+// uploaded (its file in storage stays; only its playlist is written).
+func writeCaptions(out string, st *presession.Statement, sess *presession.Session, duration float64) ([]presession.Caption, error) {
+	dir := filepath.Join(out, "subs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var caps []presession.Caption
+	for _, lang := range sess.Languages {
+		c := presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: CaptionKey(st.ID, lang), Placeholder: true}
+		if old, ok := st.Caption(lang); ok && !old.Placeholder {
+			c = old
+		} else {
+			vtt := media.PlaceholderVTT(lang, duration, st.Speaker, st.Organisation)
+			if err := os.WriteFile(filepath.Join(dir, lang+".vtt"), vtt, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, lang+".m3u8"), media.WriteSubtitlePlaylist(duration, lang+".vtt"), 0o644); err != nil {
+			return nil, err
+		}
+		caps = append(caps, c)
+	}
+	return caps, nil
+}
+
+// mediaOf turns the produced ladder into the domain's description, with
+// storage keys.
+func mediaOf(id string, res *media.Result) *presession.Media {
+	pre := statementPrefix(id)
+	m := &presession.Media{
+		Duration: res.Duration, Master: pre + "master.m3u8",
+		MP4: pre + res.Download.Name, MP4Size: res.Download.Size,
+		Poster: pre + res.Poster.Name, Thumbnail: pre + res.Thumb.Name,
+	}
+	if res.Storyboard != nil && res.StoryboardVTT != nil {
+		m.Storyboard, m.StoryboardVT = pre+res.Storyboard.Name, pre+res.StoryboardVTT.Name
+	}
+	for _, r := range res.Rungs {
+		dir := path.Dir(pre + r.Playlist)
+		rd := presession.Rendition{Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: int(r.Bandwidth),
+			AverageBandwidth: int(r.AverageBandwidth), Codecs: r.Codecs, FrameRate: r.FrameRate,
+			Playlist: pre + r.Playlist, Init: dir + "/" + r.Init, TargetDuration: r.TargetDuration}
+		for _, s := range r.Segments {
+			rd.Segments = append(rd.Segments, presession.Segment{Key: dir + "/" + s.URI, Duration: s.Duration})
+		}
+		m.Renditions = append(m.Renditions, rd)
+		if m.Width == 0 {
+			m.Width, m.Height = r.Width, r.Height
+		}
+	}
+	return m
+}
+
+// manifest is statements/{id}/media.json: the facts of one processing run.
+type manifest struct {
+	Statement   string               `json:"statement"`
+	Source      sourceFacts          `json:"source"`
+	Plan        media.Plan           `json:"plan"`
+	Result      *media.Result        `json:"result"`
+	Media       *presession.Media    `json:"media"`
+	Captions    []presession.Caption `json:"captions"`
+	Warnings    []string             `json:"warnings,omitempty"`
+	Files       []fileFact           `json:"files"`
+	Processed   time.Time            `json:"processed"`
+	TookSeconds float64              `json:"took_seconds"`
+}
+
+type sourceFacts struct {
+	Key   string      `json:"key"`
+	Size  int64       `json:"size"`
+	Probe *media.Info `json:"probe"`
+}
+
+type fileFact struct {
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// uploadDir puts every file under dir at statements/{id}/{relative path},
+// a few at a time, and returns their sizes and hashes.
+func (w *Worker) uploadDir(ctx context.Context, st *presession.Statement, dir string) ([]fileFact, error) {
+	var rels []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rels = append(rels, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	facts := make([]fileFact, len(rels))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, rel := range rels {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f, err := w.uploadFile(ctx, statementPrefix(st.ID)+rel, filepath.Join(dir, filepath.FromSlash(rel)))
+			if err != nil {
+				cancel(err)
+				return
+			}
+			facts[i] = f
+			w.catalog.SetProgress(ctx, st.ID, 91+8*float64(i+1)/float64(len(rels)))
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return facts, nil
+}
+
+func (w *Worker) uploadFile(ctx context.Context, key, file string) (fileFact, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return fileFact{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return fileFact{}, err
+	}
+	cache := "public, max-age=86400"
+	if strings.HasSuffix(key, ".m3u8") || strings.HasSuffix(key, ".vtt") {
+		cache = "no-cache" // captions are replaced by staff; playlists follow
+	}
+	if err := w.store.PutFile(ctx, key, file, storage.PutOptions{ContentType: storage.ContentTypeOf(key), CacheControl: cache}); err != nil {
+		return fileFact{}, fmt.Errorf("%s: %w", key, err)
+	}
+	return fileFact{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// fail moves the statement to failed with a reason a person can act on,
+// and returns cause wrapped with SkipRetry: trying again will not help.
+func (w *Worker) fail(ctx context.Context, st *presession.Statement, reason string, cause error) error {
+	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusFailed, actor, reason); err != nil &&
+		presession.ErrorCode(err) != presession.ECONFLICT {
+		return err // the catalog is unavailable: retry the whole task
+	}
+	if cause == nil {
+		cause = errors.New(reason)
+	}
+	return fmt.Errorf("%w: %w", cause, asynq.SkipRetry)
+}
+
+// transient returns err for a retry; on the last attempt it fails the
+// statement so staff and the organisation see why.
+func (w *Worker) transient(ctx context.Context, st *presession.Statement, err error) error {
+	n, _ := asynq.GetRetryCount(ctx)
+	max, ok := asynq.GetMaxRetry(ctx)
+	if ctx.Err() != nil || !ok || n < max {
+		return err
+	}
+	w.log.Error("processing failed after retries", "statement", st.ID, "attempts", n+1, "err", err)
+	reason := "processing failed after several attempts because of a problem on our side; the organisers have been told and will retry it — there is no need to upload again"
+	if ferr := w.fail(context.WithoutCancel(ctx), st, reason, err); !errors.Is(ferr, asynq.SkipRetry) {
+		return ferr
+	}
+	return err
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
