@@ -120,3 +120,26 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 	c.notify(ctx, session, country)
 	return err
 }
+
+// ApprovedInOrder returns the country's approved statements in playlist
+// order: what a playlist rebuild stitches.
+func (c *Catalog) ApprovedInOrder(ctx context.Context, session, country string) ([]*presession.Statement, error) {
+	o, err := c.Order(ctx, session, country)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*presession.Statement, 0, len(o.Statements))
+	for _, id := range o.Statements {
+		st, err := c.Get(ctx, id)
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st.Status == presession.StatusApproved {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}

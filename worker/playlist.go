@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -57,6 +58,9 @@ func (w *Worker) handlePlaylist(ctx context.Context, t *asynq.Task) error {
 	}
 	start := time.Now()
 	if err := w.rebuild.Rebuild(ctx, p.Session, p.Country); err != nil {
+		if presession.ErrorCode(err) == presession.ENOTFOUND { // the session or country is no longer configured
+			return fmt.Errorf("rebuild playlist %s/%s: %w: %w", p.Session, p.Country, err, asynq.SkipRetry)
+		}
 		return fmt.Errorf("rebuild playlist %s/%s: %w", p.Session, p.Country, err)
 	}
 	if err := w.rdb.Set(ctx, builtKey, current, 0).Err(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/worker"
@@ -102,9 +103,9 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
 			return configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
 		}
-		var rebuilder worker.Rebuilder // the playlist package's, once merged
 		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-			ShutdownTimeout: cfg.ShutdownTimeout}, queueOpt, rdb, queue, cat, store, rebuilder, sessions, log)
+			ShutdownTimeout: cfg.ShutdownTimeout}, queueOpt, rdb, queue, cat, store,
+			&playlist.Rebuilder{Sessions: sessions, Catalog: cat, Store: store, Log: log}, sessions, log)
 		workersDone = make(chan struct{})
 		go func() {
 			defer close(workersDone)
@@ -130,6 +131,11 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			{Name: "storage", Fn: store.Ping},
 			web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
 		})
+		play, err := playlist.NewHandler(site, store, cat)
+		if err != nil {
+			return err
+		}
+		play.Register(mux)
 		mux.Handle("GET /healthz", healthz)
 		mux.Handle("GET /readyz", readyz)
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape

@@ -1,0 +1,461 @@
+package playlist
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/storage"
+	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
+)
+
+// Statements reads one statement; *catalog.Catalog provides it.
+type Statements interface {
+	Get(ctx context.Context, id string) (*presession.Statement, error)
+}
+
+// Handler serves the playlists, the statements' media and the watch page:
+//
+//	GET /playlists/{s}/{cc}.json                 JSON playlist
+//	GET /playlists/{s}/{cc}/master.m3u8          multivariant playlist
+//	GET /playlists/{s}/{cc}/{rung}.m3u8          media playlist per rung
+//	GET /playlists/{s}/{cc}/subs/{lang}.m3u8     subtitle playlist
+//	GET /playlists/{s}/{cc}/subs/{lang}/{id}.vtt subtitle segment
+//	GET /playlists/{s}/{cc}/captions/{lang}.vtt  whole-stream WebVTT
+//	GET /media/{id}/{path...}                    a statement's media
+//	GET /watch/{s}/{cc}                          the player page
+//
+// Access: staff (bearer token or staff cookie) reach everything; a viewer
+// token (?key= or the cookie the watch page sets) reaches the playlists of
+// its session (and country, if it names one) and the media of approved
+// statements there; an invitation (bearer or ?token=) reaches the media of
+// its own statements only. Nothing serves a statement's original upload.
+type Handler struct {
+	site       *web.Site
+	store      Store
+	statements Statements
+	// RedirectTTL is how long a presigned media URL stays valid.
+	RedirectTTL time.Duration
+	now         func() time.Time
+	watch       *web.Page
+
+	mu    sync.Mutex
+	cache map[string]cachedBuild
+}
+
+type cachedBuild struct {
+	etag string
+	size int64
+	res  *Result
+}
+
+// NewHandler returns the handler of the playlist, media and watch routes.
+func NewHandler(site *web.Site, store Store, statements Statements) (*Handler, error) {
+	h := &Handler{site: site, store: store, statements: statements, RedirectTTL: 10 * time.Minute,
+		now: time.Now, cache: map[string]cachedBuild{}}
+	p, err := site.ParsePage(assets, "assets/watch.html")
+	if err != nil {
+		return nil, err
+	}
+	h.watch = p
+	return h, nil
+}
+
+// Register adds the handler's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /playlists/{s}/{file}", h.serveJSON)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/{name}", h.serveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/subs/{name}", h.serveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/captions/{name}", h.serveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/subs/{lang}/{file}", h.serveCue)
+	mux.HandleFunc("GET /media/{id}/{rest...}", h.serveMedia)
+	mux.HandleFunc("GET /watch/{s}/{cc}", h.serveWatch)
+	mux.HandleFunc("GET /watch/assets/{file}", h.serveAsset)
+}
+
+// principal is who a request comes from.
+type principal struct {
+	staff  bool
+	inv    *token.Invitation
+	viewer *token.Viewer
+	key    string // the ?key= of the request, carried into URIs
+}
+
+// who identifies the request: a bearer (staff token or invitation), then
+// ?key=, ?token=, the staff cookie, the viewer cookie.
+func (h *Handler) who(r *http.Request) (principal, error) {
+	a := h.site.Auth
+	if tok := web.Bearer(r); tok != "" {
+		if a.CheckStaffToken(tok) {
+			return principal{staff: true}, nil
+		}
+		inv, err := a.Signer.ParseInvitation(tok)
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{inv: &inv}, nil
+	}
+	q := r.URL.Query()
+	if k := q.Get("key"); k != "" {
+		v, err := a.Signer.ParseViewer(k, h.now())
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{viewer: &v, key: k}, nil
+	}
+	if t := q.Get("token"); t != "" {
+		inv, err := a.Signer.ParseInvitation(t)
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{inv: &inv}, nil
+	}
+	if _, err := r.Cookie(web.StaffCookie); err == nil && a.Staff(r) == nil {
+		return principal{staff: true}, nil
+	}
+	if c, err := r.Cookie(web.ViewerCookie); err == nil && c.Value != "" {
+		v, err := a.Signer.ParseViewer(c.Value, h.now())
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{viewer: &v}, nil
+	}
+	return principal{}, presession.Errorf(presession.EUNAUTHORIZED,
+		"a viewing link is required: open the link the organisers sent your delegation").Localize("auth.viewer_required")
+}
+
+// canWatch checks that p may see the playlist of the country.
+func (p principal) canWatch(sess *presession.Session, c presession.Country) error {
+	switch {
+	case p.staff:
+		return nil
+	case p.viewer != nil && p.viewer.Allows(sess.ID, c.Code):
+		return nil
+	case p.viewer != nil:
+		return presession.Errorf(presession.EFORBIDDEN, "this viewing link does not cover %s in %s; open the link the organisers sent for it", c.Name, sess.Title)
+	}
+	return presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists")
+}
+
+// canSee reports whether p may fetch the media of s.
+func (p principal) canSee(s *presession.Statement) bool {
+	switch {
+	case p.staff:
+		return true
+	case p.inv != nil:
+		return s.InvitationID != "" && s.InvitationID == p.inv.ID
+	case p.viewer != nil:
+		return s.Status == presession.StatusApproved && p.viewer.Allows(s.Session, s.Country)
+	}
+	return false
+}
+
+// playlistRequest authorises a playlist route and loads its build.
+func (h *Handler) playlistRequest(w http.ResponseWriter, r *http.Request, cc string) (principal, *Result, bool) {
+	sess, c, err := h.site.Sessions.Lookup(r.PathValue("s"), cc)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return principal{}, nil, false
+	}
+	p, err := h.who(r)
+	if err == nil {
+		err = p.canWatch(sess, c)
+	}
+	if err != nil {
+		h.site.Error(w, r, err)
+		return principal{}, nil, false
+	}
+	res, err := h.load(r.Context(), sess, c)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return principal{}, nil, false
+	}
+	return p, res, true
+}
+
+// load returns the stored build of a country, from memory while the stored
+// object is unchanged; a country never built has the empty build.
+func (h *Handler) load(ctx context.Context, sess *presession.Session, c presession.Country) (*Result, error) {
+	key := BuildKey(sess.ID, c.Code)
+	info, err := h.store.Stat(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Build(Input{Session: sess, Country: c})
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	cb, ok := h.cache[key]
+	h.mu.Unlock()
+	if ok && cb.etag == info.ETag && cb.size == info.Size && info.ETag != "" {
+		return cb.res, nil
+	}
+	body, info, err := h.store.Get(ctx, key, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Build(Input{Session: sess, Country: c})
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	res, err := DecodeResult(b)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	if len(h.cache) >= 256 {
+		clear(h.cache)
+	}
+	h.cache[key] = cachedBuild{etag: info.ETag, size: info.Size, res: res}
+	h.mu.Unlock()
+	return res, nil
+}
+
+func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request) {
+	cc, ok := strings.CutSuffix(r.PathValue("file"), ".json")
+	if !ok {
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist"))
+		return
+	}
+	p, res, ok := h.playlistRequest(w, r, cc)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(res.Playlist.WithKey(p.key)); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	serveBytes(w, r, buf.Bytes(), "application/json; charset=utf-8", etag(res.Version, "json", p.key), playlistCache)
+}
+
+const (
+	playlistCache = "private, max-age=5"
+	segmentCache  = "private, max-age=31536000, immutable"
+	fileCache     = "private, max-age=3600"
+)
+
+// serveFile serves a playlist text of the build: master, rung, subtitle
+// playlists and whole-stream caption tracks.
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
+	p, res, ok := h.playlistRequest(w, r, r.PathValue("cc"))
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if dir := path.Base(path.Dir(r.URL.Path)); dir == "subs" || dir == "captions" {
+		name = dir + "/" + name
+	}
+	text, ok := res.Files[name]
+	if !ok {
+		if len(res.Playlist.Statements) == 0 {
+			h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND,
+				"no statement on %s has been approved yet, so there is nothing to stream", res.Playlist.Country.Name))
+			return
+		}
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist"))
+		return
+	}
+	if strings.HasSuffix(name, ".m3u8") {
+		serveBytes(w, r, []byte(WithKey(text, p.key)), "application/vnd.apple.mpegurl", etag(res.Version, name, p.key), playlistCache)
+		return
+	}
+	serveBytes(w, r, []byte(text), "text/vtt; charset=utf-8", etag(res.Version, name, ""), playlistCache)
+}
+
+// serveCue serves one statement's subtitle segment.
+func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
+	_, res, ok := h.playlistRequest(w, r, r.PathValue("cc"))
+	if !ok {
+		return
+	}
+	id, ok := strings.CutSuffix(r.PathValue("file"), ".vtt")
+	src, found := res.Cues[r.PathValue("lang")+"/"+id]
+	if !ok || !found {
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such caption"))
+		return
+	}
+	body := SegmentVTT(src.Text, src.MPEGTS)
+	serveBytes(w, r, []byte(body), "text/vtt; charset=utf-8", etag(res.Version, "cue/"+r.PathValue("lang")+"/"+id, ""), playlistCache)
+}
+
+// mediaKeys maps the part of a media URL after /media/{id}/ to the
+// storage key, for every file of a statement's processed media. The
+// original upload is not among them.
+func mediaKeys(s *presession.Statement) map[string]string {
+	m := map[string]string{}
+	add := func(k string) {
+		if k != "" && k != s.SourceKey {
+			m[mediaRel(s.ID, k)] = k
+		}
+	}
+	if md := s.Media; md != nil {
+		add(md.Master)
+		add(md.MP4)
+		add(md.Poster)
+		add(md.Thumbnail)
+		add(md.Storyboard)
+		add(md.StoryboardVT)
+		for _, r := range md.Renditions {
+			add(r.Playlist)
+			add(r.Init)
+			for _, seg := range r.Segments {
+				add(seg.Key)
+			}
+		}
+	}
+	for _, c := range s.Captions {
+		add(c.Key)
+	}
+	return m
+}
+
+func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
+	p, err := h.who(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link")
+	s, err := h.statements.Get(r.Context(), r.PathValue("id"))
+	if presession.ErrorCode(err) == presession.ENOTFOUND || errors.Is(err, storage.ErrNotFound) {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if !p.canSee(s) {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	key, ok := mediaKeys(s)[r.PathValue("rest")]
+	if !ok {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	ctx := r.Context()
+	switch ext := strings.ToLower(path.Ext(key)); ext {
+	case ".m3u8", ".vtt":
+		// Small texts go through the app: playlists get the key added to
+		// their URIs, captions are served as the download they are.
+		body, info, err := h.store.Get(ctx, key, nil)
+		if err != nil {
+			h.mediaError(w, r, err, notFound)
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(body, 8<<20))
+		body.Close()
+		if err != nil {
+			h.site.Error(w, r, err)
+			return
+		}
+		if ext == ".m3u8" {
+			b = []byte(WithKey(string(b), p.key))
+			serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.key), playlistCache)
+			return
+		}
+		if r.URL.Query().Get("download") != "" {
+			w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+"-"+path.Base(key)+`"`)
+		}
+		serveBytes(w, r, b, "text/vtt; charset=utf-8", etag(info.ETag, key, ""), fileCache)
+		return
+	}
+	loc, err := h.store.URL(ctx, key, h.RedirectTTL)
+	if err != nil {
+		h.mediaError(w, r, err, notFound)
+		return
+	}
+	cache := fileCache
+	if ext := path.Ext(key); ext == ".m4s" || (ext == ".mp4" && strings.Contains(key, "/hls/")) {
+		cache = segmentCache
+	}
+	if strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://") {
+		// S3: a short-lived presigned URL; the redirect itself is cached
+		// for a fraction of its life.
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		http.Redirect(w, r, loc, http.StatusFound)
+		return
+	}
+	if !filepath.IsAbs(loc) {
+		h.site.Error(w, r, presession.Errorf(presession.EINTERNAL, "storage gave no usable location for %s", key))
+		return
+	}
+	f, err := os.Open(loc)
+	if err != nil {
+		h.mediaError(w, r, err, notFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", storage.ContentTypeOf(key))
+	w.Header().Set("Cache-Control", cache)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if path.Ext(key) == ".mp4" && !strings.Contains(key, "/hls/") && r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+`.mp4"`)
+	}
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func (h *Handler) mediaError(w http.ResponseWriter, r *http.Request, err, notFound error) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	h.site.Error(w, r, err)
+}
+
+// etag is a strong validator of a representation: the build (or object)
+// version, the file, and the key carried in its URIs.
+func etag(version, name, key string) string {
+	sum := sha256.Sum256([]byte(version + "\x00" + name + "\x00" + key))
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// serveBytes writes b with its validators; If-None-Match gets a 304.
+func serveBytes(w http.ResponseWriter, r *http.Request, b []byte, ctype, tag, cache string) {
+	hd := w.Header()
+	hd.Set("ETag", tag)
+	hd.Set("Cache-Control", cache)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hd.Set("Content-Type", ctype)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+}
+
+func etagMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == tag || t == "*" {
+			return true
+		}
+	}
+	return false
+}

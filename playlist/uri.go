@@ -1,0 +1,167 @@
+package playlist
+
+import (
+	"net/url"
+	"strings"
+)
+
+// MediaURL returns the app path that serves the storage key of statement
+// id: /media/{id}/{rest}, where rest is the part of the key after the
+// statement id ("statements/ID/hls/720p/seg_00000.m4s" →
+// /media/ID/hls/720p/seg_00000.m4s). A key without the id in it is served
+// as /media/{id}/_/{key}. "" for an empty key.
+func MediaURL(id, key string) string {
+	if key == "" {
+		return ""
+	}
+	prefix, idSlash := mediaPrefix(id)
+	var b strings.Builder
+	b.WriteString(prefix)
+	if rel, ok := cutRel(key, idSlash); ok {
+		writeEscapedPath(&b, rel)
+	} else {
+		b.WriteString("_/")
+		writeEscapedPath(&b, key)
+	}
+	return b.String()
+}
+
+// mediaRel is the part of MediaURL after /media/{id}/, unescaped.
+func mediaRel(id, key string) string {
+	if rel, ok := cutRel(key, id+"/"); ok {
+		return rel
+	}
+	return "_/" + key
+}
+
+func mediaPrefix(id string) (prefix, idSlash string) {
+	return "/media/" + url.PathEscape(id) + "/", id + "/"
+}
+
+// cutRel returns what follows the path segment idSlash ("ID/") in key.
+func cutRel(key, idSlash string) (string, bool) {
+	if strings.HasPrefix(key, idSlash) {
+		return key[len(idSlash):], true
+	}
+	if i := strings.Index(key, "/"+idSlash); i >= 0 {
+		return key[i+1+len(idSlash):], true
+	}
+	return "", false
+}
+
+// writeEscapedPath writes p with each segment path-escaped.
+func writeEscapedPath(b *strings.Builder, p string) {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+			segs := strings.Split(p, "/")
+			for j, s := range segs {
+				if j > 0 {
+					b.WriteByte('/')
+				}
+				b.WriteString(url.PathEscape(s))
+			}
+			return
+		}
+	}
+	b.WriteString(p)
+}
+
+// addKey appends the viewer key to an app URI; URIs with a scheme or host
+// (another server's) are returned unchanged, so the key never leaves the
+// app.
+func addKey(uri, key string) string {
+	if key == "" || uri == "" || strings.Contains(uri, "://") || strings.HasPrefix(uri, "//") {
+		return uri
+	}
+	sep := "?"
+	if strings.Contains(uri, "?") {
+		sep = "&"
+	}
+	return uri + sep + "key=" + url.QueryEscape(key)
+}
+
+// WithKey returns the HLS playlist text with key added to every URI in it:
+// URI lines and the URI attributes of tags (EXT-X-MAP, EXT-X-MEDIA, …). An
+// empty key returns text unchanged.
+func WithKey(text, key string) string {
+	if key == "" {
+		return text
+	}
+	param := "key=" + url.QueryEscape(key)
+	var b strings.Builder
+	b.Grow(len(text) + strings.Count(text, "\n")*(len(param)+1))
+	for len(text) > 0 {
+		line, rest, found := strings.Cut(text, "\n")
+		text = rest
+		line = strings.TrimSuffix(line, "\r")
+		switch {
+		case line == "":
+		case line[0] == '#':
+			for {
+				i := strings.Index(line, `URI="`)
+				if i < 0 {
+					break
+				}
+				i += len(`URI="`)
+				j := strings.IndexByte(line[i:], '"')
+				if j < 0 {
+					break
+				}
+				b.WriteString(line[:i])
+				b.WriteString(addKeyParam(line[i:i+j], param))
+				line = line[i+j:]
+				b.WriteByte('"')
+				line = line[1:]
+			}
+		default:
+			line = addKeyParam(line, param)
+		}
+		b.WriteString(line)
+		if found {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func addKeyParam(uri, param string) string {
+	if strings.Contains(uri, "://") || strings.HasPrefix(uri, "//") {
+		return uri
+	}
+	if strings.Contains(uri, "?") {
+		return uri + "&" + param
+	}
+	return uri + "?" + param
+}
+
+// WithKey returns a copy of p with key added to every URL.
+func (p Playlist) WithKey(key string) Playlist {
+	if key == "" {
+		return p
+	}
+	p.HLS = addKey(p.HLS, key)
+	langs := make([]Language, len(p.Languages))
+	for i, l := range p.Languages {
+		l.HLS = addKey(l.HLS, key)
+		l.VTT = addKey(l.VTT, key)
+		langs[i] = l
+	}
+	p.Languages = langs
+	items := make([]Item, len(p.Statements))
+	for i, it := range p.Statements {
+		it.Poster = addKey(it.Poster, key)
+		it.Thumbnail = addKey(it.Thumbnail, key)
+		it.HLS = addKey(it.HLS, key)
+		it.MP4 = addKey(it.MP4, key)
+		caps := make([]CaptionLink, len(it.Captions))
+		for j, c := range it.Captions {
+			c.URL = addKey(c.URL, key)
+			caps[j] = c
+		}
+		it.Captions = caps
+		items[i] = it
+	}
+	p.Statements = items
+	return p
+}
