@@ -136,6 +136,8 @@ type s3Backend struct {
 	store  s3store.S3Store
 }
 
+const defaultPartSize = 16 << 20
+
 // S3Tuning sets the s3store knobs that trade memory and disk for speed.
 type S3Tuning struct {
 	PartSize         int64  // preferred part size; 16 MiB when zero
@@ -168,7 +170,7 @@ func NewS3Client(c config.S3) *s3.Client {
 func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
 	st := s3store.New(bucket, client)
 	st.ObjectPrefix = Prefix
-	st.PreferredPartSize = 16 << 20
+	st.PreferredPartSize = defaultPartSize
 	if t.PartSize > 0 {
 		st.PreferredPartSize = t.PartSize
 	}
