@@ -112,7 +112,7 @@ type child struct {
 	addr string
 }
 
-func startChild(t *testing.T, cc childConfig) *child {
+func startChild(t testing.TB, cc childConfig) *child {
 	t.Helper()
 	js, _ := json.Marshal(cc)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
