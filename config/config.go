@@ -41,6 +41,10 @@ type S3 struct {
 	AccessKey string
 	SecretKey Secret
 	UseSSL    bool
+	// PublicEndpoint is where browsers reach the same S3 service, for
+	// presigned media redirects, when it differs from Endpoint (a MinIO
+	// inside a compose network, say). "" = Endpoint.
+	PublicEndpoint string
 }
 
 // Config is everything the service reads from its environment.
@@ -82,7 +86,7 @@ func (c *Config) WorkDir() string { return filepath.Join(c.DataDir, "work") }
 var Vars = []string{
 	"PRESESSION_ADDR", "PRESESSION_PUBLIC_URL", "PRESESSION_DATA_DIR", "PRESESSION_SECRET",
 	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
-	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL",
+	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
 }
@@ -110,6 +114,8 @@ func Load(getenv func(string) string) (Config, error) {
 			Bucket:    get("S3_BUCKET", "presession"),
 			AccessKey: get("S3_ACCESS_KEY", ""),
 			SecretKey: Secret(get("S3_SECRET_KEY", "")),
+
+			PublicEndpoint: strings.TrimRight(get("S3_PUBLIC_ENDPOINT", ""), "/"),
 		},
 	}
 	var err error
@@ -151,6 +157,15 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if c.S3.AccessKey == "" || c.S3.SecretKey == "" {
 			return c, fmt.Errorf("S3_ACCESS_KEY and S3_SECRET_KEY must both be set when S3_ENDPOINT is")
+		}
+		if p := c.S3.PublicEndpoint; p != "" {
+			u, err := url.Parse(p)
+			if !strings.Contains(p, "://") {
+				u, err = url.Parse("http://" + p)
+			}
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return c, fmt.Errorf("S3_PUBLIC_ENDPOINT=%q must be host[:port] or http(s)://host[:port], without a path", p)
+			}
 		}
 		if l := len(c.S3.Bucket); l < 3 || l > 63 || strings.ToLower(c.S3.Bucket) != c.S3.Bucket || strings.ContainsAny(c.S3.Bucket, "_/ ") {
 			return c, fmt.Errorf("S3_BUCKET=%q is not a valid bucket name (3–63 lower-case letters, digits, dots, hyphens)", c.S3.Bucket)

@@ -40,6 +40,7 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"S3_ENDPOINT": "minio:9000"}, "S3_ACCESS_KEY"},
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET"},
 		{map[string]string{"S3_USE_SSL": "maybe"}, "S3_USE_SSL"},
+		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PUBLIC_ENDPOINT": "ftp://x/y"}, "S3_PUBLIC_ENDPOINT"},
 		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
 		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},
 	} {

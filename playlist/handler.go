@@ -27,6 +27,13 @@ type Statements interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 }
 
+// publicURLer is implemented by a store whose presigned URLs for browsers
+// differ from those for the service itself (storage.S3 with a public
+// endpoint).
+type publicURLer interface {
+	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
 // Handler serves the playlists, the statements' media and the watch page:
 //
 //	GET /playlists/{s}/{cc}.json                 JSON playlist
@@ -381,7 +388,11 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		serveBytes(w, r, b, "text/vtt; charset=utf-8", etag(info.ETag, key, ""), fileCache)
 		return
 	}
-	loc, err := h.store.URL(ctx, key, h.RedirectTTL)
+	presign := h.store.URL
+	if p, ok := h.store.(publicURLer); ok {
+		presign = p.PublicURL
+	}
+	loc, err := presign(ctx, key, h.RedirectTTL)
 	if err != nil {
 		h.mediaError(w, r, err, notFound)
 		return

@@ -26,6 +26,10 @@ type Config struct {
 	AccessKey string
 	SecretKey string
 	UseSSL    bool
+	// PublicEndpoint, when set, is where browsers and players reach the
+	// same S3 service (host[:port] or an http(s):// URL): PublicURL
+	// presigns for it. Endpoint stays what the service itself uses.
+	PublicEndpoint string
 }
 
 // LogValue implements slog.LogValuer; the secret key is never logged.
@@ -56,33 +60,28 @@ const PartSize = 16 << 20
 // S3 is a Store on an S3-compatible bucket.
 type S3 struct {
 	client *minio.Client
+	public *minio.Client // presigns browser URLs; client itself unless PublicEndpoint is set
 	bucket string
 }
 
 // NewS3 connects to the bucket of cfg, creating it if missing.
 func NewS3(ctx context.Context, cfg Config) (*S3, error) {
-	endpoint, secure := cfg.Endpoint, cfg.UseSSL
-	if strings.Contains(endpoint, "://") {
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return nil, fmt.Errorf("storage: s3 endpoint %q: want host:port or http(s)://host:port", cfg.Endpoint)
-		}
-		endpoint, secure = u.Host, u.Scheme == "https"
-	}
 	region := cfg.Region
 	if region == "" {
 		region = "us-east-1"
 	}
-	client, err := minio.New(endpoint, &minio.Options{
-		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure:       secure,
-		Region:       region,
-		BucketLookup: minio.BucketLookupPath,
-	})
+	client, err := newMinio(cfg.Endpoint, cfg.UseSSL, region, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("storage: s3 %s: %w", cfg.Endpoint, err)
+		return nil, err
 	}
-	s := &S3{client: client, bucket: cfg.Bucket}
+	s := &S3{client: client, public: client, bucket: cfg.Bucket}
+	if cfg.PublicEndpoint != "" {
+		// Presigning is computed locally (the region is known), so this
+		// client never needs to reach the public address itself.
+		if s.public, err = newMinio(cfg.PublicEndpoint, cfg.UseSSL, region, cfg); err != nil {
+			return nil, err
+		}
+	}
 	exists, err := client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("storage: s3 %s: bucket %s: %w", cfg.Endpoint, cfg.Bucket, err)
@@ -98,6 +97,40 @@ func NewS3(ctx context.Context, cfg Config) (*S3, error) {
 		}
 	}
 	return s, nil
+}
+
+func newMinio(endpoint string, secure bool, region string, cfg Config) (*minio.Client, error) {
+	raw := endpoint
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("storage: s3 endpoint %q: want host:port or http(s)://host:port", raw)
+		}
+		endpoint, secure = u.Host, u.Scheme == "https"
+	}
+	client, err := minio.New(endpoint, &minio.Options{
+		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:       secure,
+		Region:       region,
+		BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: s3 %s: %w", raw, err)
+	}
+	return client, nil
+}
+
+// PublicURL is URL for a browser or player outside the service's own
+// network: presigned for Config.PublicEndpoint when one is set.
+func (s *S3) PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	u, err := s.public.PresignedGetObject(ctx, s.bucket, key, ttl, nil)
+	if err != nil {
+		return "", s.translate("presign", key, err)
+	}
+	return u.String(), nil
 }
 
 // Client returns the underlying minio client, for what Store does not

@@ -19,7 +19,8 @@ func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
 		return storage.NewDir(cfg.StorageDir())
 	}
 	s, err := storage.NewS3(ctx, storage.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, Bucket: cfg.S3.Bucket,
-		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey.Reveal(), UseSSL: cfg.S3.UseSSL})
+		AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey.Reveal(), UseSSL: cfg.S3.UseSSL,
+		PublicEndpoint: cfg.S3.PublicEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("S3_ENDPOINT: cannot use bucket %q at %s: %w", cfg.S3.Bucket, cfg.S3.Endpoint, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/playlist"
+	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/worker"
@@ -136,6 +137,11 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			return err
 		}
 		play.Register(mux)
+		rev, err := review.New(site, cat, &token.Issuer{Signer: signer, Sessions: sessions, PublicURL: cfg.PublicURL}, store, log)
+		if err != nil {
+			return err
+		}
+		rev.Register(mux)
 		mux.Handle("GET /healthz", healthz)
 		mux.Handle("GET /readyz", readyz)
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape

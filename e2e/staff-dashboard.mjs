@@ -1,0 +1,226 @@
+// Drives the staff dashboard in Chromium, as staff would: sign in, review,
+// reorder with the keyboard, upload captions, create links, watch a
+// progress bar move; checks the API state after each step, and scans every
+// state with axe-core at desktop and phone width. Run by
+// review/e2e_test.go, which passes the fixtures in the environment:
+//   BASE_URL, STAFF_TOKEN, CHROMIUM, USER_DATA_DIR, NODE_MODULES_DIR,
+//   READY_ID, READY2_ID, APPROVED1_ID, APPROVED2_ID, PROCESSING_ID,
+//   CAPTION_FILE, PROGRESS_URL (a test-only hook that sets progress).
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const env = process.env;
+const require = createRequire((env.NODE_MODULES_DIR || process.cwd()) + '/');
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const base = env.BASE_URL;
+const step = (name) => console.log(JSON.stringify({ step: name, at: new Date().toISOString() }));
+
+async function api(method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { Authorization: 'Bearer ' + env.STAFF_TOKEN, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    if (r.passes.length === 0) return [{ id: 'axe-did-not-run', impact: 'critical' }];
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `axe ${label}: ${JSON.stringify(bad, null, 1)}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `${label}: the page overflows horizontally by ${overflow}px`);
+}
+
+async function liveText(page, re) {
+  try {
+    await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('live').textContent), re.source, { timeout: 10000 });
+  } catch (e) {
+    throw new Error(`live region never said ${re}; it says ${JSON.stringify(await page.textContent('#live'))}, focus on ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 200))}`);
+  }
+  return page.textContent('#live');
+}
+
+const ctx = await chromium.launchPersistentContext(env.USER_DATA_DIR, {
+  executablePath: env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  locale: 'en-GB',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+try {
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  page.setDefaultTimeout(10000);
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|media/i.test(m.text())) errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  step('sign-in form');
+  await page.goto(base + '/staff?lang=en');
+  await axe(page, 'sign-in');
+  await page.fill('#token', 'not-the-token');
+  await Promise.all([page.waitForNavigation(), page.press('#token', 'Enter')]);
+  assert.equal(await page.getAttribute('#token', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#token', 'aria-describedby'), /token-error/);
+  assert.match(await page.textContent('#token-error'), /not the staff token/);
+  await axe(page, 'sign-in with error');
+  await page.fill('#token', env.STAFF_TOKEN);
+  await Promise.all([page.waitForNavigation(), page.press('#token', 'Enter')]);
+  assert.ok(await page.isVisible(`#st-${env.READY_ID}`), 'the ready statement is listed');
+  assert.match(await page.textContent(`#st-${env.READY_ID} [data-role=status]`), /Ready for review/);
+  await axe(page, 'dashboard');
+
+  step('progress updates without reload');
+  const bar = `#st-${env.PROCESSING_ID} progress`;
+  assert.equal(await page.$eval(bar, (b) => b.value), 37);
+  await page.evaluate(() => { window.__noReload = true; });
+  await fetch(env.PROGRESS_URL + '&pct=81', { method: 'POST' });
+  await page.waitForFunction((sel) => document.querySelector(sel).value === 81, bar, { timeout: 10000 });
+  assert.match(await page.textContent(`#st-${env.PROCESSING_ID} [data-role=pct]`), /81 %/);
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the page did not reload');
+
+  step('preview');
+  const pv = `#st-${env.READY_ID} button[data-action=preview]`;
+  await page.focus(pv);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute(pv, 'aria-expanded'), 'true');
+  const src = await page.$eval(`#pv-${env.READY_ID} video`, (v) => v.getAttribute('src'));
+  assert.equal(src, `/media/${env.READY_ID}/master.m3u8`, 'Chromium plays HLS natively');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute(pv, 'aria-expanded'), 'false');
+
+  step('approve');
+  await page.focus(`#st-${env.READY_ID} button[data-action=approve]`);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /is approved/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'live', 'the message has the focus after the reload');
+  let st = await api('GET', `/api/v1/statements/${env.READY_ID}`);
+  assert.equal(st.status, 'approved');
+  assert.equal(st.history.at(-1).actor, 'staff');
+  assert.ok(await page.isVisible(`#st-${env.READY_ID} button[data-action=reopen]`));
+
+  step('reject needs a reason');
+  const reason = `#reason-${env.READY2_ID}`;
+  await page.focus(`#st-${env.READY2_ID} .reject-form button[type=submit]`);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute(reason, 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('name')), 'reason');
+  assert.match(await page.textContent(`#reason-${env.READY2_ID}-error`), /reason/i);
+  await page.keyboard.type('Not about the country under review');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /is rejected/);
+  st = await api('GET', `/api/v1/statements/${env.READY2_ID}`);
+  assert.equal(st.status, 'rejected');
+  assert.equal(st.reason, 'Not about the country under review');
+
+  step('reorder with the keyboard');
+  const ol = 'ol.order[data-country=AD]';
+  const ids = async () => page.$$eval(`${ol} > li`, (lis) => lis.map((li) => li.dataset.id));
+  assert.deepEqual(await ids(), [env.APPROVED1_ID, env.APPROVED2_ID, env.READY_ID]);
+  const down1 = `${ol} li[data-id="${env.APPROVED1_ID}"] button[data-action=down]`;
+  await page.focus(down1);
+  await page.keyboard.press('Enter');
+  await liveText(page, /moved to position 2 of 3/);
+  assert.deepEqual(await ids(), [env.APPROVED2_ID, env.APPROVED1_ID, env.READY_ID]);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('li')?.dataset.id + ':' + document.activeElement.dataset.action),
+    `${env.APPROVED1_ID}:down`, 'focus stays on the moved item');
+  let order = await api('GET', '/api/v1/sessions/upr36/countries/AD/order');
+  assert.deepEqual(order.statements, [env.APPROVED2_ID, env.APPROVED1_ID, env.READY_ID]);
+  await page.keyboard.press('Space'); // again: to the end
+  await liveText(page, /moved to position 3 of 3/);
+  assert.equal(await page.getAttribute(down1, 'aria-disabled'), 'true');
+  await page.keyboard.press('Enter'); // already last: nothing moves
+  await liveText(page, /already last/);
+  await page.keyboard.press('Shift+Tab'); // to its "up" button
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'up');
+  await page.keyboard.press('Enter');
+  await liveText(page, /moved to position 2 of 3/);
+  order = await api('GET', '/api/v1/sessions/upr36/countries/AD/order');
+  assert.deepEqual(order.statements, [env.APPROVED2_ID, env.APPROVED1_ID, env.READY_ID]);
+  assert.deepEqual(await ids(), order.statements);
+
+  step('caption upload');
+  const row = `#st-${env.READY_ID}`;
+  await page.selectOption(`${row} select[name=lang]`, 'fr');
+  await page.click(`${row} .caption-form button[type=submit]`);
+  assert.equal(await page.getAttribute(`#cap-file-${env.READY_ID}`, 'aria-invalid'), 'true', 'no file chosen: the field says so');
+  await page.setInputFiles(`#cap-file-${env.READY_ID}`, env.CAPTION_FILE);
+  await page.click(`${row} .caption-form button[type=submit]`);
+  await liveText(page, /Captions in Français uploaded/);
+  assert.equal(await page.getAttribute(`#cap-file-${env.READY_ID}`, 'aria-invalid'), null);
+  assert.match(await page.textContent(`${row} li[data-caption=fr] [data-role=caption-state]`), /uploaded/);
+  st = await api('GET', `/api/v1/statements/${env.READY_ID}`);
+  const fr = st.captions.find((c) => c.language === 'fr');
+  assert.equal(fr.placeholder, false);
+  assert.ok(fr.updated_at);
+  // A bad file: the error is tied to the field.
+  await page.setInputFiles(`#cap-file-${env.READY_ID}`, { name: 'bad.srt', mimeType: 'application/x-subrip', buffer: Buffer.from('not captions\n') });
+  await page.click(`${row} .caption-form button[type=submit]`);
+  await page.waitForFunction((id) => document.getElementById(`cap-file-${id}`).getAttribute('aria-invalid') === 'true', env.READY_ID);
+  assert.match(await page.textContent(`#cap-file-${env.READY_ID}-error`), /cannot be used/);
+
+  step('invitation and viewer links');
+  await page.click('form[data-form=invite] button[type=submit]');
+  assert.equal(await page.getAttribute('#inv-org', 'aria-invalid'), 'true');
+  await page.selectOption('#inv-country', 'BG');
+  await page.fill('#inv-org', 'Bulgarian Helsinki Committee');
+  await page.click('form[data-form=invite] button[type=submit]');
+  // Pre-session 36's deadlines have passed: the extension field says so.
+  await page.waitForFunction(() => document.getElementById('inv-until').getAttribute('aria-invalid') === 'true');
+  assert.match(await page.textContent('#inv-until-error'), /deadline/);
+  assert.equal(await page.getAttribute('#inv-org', 'aria-invalid'), null);
+  await page.fill('#inv-until', '2099-12-31');
+  await page.click('form[data-form=invite] button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('inv-url').value !== '');
+  const invURL = await page.inputValue('#inv-url');
+  assert.match(invURL, /\/upload\?token=/);
+  await page.click('form[data-form=invite] button[data-action=copy]');
+  await liveText(page, /Link copied|Copying failed/);
+  await page.fill('#vw-days', '7');
+  await page.selectOption('#vw-country', 'AD');
+  await page.click('form[data-form=viewer] button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('vw-url').value !== '');
+  assert.match(await page.inputValue('#vw-url'), /\/watch\/upr36\/ad\?key=/);
+  await axe(page, 'dashboard after every step');
+  if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-en-1280.png`, fullPage: true });
+
+  step('phone width and languages');
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const lang of ['en', 'fr', 'es']) {
+    await page.goto(base + '/staff?lang=' + lang);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    await axe(page, `dashboard ${lang} 390px`);
+    if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-${lang}-390.png`, fullPage: true });
+  }
+  assert.match(await page.textContent('h1'), /Panel del personal/);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await axe(page, 'dashboard es desktop');
+  await page.goto(base + '/staff?lang=fr');
+  await axe(page, 'dashboard fr desktop');
+
+  step('sign out');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/logout"] button')]);
+  assert.ok(await page.isVisible('#token'), 'back to the sign-in form');
+
+  assert.deepEqual(errors, [], 'console errors');
+  console.log(JSON.stringify({ ok: true }));
+} catch (e) {
+  console.error(e && e.stack ? e.stack : String(e));
+  if (errors.length) console.error('console errors:', errors);
+  process.exitCode = 1;
+} finally {
+  await ctx.close();
+}

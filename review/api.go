@@ -1,0 +1,356 @@
+package review
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
+)
+
+// Paging of GET /api/v1/statements.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 500
+)
+
+// maxJSONBody bounds the JSON bodies of the staff API.
+const maxJSONBody = 64 << 10
+
+// DefaultViewerValidity is the validity of a viewer link when the request
+// names none.
+const DefaultViewerValidity = 720 * time.Hour
+
+// ListResponse is the body of GET /api/v1/statements.
+type ListResponse struct {
+	Statements []*presession.Statement `json:"statements"`
+	Total      int                     `json:"total"`
+	Offset     int                     `json:"offset"`
+	Limit      int                     `json:"limit"`
+}
+
+func invalid(key, format string, args ...any) error {
+	return presession.Errorf(presession.EINVALID, format, args...).Localize(key, args...)
+}
+
+// filter reads and validates the list filters of a query.
+func (h *Handler) filter(q url.Values) (catalog.Filter, error) {
+	f := catalog.Filter{Limit: DefaultLimit}
+	if s := q.Get("session"); s != "" {
+		if _, ok := h.site.Sessions.Find(s); !ok {
+			return f, invalid("staff.err.session", "there is no session %q", s)
+		}
+		f.Session = s
+	}
+	if cc := strings.ToUpper(q.Get("country")); cc != "" {
+		if !h.knownCountry(f.Session, cc) {
+			return f, invalid("staff.err.country", "country %q is not under review in the selected session(s)", cc)
+		}
+		f.Country = cc
+	}
+	if st := q.Get("status"); st != "" {
+		if !presession.Status(st).Valid() {
+			return f, invalid("staff.err.status", "status %q is unknown; use one of uploading, uploaded, processing, ready, approved, rejected, failed", st)
+		}
+		f.Status = presession.Status(st)
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return f, invalid("staff.err.offset", "offset %q must be a whole number, 0 or more", v)
+		}
+		f.Offset = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			return f, invalid("staff.err.limit", "limit %q must be a whole number from 1 to %d", v, MaxLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (h *Handler) knownCountry(session, cc string) bool {
+	for i := range h.site.Sessions.List {
+		s := &h.site.Sessions.List[i]
+		if session != "" && s.ID != session {
+			continue
+		}
+		if _, ok := s.Country(cc); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// summary is a statement as listed: without history and per-segment media
+// detail (GET /api/v1/statements/{id} has all of it).
+func summary(s *presession.Statement) *presession.Statement {
+	c := *s
+	c.History = nil
+	if s.Media != nil {
+		m := *s.Media
+		m.Renditions = nil
+		c.Media = &m
+	}
+	return &c
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	f, err := h.filter(r.URL.Query())
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	list, total, err := h.cat.List(r.Context(), f)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	out := make([]*presession.Statement, len(list))
+	for i, s := range list {
+		out[i] = summary(s)
+	}
+	h.site.JSON(w, http.StatusOK, ListResponse{Statements: out, Total: total, Offset: f.Offset, Limit: f.Limit})
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	s, err := h.cat.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, s)
+}
+
+// reasonBody is the body of reject (reason required) and reopen (optional).
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// readReason decodes an optional {"reason": "..."} body; an empty body is
+// no reason.
+func readReason(r *http.Request) (string, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", maxJSONBody)
+		}
+		return "", fmt.Errorf("read request body: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "", nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	var b reasonBody
+	if err := web.DecodeJSON(r, maxJSONBody, &b); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.Reason), nil
+}
+
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request) {
+	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusApproved, Actor, "")
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, s)
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
+	reason, err := readReason(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if reason == "" {
+		h.site.Error(w, r, invalid("staff.err.reason", "a reason is required to reject a statement: send {\"reason\": \"...\"}"))
+		return
+	}
+	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusRejected, Actor, reason)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, s)
+}
+
+// reopen moves an approved or rejected statement back to ready. Only those
+// two may be reopened: ready is also where processing ends, and a
+// statement still processing is not staff's to move.
+func (h *Handler) reopen(w http.ResponseWriter, r *http.Request) {
+	reason, err := readReason(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	cur, err := h.cat.Get(r.Context(), id)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if cur.Status != presession.StatusApproved && cur.Status != presession.StatusRejected {
+		h.site.Error(w, r, presession.Errorf(presession.ECONFLICT, "only an approved or rejected statement can be reopened; this one is %s", cur.Status).
+			Localize("staff.err.reopen", cur.Status))
+		return
+	}
+	// approved and rejected can only become ready, so a change between
+	// Get and Transition makes the Transition fail rather than misfire.
+	s, err := h.cat.Transition(r.Context(), id, presession.StatusReady, Actor, reason)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, s)
+}
+
+// OrderBody is the body of PUT .../order.
+type OrderBody struct {
+	Statements []string `json:"statements"`
+}
+
+func (h *Handler) lookup(r *http.Request) (*presession.Session, presession.Country, error) {
+	return h.site.Sessions.Lookup(r.PathValue("s"), r.PathValue("cc"))
+}
+
+func (h *Handler) getOrder(w http.ResponseWriter, r *http.Request) {
+	s, c, err := h.lookup(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	o, err := h.cat.Order(r.Context(), s.ID, c.Code)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, o)
+}
+
+func (h *Handler) putOrder(w http.ResponseWriter, r *http.Request) {
+	s, c, err := h.lookup(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	var b OrderBody
+	if err := web.DecodeJSON(r, maxJSONBody, &b); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if b.Statements == nil {
+		h.site.Error(w, r, invalid("staff.err.order_body", "send the order as {\"statements\": [ids…]}"))
+		return
+	}
+	if err := h.cat.SetOrder(r.Context(), s.ID, c.Code, b.Statements, Actor); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	o, err := h.cat.Order(r.Context(), s.ID, c.Code)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusOK, o)
+}
+
+// InvitationRequest is the body of POST /api/v1/invitations.
+type InvitationRequest struct {
+	Session      string `json:"session"`
+	Country      string `json:"country"`
+	Organisation string `json:"organisation"`
+	Until        string `json:"until,omitempty"` // YYYY-MM-DD (end of that day, UTC) or RFC 3339
+}
+
+// InvitationResponse is the answer of POST /api/v1/invitations.
+type InvitationResponse struct {
+	UploadURL string `json:"upload_url"`
+	Token     string `json:"token"`
+}
+
+func (h *Handler) invite(w http.ResponseWriter, r *http.Request) {
+	var b InvitationRequest
+	if err := web.DecodeJSON(r, maxJSONBody, &b); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if b.Session == "" || b.Country == "" {
+		h.site.Error(w, r, invalid("staff.err.session_country", "session and country are required"))
+		return
+	}
+	var until time.Time
+	if strings.TrimSpace(b.Until) != "" {
+		var err error
+		if until, err = token.EndOfDay(strings.TrimSpace(b.Until)); err != nil {
+			h.site.Error(w, r, err)
+			return
+		}
+	}
+	link, _, err := h.issuer.Invite(b.Session, b.Country, b.Organisation, until)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusCreated, InvitationResponse{UploadURL: link, Token: queryParam(link, "token")})
+}
+
+// ViewerLinkRequest is the body of POST /api/v1/viewer-links.
+type ViewerLinkRequest struct {
+	Session  string `json:"session"`
+	Country  string `json:"country,omitempty"`
+	ValidFor string `json:"valid_for,omitempty"` // Go duration, e.g. "720h"; default 720h
+}
+
+// ViewerLinkResponse is the answer of POST /api/v1/viewer-links.
+type ViewerLinkResponse struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+func (h *Handler) viewerLink(w http.ResponseWriter, r *http.Request) {
+	var b ViewerLinkRequest
+	if err := web.DecodeJSON(r, maxJSONBody, &b); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if b.Session == "" {
+		h.site.Error(w, r, invalid("staff.err.session_required", "session is required"))
+		return
+	}
+	valid := DefaultViewerValidity
+	if v := strings.TrimSpace(b.ValidFor); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			h.site.Error(w, r, invalid("staff.err.valid_for", "valid_for %q must be a positive duration such as 720h", v))
+			return
+		}
+		valid = d
+	}
+	link, _, err := h.issuer.ViewerLink(b.Session, b.Country, valid)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.JSON(w, http.StatusCreated, ViewerLinkResponse{URL: link, Token: queryParam(link, "key")})
+}
+
+func queryParam(link, name string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get(name)
+}

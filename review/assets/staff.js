@@ -1,0 +1,330 @@
+// Staff dashboard: review actions, live progress, preview, reordering,
+// caption upload and link forms over the JSON API. The staff cookie is
+// sent same-origin; the browser adds Sec-Fetch-Site, which the server
+// checks on every unsafe request.
+(function () {
+  'use strict';
+
+  var msgEl = document.getElementById('staff-messages');
+  var msgs = msgEl ? JSON.parse(msgEl.textContent) : {};
+  var live = document.getElementById('live');
+  var FLASH = 'presession-staff-flash';
+
+  function t(key) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    var i = 0;
+    return (msgs[key] || key).replace(/%[sdq]/g, function () { return String(args[i++]); });
+  }
+
+  function announce(text, isError) {
+    // Clear first so a repeated message is announced again.
+    live.textContent = '';
+    live.classList.toggle('error', !!isError);
+    window.setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function api(method, url, body, contentType) {
+    var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
+    if (body !== undefined) {
+      if (contentType) {
+        opts.headers['Content-Type'] = contentType;
+        opts.body = body;
+      } else {
+        opts.headers['Content-Type'] = 'application/json';
+        opts.body = JSON.stringify(body);
+      }
+    }
+    return fetch(url, opts).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error(data && data.error ? data.error.message : t('staff.js.failed', res.status));
+          err.status = res.status;
+          err.code = data && data.error ? data.error.code : '';
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  function stURL(id, rest) { return '/api/v1/statements/' + encodeURIComponent(id) + rest; }
+
+  // A decision reloads the page (counts, buttons and order change); the
+  // message is shown and focused after the reload.
+  function reloadWith(text) {
+    try { sessionStorage.setItem(FLASH, text); } catch (e) { /* private mode */ }
+    window.location.reload();
+  }
+  try {
+    var flash = sessionStorage.getItem(FLASH);
+    if (flash) {
+      sessionStorage.removeItem(FLASH);
+      live.textContent = flash;
+      live.focus();
+    }
+  } catch (e) { /* private mode */ }
+
+  function fieldError(input, text) {
+    var err = document.getElementById(input.id + '-error');
+    if (text) {
+      input.setAttribute('aria-invalid', 'true');
+      if (err) { err.textContent = text; err.hidden = false; }
+      input.focus();
+    } else {
+      input.removeAttribute('aria-invalid');
+      if (err) { err.textContent = ''; err.hidden = true; }
+    }
+  }
+
+  function formError(id, text) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    el.textContent = text || '';
+    el.hidden = !text;
+  }
+
+  // --- Row actions, preview, reorder, copy -------------------------------
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest('button[data-action]');
+    if (!b) return;
+    var action = b.dataset.action; // an aria-disabled move button still says why nothing moves
+    if (action === 'approve' || action === 'reopen') {
+      var row = b.closest('tr[data-id]');
+      b.disabled = true;
+      api('POST', stURL(row.dataset.id, '/' + action)).then(function () {
+        reloadWith(t(action === 'approve' ? 'staff.js.approved' : 'staff.js.reopened', row.dataset.title));
+      }, function (err) {
+        b.disabled = false;
+        announce(err.message, true);
+      });
+    } else if (action === 'preview') {
+      togglePreview(b);
+    } else if (action === 'up' || action === 'down') {
+      move(b, action);
+    } else if (action === 'copy') {
+      copy(b);
+    } else if (action === 'reload') {
+      window.location.reload();
+    }
+  });
+
+  function togglePreview(b) {
+    var box = document.getElementById(b.getAttribute('aria-controls'));
+    var open = b.getAttribute('aria-expanded') === 'true';
+    if (open) {
+      var v = box.querySelector('video');
+      if (v) { v.pause(); v.removeAttribute('src'); v.load(); }
+      box.textContent = '';
+      box.hidden = true;
+      b.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    var video = document.createElement('video');
+    video.controls = true;
+    video.preload = 'metadata';
+    var row = b.closest('tr[data-id]');
+    video.setAttribute('aria-label', t('staff.js.preview_show') + ': ' + row.dataset.title);
+    video.src = video.canPlayType('application/vnd.apple.mpegurl') ? b.dataset.hls : b.dataset.mp4;
+    box.appendChild(video);
+    box.hidden = false;
+    b.setAttribute('aria-expanded', 'true');
+  }
+
+  function orderButtons(ol) {
+    var items = ol.children;
+    for (var i = 0; i < items.length; i++) {
+      items[i].querySelector('[data-action=up]').setAttribute('aria-disabled', String(i === 0));
+      items[i].querySelector('[data-action=down]').setAttribute('aria-disabled', String(i === items.length - 1));
+    }
+  }
+  document.querySelectorAll('ol.order').forEach(orderButtons);
+
+  function move(b, dir) {
+    var li = b.closest('li');
+    var ol = li.parentElement;
+    var title = li.dataset.title;
+    var sib = dir === 'up' ? li.previousElementSibling : li.nextElementSibling;
+    if (!sib) {
+      announce(t(dir === 'up' ? 'staff.js.move_first' : 'staff.js.move_last', title));
+      return;
+    }
+    var before = Array.prototype.map.call(ol.children, function (x) { return x.dataset.id; });
+    if (dir === 'up') ol.insertBefore(li, sib); else ol.insertBefore(sib, li);
+    orderButtons(ol);
+    b.focus(); // moving a node keeps it, but say so explicitly
+    var ids = Array.prototype.map.call(ol.children, function (x) { return x.dataset.id; });
+    var url = '/api/v1/sessions/' + encodeURIComponent(ol.dataset.session) + '/countries/' + encodeURIComponent(ol.dataset.country) + '/order';
+    api('PUT', url, { statements: ids }).then(function () {
+      announce(t('staff.js.moved', title, ids.indexOf(li.dataset.id) + 1, ids.length));
+    }, function (err) {
+      // Put the list back as it was.
+      before.forEach(function (id) { ol.appendChild(ol.querySelector('li[data-id="' + CSS.escape(id) + '"]')); });
+      orderButtons(ol);
+      b.focus();
+      announce(t('staff.js.move_failed', err.message), true);
+    });
+  }
+
+  function copy(b) {
+    var input = document.getElementById(b.dataset.target);
+    input.select();
+    var done = function () { announce(t('staff.js.copied')); };
+    var fail = function () { announce(t('staff.js.copy_failed'), true); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, fail);
+    } else {
+      try { document.execCommand('copy') ? done() : fail(); } catch (e) { fail(); }
+    }
+  }
+
+  // --- Forms -------------------------------------------------------------
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    var kind = form.dataset.form;
+    if (!kind) return;
+    e.preventDefault();
+    if (kind === 'reject') reject(form);
+    else if (kind === 'caption') caption(form);
+    else if (kind === 'invite') invite(form);
+    else if (kind === 'viewer') viewer(form);
+  });
+
+  function busy(form, on) {
+    form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = on; });
+  }
+
+  function reject(form) {
+    var row = form.closest('tr[data-id]');
+    var input = form.elements.reason;
+    var reason = input.value.trim();
+    if (!reason) { fieldError(input, t('staff.js.reason_required')); return; }
+    fieldError(input, '');
+    busy(form, true);
+    api('POST', stURL(row.dataset.id, '/reject'), { reason: reason }).then(function () {
+      reloadWith(t('staff.js.rejected', row.dataset.title));
+    }, function (err) {
+      busy(form, false);
+      fieldError(input, err.message);
+    });
+  }
+
+  function caption(form) {
+    var row = form.closest('tr[data-id]');
+    var input = form.elements.file;
+    var lang = form.elements.lang.value;
+    var file = input.files && input.files[0];
+    if (!file) { fieldError(input, t('staff.js.caption_file')); return; }
+    fieldError(input, '');
+    busy(form, true);
+    var type = /\.srt$/i.test(file.name) ? 'application/x-subrip' : 'text/vtt';
+    api('PUT', stURL(row.dataset.id, '/captions/' + encodeURIComponent(lang)), file, type).then(function (c) {
+      busy(form, false);
+      input.value = '';
+      var state = row.querySelector('li[data-caption="' + CSS.escape(lang) + '"] [data-role=caption-state]');
+      if (state) state.textContent = t('staff.caption.uploaded');
+      announce(t('staff.js.caption_done', c.name || lang, row.dataset.title));
+    }, function (err) {
+      busy(form, false);
+      fieldError(input, err.message);
+    });
+  }
+
+  function showLink(form, inputId, url) {
+    var out = form.querySelector('.link-out');
+    var input = document.getElementById(inputId);
+    input.value = url;
+    out.hidden = false;
+    input.focus();
+    input.select();
+    announce(t('staff.js.link_ready'));
+  }
+
+  function invite(form) {
+    var org = form.elements.organisation;
+    var until = form.elements.until;
+    fieldError(org, '');
+    fieldError(until, '');
+    formError('inv-error', '');
+    if (!org.value.trim()) { fieldError(org, t('staff.js.org_required')); return; }
+    var body = { session: form.elements.session.value, country: form.elements.country.value, organisation: org.value.trim() };
+    if (until.value) body.until = until.value;
+    busy(form, true);
+    api('POST', '/api/v1/invitations', body).then(function (res) {
+      busy(form, false);
+      showLink(form, 'inv-url', res.upload_url);
+    }, function (err) {
+      busy(form, false);
+      // A closed deadline or a bad date is about the extension field.
+      if (err.code === 'forbidden' || (until.value && err.code === 'invalid' && /20\d\d/.test(err.message))) fieldError(until, err.message);
+      else formError('inv-error', err.message);
+    });
+  }
+
+  function viewer(form) {
+    var days = form.elements.days;
+    fieldError(days, '');
+    formError('vw-error', '');
+    var n = parseInt(days.value, 10);
+    if (!(n >= 1 && n <= 3650)) { fieldError(days, t('staff.err.valid_for', days.value)); return; }
+    var body = { session: form.elements.session.value, valid_for: (n * 24) + 'h' };
+    if (form.elements.country.value) body.country = form.elements.country.value;
+    busy(form, true);
+    api('POST', '/api/v1/viewer-links', body).then(function (res) {
+      busy(form, false);
+      showLink(form, 'vw-url', res.url);
+    }, function (err) {
+      busy(form, false);
+      formError('vw-error', err.message);
+    });
+  }
+
+  // --- Live progress -----------------------------------------------------
+  var table = document.getElementById('statements-table');
+  var ACTIVE = { uploading: 1, uploaded: 1, processing: 1 };
+  function activeRows() {
+    return table ? table.querySelectorAll('tr[data-id]') : [];
+  }
+  var anyActive = Array.prototype.some.call(activeRows(), function (r) { return ACTIVE[r.dataset.status]; });
+  var noticeShown = false;
+
+  function poll() {
+    var q = new URLSearchParams(window.location.search);
+    var p = new URLSearchParams();
+    ['session', 'country', 'status', 'offset'].forEach(function (k) { if (q.get(k)) p.set(k, q.get(k)); });
+    p.set('limit', table.dataset.limit || '50');
+    api('GET', '/api/v1/statements?' + p.toString()).then(function (res) {
+      var changed = false;
+      res.statements.forEach(function (s) {
+        var row = document.getElementById('st-' + s.id);
+        if (!row) return;
+        var bar = row.querySelector('[data-role=progress]');
+        if (bar) {
+          bar.value = s.progress;
+          var pct = Math.round(s.progress) + ' %';
+          bar.textContent = pct;
+          row.querySelector('[data-role=pct]').textContent = pct;
+        }
+        if (s.status !== row.dataset.status) {
+          row.dataset.status = s.status;
+          var badge = row.querySelector('[data-role=status]');
+          badge.textContent = t('status.' + s.status);
+          badge.className = 'status status-' + s.status;
+          changed = true;
+        }
+      });
+      if (changed && !noticeShown) {
+        noticeShown = true;
+        live.textContent = '';
+        var p2 = document.createElement('p');
+        p2.textContent = t('staff.js.changed');
+        var btn = document.createElement('button');
+        btn.type = 'button';
+        btn.dataset.action = 'reload';
+        btn.textContent = t('staff.js.reload');
+        live.appendChild(p2);
+        live.appendChild(btn);
+      }
+    }, function () { /* keep polling; a transient error is not worth a message */ });
+  }
+  if (table && anyActive) window.setInterval(poll, 3000);
+})();

@@ -1,0 +1,113 @@
+package review
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/storage"
+)
+
+// MaxCaptionBytes is the largest caption body PUT .../captions/{lang}
+// accepts; a larger one is 413.
+const MaxCaptionBytes = media.MaxCaptionBytes
+
+// CaptionKey is where a statement's captions in lang are stored when it has
+// no caption track in that language yet: where the worker puts them
+// (next to the subtitle playlist subs/{lang}.m3u8 of the statement's master).
+func CaptionKey(id, lang string) string { return "statements/" + id + "/subs/" + lang + ".vtt" }
+
+// putCaption replaces (or adds) a statement's caption track in one of its
+// session's languages. The body is WebVTT or SRT; it is validated against
+// the statement's media duration, converted to WebVTT and written over the
+// track's existing key, so the HLS subtitle playlist that points at it
+// stays valid.
+func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, lang := r.PathValue("id"), r.PathValue("lang")
+	if r.ContentLength > MaxCaptionBytes {
+		h.site.Error(w, r, tooLarge())
+		return
+	}
+	s, err := h.cat.Get(ctx, id)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	sess, ok := h.site.Sessions.Find(s.Session)
+	if !ok || !sess.HasLanguage(lang) {
+		langs := ""
+		if ok {
+			langs = fmt.Sprint(sess.Languages)
+		}
+		h.site.Error(w, r, invalid("staff.err.caption_lang", "%q is not a language of this statement's session %s", lang, langs))
+		return
+	}
+	if s.Media == nil || s.Media.Duration <= 0 {
+		h.site.Error(w, r, presession.Errorf(presession.ECONFLICT, "statement %s has no processed media yet; captions can be added once it is ready", id).
+			Localize("staff.err.caption_no_media"))
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxCaptionBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.site.Error(w, r, tooLarge())
+			return
+		}
+		h.site.Error(w, r, fmt.Errorf("read caption body: %w", err))
+		return
+	}
+	vtt, err := media.ParseCaptions(data, s.Media.Duration)
+	if err != nil {
+		var ce *media.CaptionError
+		if errors.As(err, &ce) {
+			h.site.Error(w, r, invalid("staff.err.caption_invalid", "the caption file cannot be used: %s", ce.Error()))
+			return
+		}
+		h.site.Error(w, r, err)
+		return
+	}
+	key := CaptionKey(id, lang)
+	if c, ok := s.Caption(lang); ok && c.Key != "" {
+		key = c.Key
+	}
+	if err := h.store.Put(ctx, key, bytes.NewReader(vtt), int64(len(vtt)),
+		storage.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
+		h.site.Error(w, r, fmt.Errorf("store captions %s: %w", key, err))
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	var entry presession.Caption
+	_, err = h.cat.Update(ctx, id, func(st *presession.Statement) error {
+		entry = presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: key, Placeholder: false, UpdatedAt: now}
+		for i := range st.Captions {
+			if st.Captions[i].Language == lang {
+				entry.Name = st.Captions[i].Name
+				if entry.Name == "" {
+					entry.Name = presession.LanguageName(lang)
+				}
+				st.Captions[i] = entry
+				return nil
+			}
+		}
+		st.Captions = append(st.Captions, entry)
+		return nil
+	})
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.log.InfoContext(ctx, "captions replaced", "statement", id, "lang", lang, "bytes", len(vtt))
+	h.site.JSON(w, http.StatusOK, entry)
+}
+
+func tooLarge() error {
+	return presession.Errorf(presession.ETOOLARGE, "the caption file is larger than %d KiB", MaxCaptionBytes/1024).
+		Localize("staff.err.caption_large", MaxCaptionBytes/1024)
+}

@@ -1,0 +1,311 @@
+package review
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/web"
+)
+
+// PageLimit is the number of statements per dashboard page.
+const PageLimit = 50
+
+// Dashboard is what the dashboard template receives as .Data.
+type Dashboard struct {
+	Sessions []SessionView
+	Filter   Filter
+	Error    string // a bad filter, said plainly
+	Rows     []Row
+	Total    int
+	Offset   int
+	Limit    int
+	Prev     string // URL of the previous page, if any
+	Next     string
+	Orders   []OrderView
+	Statuses []presession.Status
+	Messages map[string]string // the strings staff.js needs, in the page's language
+}
+
+// Filter is the dashboard's current filter.
+type Filter struct{ Session, Country, Status string }
+
+// SessionView is a session with its countries' counts.
+type SessionView struct {
+	ID, Title string
+	Languages []LangView
+	Countries []CountryView
+}
+
+// LangView is a session language.
+type LangView struct{ Code, Name string }
+
+// CountryView is one row of the counts table.
+type CountryView struct {
+	Code, Name string
+	Counts     []Count
+	Total      int
+}
+
+// Count is how many statements of a country have a status.
+type Count struct {
+	Status presession.Status
+	N      int
+	URL    string // the statements list filtered to them
+}
+
+// Row is one statement of the table.
+type Row struct {
+	*presession.Statement
+	CountryName string
+	Languages   []LangView
+	HLS, MP4    string
+}
+
+// Active reports whether processing progress is shown.
+func (r Row) Active() bool {
+	switch r.Status {
+	case presession.StatusUploading, presession.StatusUploaded, presession.StatusProcessing:
+		return true
+	}
+	return false
+}
+
+// Preview reports whether the statement can be watched.
+func (r Row) Preview() bool {
+	return r.HLS != "" && r.MP4 != "" && (r.Status == presession.StatusReady || r.Status == presession.StatusApproved)
+}
+
+// Ready, Reopenable and HasMedia drive the row's buttons.
+func (r Row) Ready() bool { return r.Status == presession.StatusReady }
+func (r Row) Reopenable() bool {
+	return r.Status == presession.StatusApproved || r.Status == presession.StatusRejected
+}
+func (r Row) HasMedia() bool { return r.Media != nil && r.Media.Duration > 0 }
+
+// Duration is the media duration in seconds (0 without media).
+func (r Row) Duration() float64 {
+	if r.Media == nil {
+		return 0
+	}
+	return r.Media.Duration
+}
+
+// ProgressText is the rounded progress percentage.
+func (r Row) ProgressText() string { return strconv.Itoa(int(r.Progress + 0.5)) }
+
+// OrderView is the order of one country's approved statements.
+type OrderView struct {
+	Session, Country, CountryName, SessionTitle string
+	Items                                       []*presession.Statement
+}
+
+// jsMessages are the keys staff.js uses.
+var jsMessages = []string{
+	"staff.js.failed", "staff.js.approved", "staff.js.rejected", "staff.js.reopened",
+	"staff.js.moved", "staff.js.move_first", "staff.js.move_last", "staff.js.move_failed",
+	"staff.js.caption_done", "staff.js.caption_file", "staff.js.reason_required", "staff.js.org_required",
+	"staff.js.changed", "staff.js.copied", "staff.js.copy_failed", "staff.js.link_ready",
+	"staff.js.preview_hide", "staff.js.preview_show", "staff.js.reload", "staff.err.valid_for", "staff.caption.uploaded",
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	if err := h.site.Auth.Staff(r); err != nil {
+		h.site.Render(w, r, h.login, http.StatusOK, loginData{})
+		return
+	}
+	lang := h.site.Lang(r)
+	d, err := h.dashboardData(r.Context(), lang, r.URL.Query())
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.site.Render(w, r, h.dashboard, http.StatusOK, d)
+}
+
+func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) (*Dashboard, error) {
+	d := &Dashboard{Statuses: presession.Statuses, Messages: map[string]string{}}
+	for _, k := range jsMessages {
+		d.Messages[k] = h.site.Bundle.T(lang, k)
+	}
+	for _, st := range presession.Statuses {
+		k := "status." + string(st)
+		d.Messages[k] = h.site.Bundle.T(lang, k)
+	}
+	for i := range h.site.Sessions.List {
+		s := &h.site.Sessions.List[i]
+		sv := SessionView{ID: s.ID, Title: s.Title}
+		for _, l := range s.Languages {
+			sv.Languages = append(sv.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
+		}
+		for _, c := range s.Countries {
+			cv := CountryView{Code: c.Code, Name: presession.CountryName(c.Code, lang)}
+			for _, st := range presession.Statuses {
+				_, n, err := h.cat.List(ctx, catalog.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
+				if err != nil {
+					return nil, err
+				}
+				v := url.Values{"session": {s.ID}, "country": {c.Code}, "status": {string(st)}}
+				cv.Counts = append(cv.Counts, Count{Status: st, N: n, URL: "/staff?" + v.Encode() + "#statements"})
+				cv.Total += n
+			}
+			sv.Countries = append(sv.Countries, cv)
+		}
+		d.Sessions = append(d.Sessions, sv)
+	}
+
+	// The table: the same filters as the API, a page at a time.
+	fq := url.Values{}
+	for _, k := range []string{"session", "country", "status", "offset"} {
+		if v := q.Get(k); v != "" {
+			fq.Set(k, v)
+		}
+	}
+	fq.Set("limit", strconv.Itoa(PageLimit))
+	f, err := h.filter(fq)
+	if err != nil {
+		d.Error = h.site.Message(lang, err)
+		f = catalog.Filter{Limit: PageLimit}
+	}
+	d.Filter = Filter{Session: f.Session, Country: f.Country, Status: string(f.Status)}
+	list, total, err := h.cat.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
+	for _, s := range list {
+		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang)}
+		if s.Media != nil {
+			row.HLS, row.MP4 = MediaURL(s.ID, s.Media.Master), MediaURL(s.ID, s.Media.MP4)
+		}
+		if sess, ok := h.site.Sessions.Find(s.Session); ok {
+			for _, l := range sess.Languages {
+				row.Languages = append(row.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	page := func(off int) string {
+		v := url.Values{}
+		if f.Session != "" {
+			v.Set("session", f.Session)
+		}
+		if f.Country != "" {
+			v.Set("country", f.Country)
+		}
+		if f.Status != "" {
+			v.Set("status", string(f.Status))
+		}
+		v.Set("offset", strconv.Itoa(off))
+		return "/staff?" + v.Encode() + "#statements"
+	}
+	if f.Offset > 0 {
+		d.Prev = page(max(0, f.Offset-f.Limit))
+	}
+	if f.Offset+len(list) < total {
+		d.Next = page(f.Offset + f.Limit)
+	}
+
+	// The orders of the countries in the filter that have approved statements.
+	for _, sv := range d.Sessions {
+		if f.Session != "" && sv.ID != f.Session {
+			continue
+		}
+		for _, cv := range sv.Countries {
+			if f.Country != "" && cv.Code != f.Country {
+				continue
+			}
+			if cv.Counts[slices.Index(presession.Statuses, presession.StatusApproved)].N == 0 {
+				continue
+			}
+			o, err := h.cat.Order(ctx, sv.ID, cv.Code)
+			if err != nil {
+				return nil, err
+			}
+			approved, _, err := h.cat.List(ctx, catalog.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
+			if err != nil {
+				return nil, err
+			}
+			byID := map[string]*presession.Statement{}
+			for _, s := range approved {
+				byID[s.ID] = summary(s)
+			}
+			ov := OrderView{Session: sv.ID, SessionTitle: sv.Title, Country: cv.Code, CountryName: cv.Name}
+			for _, id := range o.Statements {
+				if s, ok := byID[id]; ok {
+					ov.Items = append(ov.Items, s)
+					delete(byID, id)
+				}
+			}
+			for _, s := range approved { // not yet in the order (should not happen)
+				if _, ok := byID[s.ID]; ok {
+					ov.Items = append(ov.Items, byID[s.ID])
+				}
+			}
+			d.Orders = append(d.Orders, ov)
+		}
+	}
+	return d, nil
+}
+
+// MediaURL is the path under which the playlist package's /media/ route
+// serves a statement's storage key: /media/{id}/{what follows "{id}/" in
+// the key}, so "statements/ID/master.m3u8" is /media/ID/master.m3u8.
+func MediaURL(id, key string) string {
+	rel, ok := strings.CutPrefix(key, "statements/"+id+"/")
+	if !ok || key == "" {
+		return ""
+	}
+	segs := strings.Split(rel, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/media/" + url.PathEscape(id) + "/" + strings.Join(segs, "/")
+}
+
+// loginData is what the sign-in template receives.
+type loginData struct {
+	Error string
+}
+
+// signIn serves POST /staff/login: the staff token from the form sets the
+// HttpOnly, SameSite=Strict staff cookie.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
+	lang := h.site.Lang(r)
+	if !web.SameOrigin(r) {
+		h.site.Render(w, r, h.login, http.StatusForbidden, loginData{Error: h.site.Bundle.T(lang, "auth.cross_site")})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
+		return
+	}
+	tok := strings.TrimSpace(r.PostForm.Get("token"))
+	if tok == "" {
+		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.token_required")})
+		return
+	}
+	if !h.site.Auth.CheckStaffToken(tok) {
+		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", r.RemoteAddr)
+		h.site.Render(w, r, h.login, http.StatusUnauthorized, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
+		return
+	}
+	h.site.Auth.SetStaffCookie(w, r)
+	http.Redirect(w, r, "/staff", http.StatusSeeOther)
+}
+
+// signOut serves POST /staff/logout.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if !web.SameOrigin(r) {
+		h.site.Error(w, r, presession.Errorf(presession.EFORBIDDEN, "this request did not come from the staff dashboard's own page; reload the page and try again").Localize("auth.cross_site"))
+		return
+	}
+	web.ClearStaffCookie(w)
+	http.Redirect(w, r, "/staff", http.StatusSeeOther)
+}

@@ -1,0 +1,66 @@
+package review
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
+)
+
+// MyStatement is what an organisation sees of one of its statements: no
+// internal keys, no history, nothing of other organisations.
+type MyStatement struct {
+	ID         string            `json:"id"`
+	Title      string            `json:"title"`
+	Speaker    string            `json:"speaker,omitempty"`
+	Language   string            `json:"language,omitempty"`
+	Filename   string            `json:"filename,omitempty"`
+	Size       int64             `json:"size"`
+	Status     presession.Status `json:"status"`
+	Progress   float64           `json:"progress"`
+	Reason     string            `json:"reason,omitempty"` // why it failed or was rejected
+	Duration   float64           `json:"duration,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UploadedAt time.Time         `json:"uploaded_at,omitzero"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// MyStatements is the body of GET /api/v1/me/statements.
+type MyStatements struct {
+	Session      string        `json:"session"`
+	Country      string        `json:"country"`
+	Organisation string        `json:"organisation"`
+	Statements   []MyStatement `json:"statements"`
+}
+
+// me serves GET /api/v1/me/statements: the statements uploaded with the
+// request's invitation token (bearer or ?token=).
+func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
+	inv, err := h.site.Auth.Invitation(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	list, _, err := h.cat.List(r.Context(), catalog.Filter{InvitationID: inv.ID})
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	out := MyStatements{Session: inv.Session, Country: inv.Country, Organisation: inv.Organisation, Statements: make([]MyStatement, 0, len(list))}
+	for _, s := range list {
+		if s.InvitationID != inv.ID { // the index is the invitation's; belt and braces
+			continue
+		}
+		m := MyStatement{ID: s.ID, Title: s.Title, Speaker: s.Speaker, Language: s.Language, Filename: s.Filename,
+			Size: s.Size, Status: s.Status, Progress: s.Progress, CreatedAt: s.CreatedAt, UploadedAt: s.UploadedAt, UpdatedAt: s.UpdatedAt}
+		if s.Status == presession.StatusFailed || s.Status == presession.StatusRejected {
+			m.Reason = s.Reason
+		}
+		if s.Media != nil {
+			m.Duration = s.Media.Duration
+		}
+		out.Statements = append(out.Statements, m)
+	}
+	h.site.JSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,128 @@
+// Package review is the staff side of presession and the organisations'
+// view of their own statements:
+//
+//   - the staff JSON API under /api/v1 (list, get, approve, reject, reopen,
+//     captions, playlist order, invitation and viewer links);
+//   - the staff dashboard at /staff (sign-in form, counts per country and
+//     status, the statements table with live progress, preview, review
+//     buttons, reordering, caption upload, link forms);
+//   - GET /api/v1/me/statements, an invitation's own statements.
+//
+// Staff authenticate with the staff token as a bearer token, or with the
+// cookie the sign-in form sets; a cookie-authenticated unsafe request must
+// come from the same origin (web.Auth.Staff), which is the dashboard's CSRF
+// defence. Every decision is recorded in the statement's history with the
+// actor "staff". Errors are the catalog's and storage's coded errors,
+// written by web.Site.Error; this package maps no status itself.
+//
+// The catalog fires its playlist hook on every change that affects a
+// playlist (approve, reject, reopen, order, captions of an approved
+// statement); this package only calls the catalog.
+package review
+
+import (
+	"context"
+	"embed"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/storage"
+	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
+)
+
+// Actor is the history actor of every staff decision.
+const Actor = "staff"
+
+// Catalog is the part of the statement catalog this package uses;
+// *catalog.Catalog implements it.
+type Catalog interface {
+	Get(ctx context.Context, id string) (*presession.Statement, error)
+	List(ctx context.Context, f catalog.Filter) ([]*presession.Statement, int, error)
+	Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error)
+	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
+	Order(ctx context.Context, session, country string) (*catalog.Order, error)
+	SetOrder(ctx context.Context, session, country string, ids []string, actor string) error
+}
+
+// Store is the part of storage this package uses (caption files);
+// storage.Store implements it.
+type Store interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
+}
+
+//go:embed templates assets
+var files embed.FS
+
+// Handler serves the staff API, the dashboard and the CSO view.
+type Handler struct {
+	site   *web.Site
+	cat    Catalog
+	issuer *token.Issuer
+	store  Store
+	log    *slog.Logger
+
+	dashboard *web.Page
+	login     *web.Page
+	assets    http.Handler
+}
+
+// New returns the handler; it parses the page templates.
+func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *slog.Logger) (*Handler, error) {
+	if log == nil {
+		log = site.Log
+	}
+	h := &Handler{site: site, cat: cat, issuer: issuer, store: store, log: log}
+	var err error
+	if h.dashboard, err = site.ParsePage(files, "templates/dashboard.html"); err != nil {
+		return nil, err
+	}
+	if h.login, err = site.ParsePage(files, "templates/login.html"); err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(files, "assets")
+	if err != nil {
+		return nil, err
+	}
+	fsrv := http.StripPrefix("/staff/assets/", http.FileServer(http.FS(sub)))
+	h.assets = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fsrv.ServeHTTP(w, r)
+	})
+	return h, nil
+}
+
+// Register adds the routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	staff := func(fn http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := h.site.Auth.Staff(r); err != nil {
+				h.site.Error(w, r, err)
+				return
+			}
+			fn(w, r)
+		})
+	}
+	mux.Handle("GET /api/v1/statements", staff(h.list))
+	mux.Handle("GET /api/v1/statements/{id}", staff(h.get))
+	mux.Handle("POST /api/v1/statements/{id}/approve", staff(h.approve))
+	mux.Handle("POST /api/v1/statements/{id}/reject", staff(h.reject))
+	mux.Handle("POST /api/v1/statements/{id}/reopen", staff(h.reopen))
+	mux.Handle("PUT /api/v1/statements/{id}/captions/{lang}", staff(h.putCaption))
+	mux.Handle("GET /api/v1/sessions/{s}/countries/{cc}/order", staff(h.getOrder))
+	mux.Handle("PUT /api/v1/sessions/{s}/countries/{cc}/order", staff(h.putOrder))
+	mux.Handle("POST /api/v1/invitations", staff(h.invite))
+	mux.Handle("POST /api/v1/viewer-links", staff(h.viewerLink))
+
+	mux.HandleFunc("GET /api/v1/me/statements", h.me)
+
+	mux.HandleFunc("GET /staff", h.page)
+	mux.HandleFunc("POST /staff/login", h.signIn)
+	mux.HandleFunc("POST /staff/logout", h.signOut)
+	mux.Handle("GET /staff/assets/", h.assets)
+}
