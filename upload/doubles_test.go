@@ -133,3 +133,23 @@ func (p *redisProcessor) queued(ctx context.Context, id string) bool {
 	ok, _ := p.rdb.SIsMember(ctx, "queued", id).Result()
 	return ok
 }
+
+func (r *redisStatements) Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error) {
+	keys, err := r.rdb.Keys(ctx, "st:*").Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []*presession.Statement
+	for _, k := range keys {
+		st, err := r.Get(ctx, k[len("st:"):])
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range statuses {
+			if st.Status == s {
+				out = append(out, st)
+			}
+		}
+	}
+	return out, nil
+}

@@ -295,6 +295,13 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			res.Abandoned++
 		}
 	}
+	if sl, ok := s.deps.Statements.(StaleLister); ok {
+		n, err := s.failOrphans(ctx, sl)
+		res.Abandoned += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if res.Finished+res.Abandoned > 0 {
 		s.log.Info("upload sweep", "seen", res.Seen, "finished", res.Finished, "abandoned", res.Abandoned)
 	}
@@ -353,4 +360,35 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%d hours", d/time.Hour)
 	}
 	return d.String()
+}
+
+// failOrphans fails statements still uploading, older than
+// AbandonedUploadAge, that have no upload in storage.
+func (s *Service) failOrphans(ctx context.Context, sl StaleLister) (int, error) {
+	list, err := sl.Stale(ctx, presession.StatusUploading)
+	if err != nil {
+		return 0, fmt.Errorf("upload sweep: list uploading statements: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, st := range list {
+		if s.deps.Now().Sub(st.CreatedAt) < s.cfg.AbandonedUploadAge {
+			continue
+		}
+		_, err := s.store.readInfo(ctx, st.ID)
+		if err == nil {
+			continue // the sweep of uploads decides
+		}
+		if !errors.Is(err, handler.ErrNotFound) {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = s.deps.Statements.Transition(ctx, st.ID, presession.StatusFailed, "system", "upload abandoned: the upload never started; start it again")
+		if err != nil && presession.ErrorCode(err) != presession.ECONFLICT {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }

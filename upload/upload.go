@@ -43,6 +43,13 @@ type Statements interface {
 	CountByInvitation(ctx context.Context, invitationID string) (int, error)
 }
 
+// StaleLister is optional on Statements (the catalog has it): with it, the
+// sweep also fails statements left uploading whose upload never came into
+// being (a crash between recording the statement and creating the upload).
+type StaleLister interface {
+	Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error)
+}
+
 // Processor queues a statement for processing. It is idempotent: the task
 // id derives from the statement, so a repeated call queues nothing new.
 type Processor interface {

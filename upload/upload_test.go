@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 )
 
@@ -329,6 +330,12 @@ func TestSweepAbandoned(t *testing.T) {
 			e.patch(old, tok, 0, randomBytes(7<<20, 5)) // a part and a tail
 			done := e.mustCreate(e.srv.URL, tok, 1000)
 			e.patch(done, tok, 0, randomBytes(1000, 6))
+			// A statement whose upload never came into being (a crash
+			// between the two).
+			orphan := newStatement("0123456789abcdef", 1000, handler.MetaData{metaInvitation: "x", "title": "orphan"}, time.Now())
+			if err := e.st.Create(ctx, orphan); err != nil {
+				t.Fatal(err)
+			}
 			time.Sleep(2100 * time.Millisecond)
 			fresh := e.mustCreate(e.srv.URL, tok, 1000)
 
@@ -337,12 +344,15 @@ func TestSweepAbandoned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Abandoned != 1 || res.Seen != 3 {
+			if res.Abandoned != 2 || res.Seen != 3 {
 				t.Fatalf("sweep: %+v (storage before: %v)", res, before)
 			}
 			st := e.statement(idOf(old))
 			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") {
 				t.Fatalf("abandoned statement: %s %q", st.Status, st.Reason)
+			}
+			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed {
+				t.Fatalf("orphan statement: %s", st.Status)
 			}
 			for _, l := range e.leftovers() {
 				if strings.Contains(l, idOf(old)) {
