@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload")}
 
 	if cfg.S3.Endpoint != "" {
+		if cfg.S3Tuning.TempDir != "" {
+			if err := os.MkdirAll(cfg.S3Tuning.TempDir, 0o750); err != nil {
+				return nil, fmt.Errorf("upload: create the part staging directory: %w", err)
+			}
+		}
 		client := deps.S3Client
 		if client == nil {
 			client = NewS3Client(cfg.S3)

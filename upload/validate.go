@@ -183,9 +183,12 @@ func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) 
 	if filename == "." || filename == "/" {
 		filename = ""
 	}
-	for k, v := range map[string]string{"title": title, "speaker": speaker, "filename": filename, "filetype": filetype, "language": lang} {
-		if !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") {
-			return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "the %s contains characters that are not allowed", k)
+	for _, f := range []struct{ key, value, code string }{
+		{"title", title, ErrCodeTitle}, {"speaker", speaker, ErrCodeSpeaker}, {"filename", filename, ErrCodeFileType},
+		{"filetype", filetype, ErrCodeFileType}, {"language", lang, ErrCodeLanguage},
+	} {
+		if !utf8.ValidString(f.value) || strings.ContainsAny(f.value, "\x00\r\n") {
+			return nil, tusError(f.code, http.StatusBadRequest, "the %s contains characters that are not allowed", f.key)
 		}
 	}
 	switch {
