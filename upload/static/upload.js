@@ -192,6 +192,7 @@
     u.url = new URL(xhr.getResponseHeader('Location'), location.href).href;
     u.offset = 0;
     save(u);
+    loadStatements(); // the new statement shows as uploading
   }
 
   async function head(u) {
