@@ -35,6 +35,7 @@ try {
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('pageerror', (e) => log({ event: 'pageerror', message: String(e) }));
   await page.goto(opts.url, { waitUntil: 'load' });
+  log({ event: 'loaded', pauseVisible: await page.isVisible('#pause'), progressVisible: await page.isVisible('#progress') });
 
   // Keyboard only: title, speaker, language, then the file.
   await page.focus('#title');
@@ -78,7 +79,8 @@ try {
     const s = document.getElementById('status');
     return s && !s.hidden && s.classList.contains('ok');
   }, null, { timeout: 90000, polling: 100 });
-  log({ event: 'done', percent: await percent(page), status: await page.textContent('#status') });
+  log({ event: 'done', percent: await percent(page), status: await page.textContent('#status'),
+    pauseVisible: await page.isVisible('#pause'), submitEnabled: await page.isEnabled('#submit') });
   await page.waitForFunction(() => document.querySelectorAll('#statements tbody tr').length > 0, null, { timeout: 10000 });
   const statements = await page.$$eval('#statements tbody tr', (rows) => rows.map((r) => r.innerText));
   const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('presession-upload:')).length);

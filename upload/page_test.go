@@ -188,8 +188,11 @@ func TestPageInChromium(t *testing.T) {
 			if p := ev["resumed"]["percent"].(float64); p < 10 {
 				t.Errorf("resumed at %.1f %%: started over", p)
 			}
-			if p := ev["done"]["percent"].(float64); p != 100 {
-				t.Errorf("done at %.1f %%", p)
+			if p := ev["done"]["percent"].(float64); p != 100 || ev["done"]["pauseVisible"] != false || ev["done"]["submitEnabled"] != true {
+				t.Errorf("done: %v", ev["done"])
+			}
+			if ev["loaded"]["pauseVisible"] != false || ev["loaded"]["progressVisible"] != false {
+				t.Errorf("at load, pause or progress shown: %v", ev["loaded"])
 			}
 			if res.Stored != 0 {
 				t.Errorf("%d saved uploads left in localStorage", res.Stored)
