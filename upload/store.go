@@ -1,0 +1,332 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/s3store"
+	"github.com/uprinfo/presession/config"
+)
+
+// Prefix is where uploads live in storage, on S3 and in the directory
+// alike: an upload's bytes end up at Prefix+<statement id>, its tusd state
+// at Prefix+<statement id>.info (and .part on S3).
+const Prefix = "uploads/"
+
+// SourceKey is the storage key of a statement's uploaded original.
+func SourceKey(statementID string) string { return Prefix + statementID }
+
+// statementID is the statement id inside a tus upload id: s3store appends
+// "+<multipart id>" to the id we choose.
+func statementID(uploadID string) string {
+	id, _, _ := strings.Cut(uploadID, "+")
+	return id
+}
+
+// entry is an upload found in storage by a sweep.
+type entry struct {
+	Info     handler.FileInfo // as saved at creation: no current offset
+	Modified time.Time        // of the .info
+}
+
+// backend is what the service needs from the store beyond tusd's
+// interfaces: reading an upload's saved info cheaply, listing uploads, the
+// time of its last write, and making sure a complete upload is assembled.
+type backend interface {
+	core() handler.DataStore
+	terminater() handler.TerminaterDataStore
+	// readInfo returns the saved FileInfo of the statement's upload, or
+	// handler.ErrNotFound.
+	readInfo(ctx context.Context, statementID string) (handler.FileInfo, error)
+	list(ctx context.Context) ([]entry, error)
+	lastWrite(ctx context.Context, e entry) (time.Time, error)
+	// assemble completes an upload whose bytes are all received but whose
+	// FinishUpload failed; a no-op when already done.
+	assemble(ctx context.Context, up handler.Upload, info handler.FileInfo) error
+	// terminate removes an upload (aborting an S3 multipart upload).
+	terminate(ctx context.Context, up handler.Upload) error
+}
+
+// fileBackend is tusd's filestore in <dir>/uploads.
+type fileBackend struct {
+	dir   string
+	store filestore.FileStore
+}
+
+func newFileBackend(storageDir string) (*fileBackend, error) {
+	dir := filepath.Join(storageDir, strings.TrimSuffix(Prefix, "/"))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("upload: create %s: %w", dir, err)
+	}
+	return &fileBackend{dir: dir, store: filestore.New(dir)}, nil
+}
+
+func (b *fileBackend) terminater() handler.TerminaterDataStore { return b.store }
+
+func (b *fileBackend) core() handler.DataStore { return b.store }
+
+func (b *fileBackend) readInfo(ctx context.Context, id string) (handler.FileInfo, error) {
+	var info handler.FileInfo
+	data, err := os.ReadFile(filepath.Join(b.dir, id+".info"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return info, handler.ErrNotFound
+	}
+	if err != nil {
+		return info, err
+	}
+	return info, json.Unmarshal(data, &info)
+}
+
+func (b *fileBackend) list(ctx context.Context) ([]entry, error) {
+	des, err := os.ReadDir(b.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []entry
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), ".info")
+		if !ok || de.IsDir() {
+			continue
+		}
+		info, err := b.readInfo(ctx, name)
+		if err != nil {
+			continue // removed meanwhile, or being written
+		}
+		fi, err := de.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, entry{Info: info, Modified: fi.ModTime()})
+	}
+	return out, nil
+}
+
+func (b *fileBackend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
+	t := e.Modified
+	if fi, err := os.Stat(filepath.Join(b.dir, e.Info.ID)); err == nil && fi.ModTime().After(t) {
+		t = fi.ModTime()
+	}
+	return t, nil
+}
+
+func (b *fileBackend) assemble(context.Context, handler.Upload, handler.FileInfo) error { return nil }
+
+func (b *fileBackend) terminate(ctx context.Context, up handler.Upload) error {
+	return b.store.AsTerminatableUpload(up).Terminate(ctx)
+}
+
+// s3Backend is tusd's s3store under Prefix in the bucket.
+type s3Backend struct {
+	client *s3.Client
+	bucket string
+	store  s3store.S3Store
+}
+
+const defaultPartSize = 16 << 20
+
+// S3Tuning sets the s3store knobs that trade memory and disk for speed.
+type S3Tuning struct {
+	PartSize         int64  // preferred part size; 16 MiB when zero
+	MaxBufferedParts int64  // parts staged on disk ahead of S3; 4 when zero
+	Concurrency      int    // parts sent to S3 at once, across uploads; 4 when zero
+	TempDir          string // where parts are staged; os.TempDir() when empty
+}
+
+// NewS3Client returns an aws-sdk-go-v2 client for an S3-compatible server:
+// path-style, static credentials, checksums only where S3 requires them.
+func NewS3Client(c config.S3) *s3.Client {
+	scheme := "http"
+	if c.UseSSL {
+		scheme = "https"
+	}
+	region := c.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	return s3.New(s3.Options{
+		Region:                     region,
+		BaseEndpoint:               aws.String(scheme + "://" + c.Endpoint),
+		UsePathStyle:               true,
+		Credentials:                credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey.Reveal(), ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
+	st := s3store.New(bucket, client)
+	st.ObjectPrefix = Prefix
+	st.PreferredPartSize = defaultPartSize
+	if t.PartSize > 0 {
+		st.PreferredPartSize = t.PartSize
+	}
+	if st.PreferredPartSize < st.MinPartSize {
+		st.MinPartSize = st.PreferredPartSize
+	}
+	st.MaxBufferedParts = 4
+	if t.MaxBufferedParts > 0 {
+		st.MaxBufferedParts = t.MaxBufferedParts
+	}
+	n := 4
+	if t.Concurrency > 0 {
+		n = t.Concurrency
+	}
+	st.SetConcurrentPartUploads(n)
+	st.TemporaryDirectory = t.TempDir
+	return &s3Backend{client: client, bucket: bucket, store: st}
+}
+
+func (b *s3Backend) terminater() handler.TerminaterDataStore { return b.store }
+
+func (b *s3Backend) core() handler.DataStore { return b.store }
+
+func isNotFound(err error) bool {
+	var nk *types.NoSuchKey
+	var nf *types.NotFound
+	return errors.As(err, &nk) || errors.As(err, &nf)
+}
+
+func (b *s3Backend) readInfo(ctx context.Context, id string) (handler.FileInfo, error) {
+	var info handler.FileInfo
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: aws.String(Prefix + id + ".info")})
+	if isNotFound(err) {
+		return info, handler.ErrNotFound
+	}
+	if err != nil {
+		return info, err
+	}
+	defer out.Body.Close()
+	return info, json.NewDecoder(out.Body).Decode(&info)
+}
+
+func (b *s3Backend) list(ctx context.Context) ([]entry, error) {
+	var out []entry
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(Prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			name, ok := strings.CutSuffix(strings.TrimPrefix(aws.ToString(o.Key), Prefix), ".info")
+			if !ok || strings.Contains(name, "/") {
+				continue
+			}
+			info, err := b.readInfo(ctx, name)
+			if err != nil {
+				continue
+			}
+			out = append(out, entry{Info: info, Modified: aws.ToTime(o.LastModified)})
+		}
+	}
+	return out, nil
+}
+
+// lastWrite is the latest of the .info, the parts and the .part tail.
+func (b *s3Backend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
+	t := e.Modified
+	objectID := statementID(e.Info.ID)
+	_, uploadID, _ := strings.Cut(e.Info.ID, "+")
+	key := aws.String(Prefix + objectID)
+	p := s3.NewListPartsPaginator(b.client, &s3.ListPartsInput{Bucket: &b.bucket, Key: key, UploadId: &uploadID})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			var nu *types.NoSuchUpload
+			if errors.As(err, &nu) || isNotFound(err) || strings.Contains(err.Error(), "NoSuchUpload") {
+				break
+			}
+			return t, err
+		}
+		for _, part := range page.Parts {
+			if lm := aws.ToTime(part.LastModified); lm.After(t) {
+				t = lm
+			}
+		}
+	}
+	h, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(Prefix + objectID + ".part")})
+	if err == nil {
+		if lm := aws.ToTime(h.LastModified); lm.After(t) {
+			t = lm
+		}
+	} else if !isNotFound(err) {
+		return t, err
+	}
+	return t, nil
+}
+
+func (b *s3Backend) terminate(ctx context.Context, up handler.Upload) error {
+	return b.store.AsTerminatableUpload(up).Terminate(ctx)
+}
+
+// assemble completes the multipart upload unless the object exists.
+func (b *s3Backend) assemble(ctx context.Context, up handler.Upload, info handler.FileInfo) error {
+	_, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(SourceKey(statementID(info.ID)))})
+	if err == nil {
+		return nil
+	}
+	if !isNotFound(err) {
+		return err
+	}
+	return up.FinishUpload(ctx)
+}
+
+// gatedStore tells the locker when a request starts writing an upload
+// (see Locker.askRelease). It wraps the core store and its terminater.
+type gatedStore struct {
+	handler.DataStore
+	term   handler.TerminaterDataStore
+	locker *Locker
+}
+
+type gatedUpload struct {
+	handler.Upload
+	id     string
+	locker *Locker
+}
+
+func (g gatedUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader) (int64, error) {
+	g.locker.writing(g.id)
+	return g.Upload.WriteChunk(ctx, offset, src)
+}
+
+func (g gatedStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	up, err := g.DataStore.NewUpload(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	created, err := up.GetInfo(ctx) // s3store has it at hand: no request
+	if err != nil {
+		return nil, err
+	}
+	return gatedUpload{Upload: up, id: created.ID, locker: g.locker}, nil
+}
+
+func (g gatedStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	up, err := g.DataStore.GetUpload(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return gatedUpload{Upload: up, id: id, locker: g.locker}, nil
+}
+
+func (g gatedStore) AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload {
+	if gu, ok := up.(gatedUpload); ok {
+		up = gu.Upload
+	}
+	return g.term.AsTerminatableUpload(up)
+}

@@ -1,0 +1,420 @@
+// Package upload is the tus 1.0.0 endpoint through which organisations
+// send their video statements, built on tusd v2 as a library: tusd's
+// s3store on S3, its filestore on the embedded default, a Redis locker so
+// several nodes can serve one upload, authorization by invitation token,
+// the statement record kept in step with the upload, the sweep that
+// finishes uploads whose recording failed and removes abandoned ones, and
+// the CSO upload page.
+//
+// An upload's id is its statement's id (s3store appends "+<multipart id>"),
+// and its bytes end up at SourceKey(id) in storage.
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/redis/go-redis/v9"
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/token"
+)
+
+// Statements is what the endpoint needs from the catalog.
+type Statements interface {
+	// Create records a new statement; an ECONFLICT-coded error if the id exists.
+	Create(ctx context.Context, st *presession.Statement) error
+	// Get returns the statement; an ENOTFOUND-coded error if there is none.
+	Get(ctx context.Context, id string) (*presession.Statement, error)
+	// Transition moves the statement to status to, recording actor and
+	// reason; an ECONFLICT-coded error if the lifecycle does not allow it
+	// from the current status. Moving to uploaded sets UploadedAt.
+	Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error)
+	// CountByInvitation counts the invitation's statements that hold a
+	// place under the per-invitation limit: all but the failed ones.
+	CountByInvitation(ctx context.Context, invitationID string) (int, error)
+}
+
+// StaleLister is optional on Statements (the catalog has it): with it, the
+// sweep also fails statements left uploading whose upload never came into
+// being (a crash between recording the statement and creating the upload).
+type StaleLister interface {
+	Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error)
+}
+
+// Processor queues a statement for processing. It is idempotent: the task
+// id derives from the statement, so a repeated call queues nothing new.
+type Processor interface {
+	EnqueueProcess(ctx context.Context, statementID string) error
+}
+
+// Config is the endpoint's configuration; main fills it from config.Config.
+type Config struct {
+	// MaxUploadBytes is the largest accepted upload (PRESESSION_MAX_UPLOAD_BYTES).
+	MaxUploadBytes int64
+	// MaxStatementsPerInvitation limits the statements of one invitation
+	// (failed ones excepted); 3 when zero.
+	MaxStatementsPerInvitation int
+	// AbandonedUploadAge is how long an unfinished upload may go without a
+	// write before the sweep removes it; 7 days when zero.
+	AbandonedUploadAge time.Duration
+	// SweepInterval is how often a node runs the sweep (finish unrecorded
+	// uploads, remove abandoned ones); 10 minutes when zero.
+	SweepInterval time.Duration
+	// S3 selects tusd's s3store when Endpoint is set; else the filestore
+	// in StorageDir/uploads.
+	S3         config.S3
+	StorageDir string
+	// S3Tuning sets part size, buffering, concurrency and the temp dir.
+	S3Tuning S3Tuning
+	// LockTTL is the lifetime of an upload lock in Redis unless renewed;
+	// 30 s when zero.
+	LockTTL time.Duration
+	// RedisPrefix starts every key and channel of this package; "upload:"
+	// when empty.
+	RedisPrefix string
+	// AllowOrigin is a regular expression of the origins browsers may
+	// upload from; any origin when empty (tokens, not cookies, authorize).
+	AllowOrigin string
+	// PublicURL, when set, makes upload URLs absolute on it (behind a proxy
+	// that rewrites Host); else they follow the request's Host.
+	PublicURL string
+}
+
+// Deps are the collaborators of the endpoint.
+type Deps struct {
+	Sessions   *presession.Sessions
+	Signer     *token.Signer
+	Statements Statements
+	Processor  Processor
+	Redis      redis.UniversalClient
+	Logger     *slog.Logger
+	// S3Client overrides the client built from Config.S3 (tests, benchmarks).
+	S3Client *s3.Client
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service is the tus endpoint and its background sweep.
+type Service struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	store   backend
+	locker  *Locker
+	tus     *handler.UnroutedHandler
+	handler http.Handler
+}
+
+// New builds the endpoint. It does no I/O beyond creating the upload
+// directory of the filestore; Run does the rest.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if deps.Sessions == nil || deps.Signer == nil || deps.Statements == nil || deps.Processor == nil || deps.Redis == nil {
+		return nil, errors.New("upload: Sessions, Signer, Statements, Processor and Redis are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if cfg.MaxStatementsPerInvitation <= 0 {
+		cfg.MaxStatementsPerInvitation = 3
+	}
+	if cfg.AbandonedUploadAge <= 0 {
+		cfg.AbandonedUploadAge = 7 * 24 * time.Hour
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 10 * time.Minute
+	}
+	if cfg.LockTTL <= 0 {
+		cfg.LockTTL = 30 * time.Second
+	}
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "upload:"
+	}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload")}
+
+	if cfg.S3.Endpoint != "" {
+		if cfg.S3Tuning.TempDir != "" {
+			if err := os.MkdirAll(cfg.S3Tuning.TempDir, 0o750); err != nil {
+				return nil, fmt.Errorf("upload: create the part staging directory: %w", err)
+			}
+		}
+		client := deps.S3Client
+		if client == nil {
+			client = NewS3Client(cfg.S3)
+		}
+		s.store = newS3Backend(client, cfg.S3.Bucket, cfg.S3Tuning)
+	} else {
+		if cfg.StorageDir == "" {
+			return nil, errors.New("upload: StorageDir is required without S3")
+		}
+		fb, err := newFileBackend(cfg.StorageDir)
+		if err != nil {
+			return nil, err
+		}
+		s.store = fb
+	}
+	s.locker = NewLocker(deps.Redis, cfg.RedisPrefix, cfg.LockTTL, s.log)
+
+	composer := handler.NewStoreComposer()
+	gated := gatedStore{DataStore: s.store.core(), term: s.store.terminater(), locker: s.locker}
+	composer.UseCore(gated)
+	composer.UseTerminater(gated)
+	composer.UseLocker(s.locker)
+
+	cors := handler.DefaultCorsConfig
+	if cfg.AllowOrigin != "" {
+		re, err := compileOrigin(cfg.AllowOrigin)
+		if err != nil {
+			return nil, err
+		}
+		cors.AllowOrigin = re
+	}
+	base := "/files/"
+	if cfg.PublicURL != "" {
+		base = strings.TrimRight(cfg.PublicURL, "/") + "/files/"
+	}
+	tus, err := handler.NewUnroutedHandler(handler.Config{
+		StoreComposer:              composer,
+		BasePath:                   base,
+		MaxSize:                    cfg.MaxUploadBytes,
+		DisableDownload:            true, // the worker reads the source from storage; nobody downloads it here
+		DisableConcatenation:       true,
+		Cors:                       &cors,
+		Logger:                     tusdLogger(s.log),
+		RespectForwardedHeaders:    false,
+		PreUploadCreateCallback:    s.preCreate,
+		PreFinishResponseCallback:  s.preFinish,
+		PreUploadTerminateCallback: s.preTerminate,
+		// Outwait the lock of a crashed node (it expires after LockTTL)
+		// within one request, rather than failing it.
+		AcquireLockTimeout: cfg.LockTTL + 5*time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	s.tus = tus
+	s.handler = s.wrap(tus.Middleware(http.HandlerFunc(s.route)))
+	return s, nil
+}
+
+// Handler is the tus endpoint, to mount at "/files/" (all methods).
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Close releases the locker's subscription.
+func (s *Service) Close() error { return s.locker.Close() }
+
+// Run sweeps at once (finishing uploads whose recording failed, e.g. in a
+// crash) and then every SweepInterval, until ctx is done. Only one node
+// sweeps at a time.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("upload sweep failed; retrying at the next interval", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// reqState travels in the request context from wrap to the hooks.
+type reqState struct {
+	inv     token.Invitation
+	created string // statement created by the pre-create hook
+}
+
+type ctxKey struct{}
+
+func state(ctx context.Context) *reqState {
+	st, _ := ctx.Value(ctxKey{}).(*reqState)
+	return st
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// wrap strips the mount path, carries the request state to the hooks and,
+// after the response, repairs what a failed request left: a statement
+// created for an upload that then could not be created, and an upload
+// whose bytes are all in but whose recording failed (found on HEAD).
+func (s *Service) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := strings.CutPrefix(r.URL.Path, "/files"); ok {
+			r2 := *r
+			u := *r.URL
+			u.Path, u.RawPath = p, ""
+			r2.URL = &u
+			r = &r2
+		}
+		st := &reqState{}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+
+		ctx := context.WithoutCancel(r.Context())
+		if st.created != "" && sw.status != http.StatusCreated {
+			s.abortCreated(ctx, st)
+		}
+		if r.Method == http.MethodHead && sw.status == http.StatusOK {
+			off, l := w.Header().Get("Upload-Offset"), w.Header().Get("Upload-Length")
+			if off != "" && off == l {
+				id := strings.Trim(r.URL.Path, "/")
+				if err := s.finishUnrecorded(ctx, id); err != nil {
+					s.log.Warn("recording a finished upload failed; the sweep will retry", "upload", id, "err", err)
+				}
+			}
+		}
+	})
+}
+
+// abortCreated marks failed the statement of an upload that was not
+// created after all (the store refused it), so it holds no place.
+func (s *Service) abortCreated(ctx context.Context, st *reqState) {
+	if _, err := s.store.readInfo(ctx, st.created); err == nil {
+		return // the upload exists; only a later step failed
+	}
+	_, err := s.deps.Statements.Transition(ctx, st.created, presession.StatusFailed, actor(st.inv), "the upload could not be started; please try again")
+	if err != nil {
+		s.log.Error("marking a statement whose upload was not created", "statement", st.created, "err", err)
+	}
+}
+
+func actor(inv token.Invitation) string { return "cso:" + inv.ID }
+
+// route authorizes every tus request and dispatches it to tusd. POST is
+// checked in the pre-create hook; every request on an existing upload must
+// carry the token of the invitation that created it, else 404.
+func (s *Service) route(w http.ResponseWriter, r *http.Request) {
+	st := state(r.Context())
+	inv, err := authenticate(s.deps.Signer, r.Header)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="presession uploads"`)
+		s.sendError(w, r, err)
+		return
+	}
+	st.inv = inv
+	id := strings.Trim(r.URL.Path, "/")
+	if id == "" {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		// A clear 413 before tusd's terse one.
+		if n, err := strconv.ParseInt(r.Header.Get("Upload-Length"), 10, 64); err == nil && s.cfg.MaxUploadBytes > 0 && n > s.cfg.MaxUploadBytes {
+			s.sendError(w, r, tooLarge(n, s.cfg.MaxUploadBytes))
+			return
+		}
+		if r.Header.Get("Upload-Defer-Length") != "" {
+			s.sendError(w, r, checkSize(handler.FileInfo{SizeIsDeferred: true}, s.cfg.MaxUploadBytes))
+			return
+		}
+		if r.Header.Get("Upload-Concat") != "" {
+			s.sendError(w, r, tusError(ErrCodeConcatenation, http.StatusBadRequest, "concatenation of uploads is not supported; upload the file as one"))
+			return
+		}
+		s.tus.PostFile(w, r)
+		return
+	}
+	if err := s.authorizeUpload(r.Context(), inv, id); err != nil {
+		s.sendError(w, r, err)
+		return
+	}
+	switch r.Method {
+	case http.MethodHead:
+		s.tus.HeadFile(w, r)
+	case http.MethodPatch:
+		s.tus.PatchFile(w, r)
+	case http.MethodDelete:
+		s.tus.DelFile(w, r)
+	default:
+		w.Header().Set("Allow", "HEAD, PATCH, DELETE")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// authorizeUpload checks that upload id exists and belongs to inv, from
+// its saved info alone (one small read; no Redis, so uploads go on while
+// the catalog is briefly away).
+func (s *Service) authorizeUpload(ctx context.Context, inv token.Invitation, id string) error {
+	sid := statementID(id)
+	if !validStatementID(sid) || strings.ContainsAny(id, "/\\") {
+		return errNotFound
+	}
+	info, err := s.store.readInfo(ctx, sid)
+	if errors.Is(err, handler.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		s.log.Error("reading an upload's info", "upload", id, "err", err)
+		return tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "storage is briefly unavailable; your upload is safe, try again in a minute")
+	}
+	if info.ID != id || info.MetaData[metaInvitation] != inv.ID {
+		return errNotFound
+	}
+	return nil
+}
+
+// validStatementID accepts what token.NewID makes: 16 lower-case hex digits.
+func validStatementID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for _, c := range id {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Service) sendError(w http.ResponseWriter, r *http.Request, err error) {
+	var he handler.Error
+	if !errors.As(err, &he) {
+		s.log.Error("upload request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		he = tusError("ERR_INTERNAL_SERVER_ERROR", http.StatusInternalServerError, "an internal error occurred; it has been logged, please try again")
+	}
+	for k, v := range he.HTTPResponse.Header {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Tus-Resumable", "1.0.0")
+	w.WriteHeader(he.HTTPResponse.StatusCode)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(he.HTTPResponse.Body))
+	}
+}

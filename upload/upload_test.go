@@ -1,0 +1,373 @@
+package upload
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/uprinfo/presession"
+)
+
+func TestCreateRefusals(t *testing.T) {
+	e := newEnv(t, "file", func(c *Config) { c.MaxUploadBytes = 10 << 20 })
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	bgTok, _ := e.invite("BG", "Bulgarian Helsinki Committee", time.Time{})
+	bgExt, _ := e.invite("BG", "Extended Org", time.Now().Add(48*time.Hour))
+	other := e.signer
+	_ = other
+	forged := tok[:len(tok)-4] + "AAAA"
+	with := func(k, v string) map[string]string {
+		m := goodMeta()
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name   string
+		tok    string
+		size   int64
+		meta   map[string]string
+		hdr    map[string]string
+		status int
+		want   string // in the body
+	}{
+		{"no token", "", 1000, goodMeta(), nil, 401, "Authorization: Bearer"},
+		{"forged token", forged, 1000, goodMeta(), nil, 401, "not valid"},
+		{"deadline passed", bgTok, 1000, goodMeta(), nil, 403, "closed on 20 May 2020"},
+		{"deadline extended", bgExt, 1000, goodMeta(), nil, 201, ""},
+		{"too large", tok, 11 << 20, goodMeta(), nil, 413, "largest accepted upload is 10 MiB"},
+		{"deferred length", tok, -1, goodMeta(), map[string]string{"Upload-Defer-Length": "1"}, 413, "declare their size"},
+		{"empty", tok, 0, goodMeta(), nil, 400, "empty"},
+		{"no title", tok, 1000, with("title", ""), nil, 400, "title"},
+		{"long title", tok, 1000, with("title", strings.Repeat("x", 201)), nil, 400, "longer than 200"},
+		{"no language", tok, 1000, with("language", ""), nil, 400, "one of en, fr, es"},
+		{"other language", tok, 1000, with("language", "de"), nil, 400, `not "de"`},
+		{"image type", tok, 1000, with("filetype", "image/jpeg"), nil, 400, "not a video file"},
+		{"pdf name", tok, 1000, with("filename", "report.pdf"), nil, 400, `"report.pdf" is not a video file`},
+		{"neither name nor type", tok, 1000, with("filename", ""), map[string]string{}, 201, ""},
+		{"concatenation", tok, 1000, goodMeta(), map[string]string{"Upload-Concat": "partial"}, 400, "concatenation"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := map[string]string{"Upload-Metadata": encodeMeta(c.meta)}
+			if c.size >= 0 {
+				hdr["Upload-Length"] = strconv.FormatInt(c.size, 10)
+			}
+			for k, v := range c.hdr {
+				hdr[k] = v
+			}
+			r := e.do("POST", e.srv.URL+"/files/", c.tok, hdr, nil)
+			if r.status != c.status || !strings.Contains(r.body, c.want) {
+				t.Fatalf("got %d %q; want %d containing %q", r.status, r.body, c.status, c.want)
+			}
+		})
+	}
+	// Neither name nor type: the filetype alone decides.
+	m := goodMeta()
+	delete(m, "filename")
+	delete(m, "filetype")
+	if r := e.create(e.srv.URL, tok, 1000, m); r.status != 400 || !strings.Contains(r.body, "say what the file is") {
+		t.Fatalf("no filename nor filetype: %d %s", r.status, r.body)
+	}
+}
+
+func TestAcceptedFile(t *testing.T) {
+	for _, c := range []struct {
+		name, typ string
+		ok        bool
+	}{
+		{"a.mp4", "video/mp4", true}, {"A.MOV", "video/quicktime", true}, {"x.mkv", "", true},
+		{"x.mkv", "application/x-matroska", true}, {"x.mts", "model/vnd.mts", true}, {"x.webm", "video/webm; codecs=vp9", true},
+		{"", "video/mp4", true}, {"", "", false}, {"x.jpg", "image/jpeg", false}, {"x.mp4", "image/jpeg", false},
+		{"x.exe", "video/mp4", false}, {"", "application/octet-stream", false}, {"x.3gp", "video/3gpp", true},
+	} {
+		if got := AcceptedFile(c.name, c.typ); got != c.ok {
+			t.Errorf("AcceptedFile(%q, %q) = %v", c.name, c.typ, got)
+		}
+	}
+}
+
+func TestLimitPerInvitation(t *testing.T) {
+	e := newEnv(t, "file")
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	var urls []string
+	for range 3 {
+		urls = append(urls, e.mustCreate(e.srv.URL, tok, 100))
+	}
+	r := e.create(e.srv.URL, tok, 100, goodMeta())
+	if r.status != http.StatusConflict || !strings.Contains(r.body, "already has 3 statements") {
+		t.Fatalf("4th upload: %d %s", r.status, r.body)
+	}
+	// A cancelled upload frees its place.
+	if r := e.do("DELETE", urls[0], tok, nil, nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	e.mustCreate(e.srv.URL, tok, 100)
+	// Another organisation has its own limit.
+	tok2, _ := e.invite("AD", "Other", time.Time{})
+	e.mustCreate(e.srv.URL, tok2, 100)
+}
+
+// TestLifecycle: creation records the statement (uploading) with the
+// token's session, country and organisation whatever the client sends;
+// the last PATCH makes it uploaded and queued; the bytes are in storage.
+func TestLifecycle(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			ctx := context.Background()
+			tok, inv := e.invite("ad", "Civil Voice", time.Time{})
+			data := randomBytes(12<<20+12345, 1)
+			meta := goodMeta()
+			meta["invitation"], meta["organisation"], meta["country"] = "someone-else", "Forged Org", "US"
+			r := e.create(e.srv.URL, tok, int64(len(data)), meta)
+			if r.status != 201 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			url := r.header.Get("Location")
+			id := idOf(url)
+			st := e.statement(id)
+			want := presession.Statement{ID: id, Session: "t36", Country: "AD", Organisation: "Civil Voice", InvitationID: inv.ID,
+				Title: "Freedom of expression", Speaker: "A. Speaker", Language: "en", Filename: "statement.mp4", Filetype: "video/mp4",
+				Size: int64(len(data)), SourceKey: "uploads/" + id, Status: presession.StatusUploading}
+			got := *st
+			got.CreatedAt, got.UpdatedAt, got.History = time.Time{}, time.Time{}, nil
+			if got.ID != want.ID || got.Session != want.Session || got.Country != want.Country || got.Organisation != want.Organisation ||
+				got.InvitationID != want.InvitationID || got.Title != want.Title || got.Speaker != want.Speaker || got.Language != want.Language ||
+				got.Filename != want.Filename || got.Filetype != want.Filetype || got.Size != want.Size || got.SourceKey != want.SourceKey || got.Status != want.Status {
+				t.Fatalf("statement after create:\n got %+v\nwant %+v", got, want)
+			}
+			if h := e.do("HEAD", url, tok, nil, nil); h.status != 200 || h.header.Get("Upload-Offset") != "0" ||
+				!strings.Contains(h.header.Get("Upload-Metadata"), "invitation "+b64(inv.ID)) {
+				t.Fatalf("HEAD: %d %v", h.status, h.header)
+			}
+			half := int64(7 << 20)
+			if p := e.patch(url, tok, 0, data[:half]); p.status != 204 || p.header.Get("Upload-Offset") != strconv.FormatInt(half, 10) {
+				t.Fatalf("PATCH 1: %d %s %v", p.status, p.body, p.header)
+			}
+			if st := e.statement(id); st.Status != presession.StatusUploading {
+				t.Fatalf("after half: %s", st.Status)
+			}
+			if p := e.patch(url, tok, half, data[half:]); p.status != 204 {
+				t.Fatalf("PATCH 2: %d %s", p.status, p.body)
+			}
+			st = e.statement(id)
+			if st.Status != presession.StatusUploaded || st.UploadedAt.IsZero() || !e.proc.queued(ctx, id) {
+				t.Fatalf("after last PATCH: status %s, uploaded at %v, queued %v", st.Status, st.UploadedAt, e.proc.queued(ctx, id))
+			}
+			if sum(e.stored(id)) != sum(data) {
+				t.Fatal("stored bytes differ from the source")
+			}
+			// A repeated final PATCH and HEADs change nothing.
+			e.patch(url, tok, int64(len(data)), nil)
+			if h := e.do("HEAD", url, tok, nil, nil); h.header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+				t.Fatalf("HEAD after finish: %v", h.header)
+			}
+			if st := e.statement(id); st.Status != presession.StatusUploaded || len(st.History) != 2 {
+				t.Errorf("after repeats: %s, %d events", st.Status, len(st.History))
+			}
+			// A finished upload cannot be cancelled: it is the statement's source.
+			if d := e.do("DELETE", url, tok, nil, nil); d.status != http.StatusConflict {
+				t.Fatalf("DELETE finished: %d %s", d.status, d.body)
+			}
+			if sum(e.stored(id)) != sum(data) {
+				t.Fatal("stored bytes changed")
+			}
+			// GET is not served: nobody downloads sources here.
+			if g := e.do("GET", url, tok, nil, nil); g.status != http.StatusMethodNotAllowed {
+				t.Fatalf("GET: %d", g.status)
+			}
+		})
+	}
+}
+
+func b64(s string) string {
+	return strings.TrimSpace(strings.Split(encodeMeta(map[string]string{"x": s}), " ")[1])
+}
+
+// TestOtherInvitation: requests on an upload with another invitation's
+// token, or no token, never touch it.
+func TestOtherInvitation(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			other, _ := e.invite("AD", "Other Org", time.Time{})
+			url := e.mustCreate(e.srv.URL, tok, 1000)
+			e.patch(url, tok, 0, randomBytes(500, 2))
+			for _, m := range []string{"HEAD", "PATCH", "DELETE"} {
+				hdr := map[string]string{"Upload-Offset": "500", "Content-Type": "application/offset+octet-stream"}
+				if r := e.do(m, url, other, hdr, []byte("evil")); r.status != 404 {
+					t.Errorf("%s with another invitation: %d %s", m, r.status, r.body)
+				}
+				if r := e.do(m, url, "", hdr, []byte("evil")); r.status != 401 {
+					t.Errorf("%s without token: %d %s", m, r.status, r.body)
+				}
+			}
+			for _, bad := range []string{"0123456789abcdef", "../../etc/passwd", idOf(url) + "+forged", "x"} {
+				if r := e.do("HEAD", e.srv.URL+"/files/"+bad, tok, nil, nil); r.status != 404 {
+					t.Errorf("HEAD %s: %d", bad, r.status)
+				}
+			}
+			if h := e.do("HEAD", url, tok, nil, nil); h.header.Get("Upload-Offset") != "500" {
+				t.Fatalf("offset changed: %v", h.header)
+			}
+		})
+	}
+}
+
+// TestCancel: DELETE of an unfinished upload removes it and fails its
+// statement.
+func TestCancel(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			url := e.mustCreate(e.srv.URL, tok, 8<<20)
+			e.patch(url, tok, 0, randomBytes(6<<20, 3))
+			if r := e.do("DELETE", url, tok, nil, nil); r.status != 204 {
+				t.Fatalf("DELETE: %d %s", r.status, r.body)
+			}
+			st := e.statement(idOf(url))
+			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "cancelled") {
+				t.Fatalf("statement: %s %q", st.Status, st.Reason)
+			}
+			if r := e.do("HEAD", url, tok, nil, nil); r.status != 404 {
+				t.Fatalf("HEAD after DELETE: %d", r.status)
+			}
+			if l := e.leftovers(); len(l) != 0 {
+				t.Fatalf("left in storage: %v", l)
+			}
+		})
+	}
+}
+
+// TestRecordingFailure: when the catalog fails at the last PATCH, the
+// client hears 503 and nothing is lost: its retry (HEAD) records the
+// statement; if the client never comes back, the sweep does, even when
+// the statement record itself is gone.
+func TestRecordingFailure(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			ctx := context.Background()
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			data := randomBytes(3<<20, 4)
+
+			url := e.mustCreate(e.srv.URL, tok, int64(len(data)))
+			id := idOf(url)
+			e.st.fail.Store(true)
+			p := e.patch(url, tok, 0, data)
+			e.st.fail.Store(false)
+			if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, ErrCodeNotRecorded) {
+				t.Fatalf("PATCH with the catalog down: %d %s", p.status, p.body)
+			}
+			if st := e.statement(id); st.Status != presession.StatusUploading {
+				t.Fatalf("status %s", st.Status)
+			}
+			h := e.do("HEAD", url, tok, nil, nil)
+			if h.header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+				t.Fatalf("HEAD: %v", h.header)
+			}
+			if st := e.statement(id); st.Status != presession.StatusUploaded || !e.proc.queued(ctx, id) {
+				t.Fatalf("after HEAD: %s queued=%v", st.Status, e.proc.queued(ctx, id))
+			}
+
+			// The queue fails: the statement is uploaded but not queued.
+			url2 := e.mustCreate(e.srv.URL, tok, int64(len(data)))
+			id2 := idOf(url2)
+			e.proc.fail.Store(true)
+			if p := e.patch(url2, tok, 0, data); p.status != 503 {
+				t.Fatalf("PATCH with the queue down: %d", p.status)
+			}
+			e.proc.fail.Store(false)
+			// And the record is lost altogether (Redis flushed): the sweep
+			// rebuilds it from the upload's metadata.
+			url3 := e.mustCreate(e.srv.URL, tok, int64(len(data)))
+			id3 := idOf(url3)
+			e.st.fail.Store(true)
+			e.patch(url3, tok, 0, data)
+			e.st.fail.Store(false)
+			e.rdb.Del(ctx, "st:"+id3)
+
+			res, err := e.svc.Sweep(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Finished != 1 { // id2 was uploaded already: only queued again
+				t.Errorf("sweep: %+v", res)
+			}
+			for _, id := range []string{id2, id3} {
+				st := e.statement(id)
+				if st.Status != presession.StatusUploaded || !e.proc.queued(ctx, id) || st.Organisation != "Civil Voice" || st.Title == "" {
+					t.Fatalf("%s after sweep: %+v queued=%v", id, st, e.proc.queued(ctx, id))
+				}
+				if sum(e.stored(id)) != sum(data) {
+					t.Fatal("stored bytes differ")
+				}
+			}
+		})
+	}
+}
+
+// TestSweepAbandoned: an upload with no write for AbandonedUploadAge is
+// removed (S3 multipart aborted) and its statement failed; fresh and
+// finished uploads stay.
+func TestSweepAbandoned(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind, func(c *Config) { c.AbandonedUploadAge = 2 * time.Second })
+			ctx := context.Background()
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			old := e.mustCreate(e.srv.URL, tok, 12<<20)
+			e.patch(old, tok, 0, randomBytes(7<<20, 5)) // a part and a tail
+			done := e.mustCreate(e.srv.URL, tok, 1000)
+			e.patch(done, tok, 0, randomBytes(1000, 6))
+			// A statement whose upload never came into being (a crash
+			// between the two).
+			orphan := newStatement("0123456789abcdef", 1000, handler.MetaData{metaInvitation: "x", "title": "orphan"}, time.Now())
+			if err := e.st.Create(ctx, orphan); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2100 * time.Millisecond)
+			fresh := e.mustCreate(e.srv.URL, tok, 1000)
+
+			before := e.leftovers()
+			res, err := e.svc.Sweep(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Abandoned != 2 || res.Seen != 3 {
+				t.Fatalf("sweep: %+v (storage before: %v)", res, before)
+			}
+			st := e.statement(idOf(old))
+			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") {
+				t.Fatalf("abandoned statement: %s %q", st.Status, st.Reason)
+			}
+			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed {
+				t.Fatalf("orphan statement: %s", st.Status)
+			}
+			for _, l := range e.leftovers() {
+				if strings.Contains(l, idOf(old)) {
+					t.Errorf("left in storage: %s", l)
+				}
+			}
+			if s := e.statement(idOf(done)).Status; s != presession.StatusUploaded {
+				t.Errorf("finished: %s", s)
+			}
+			if r := e.do("HEAD", fresh, tok, nil, nil); r.status != 200 {
+				t.Errorf("fresh upload: %d", r.status)
+			}
+			if r := e.do("HEAD", old, tok, nil, nil); r.status != 404 {
+				t.Errorf("abandoned upload: HEAD %d", r.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,234 @@
+package upload
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/token"
+)
+
+// Error codes of our refusals, in tusd's "ERR_…" style. The upload page
+// translates them; the message after the code is for tus clients.
+const (
+	ErrCodeUnauthorized  = "ERR_UNAUTHORIZED"
+	ErrCodeClosed        = "ERR_UPLOADS_CLOSED"
+	ErrCodeUnknown       = "ERR_UNKNOWN_SESSION"
+	ErrCodeTooLarge      = "ERR_TOO_LARGE"
+	ErrCodeLengthNeeded  = "ERR_LENGTH_REQUIRED"
+	ErrCodeEmpty         = "ERR_EMPTY_FILE"
+	ErrCodeTitle         = "ERR_TITLE"
+	ErrCodeSpeaker       = "ERR_SPEAKER"
+	ErrCodeLanguage      = "ERR_LANGUAGE"
+	ErrCodeFileType      = "ERR_FILE_TYPE"
+	ErrCodeLimit         = "ERR_TOO_MANY_STATEMENTS"
+	ErrCodeComplete      = "ERR_UPLOAD_COMPLETE"
+	ErrCodeNotRecorded   = "ERR_NOT_RECORDED"
+	ErrCodeUnavailable   = "ERR_UNAVAILABLE"
+	ErrCodeNotFound      = "ERR_UPLOAD_NOT_FOUND"
+	ErrCodeConcatenation = "ERR_CONCATENATION"
+)
+
+// Extensions lists the video containers we accept, by file extension.
+var Extensions = []string{".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".3gp"}
+
+// Limits on free-text metadata: S3 keeps metadata in at most 2 KB of
+// headers, and a title is a line, not an essay.
+const (
+	maxTitle    = 200
+	maxSpeaker  = 200
+	maxFilename = 255
+)
+
+// Server-side metadata keys: set by the pre-create hook from the token,
+// whatever the client sent.
+const (
+	metaInvitation   = "invitation"
+	metaSession      = "session"
+	metaCountry      = "country"
+	metaOrganisation = "organisation"
+)
+
+func tusError(code string, status int, format string, args ...any) handler.Error {
+	return handler.NewError(code, fmt.Sprintf(format, args...), status)
+}
+
+var errNotFound = tusError(ErrCodeNotFound, http.StatusNotFound, "there is no such upload for this invitation")
+
+// bearer returns the token of an "Authorization: Bearer T" header.
+func bearer(h http.Header) string {
+	a := h.Get("Authorization")
+	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// authenticate verifies the invitation token of the request.
+func authenticate(signer *token.Signer, h http.Header) (token.Invitation, error) {
+	tok := bearer(h)
+	if tok == "" {
+		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized,
+			"this upload needs the invitation token: send it as \"Authorization: Bearer <token>\" (the token is the part after token= in your upload link)")
+	}
+	inv, err := signer.ParseInvitation(tok)
+	if err != nil {
+		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "%s", presession.ErrorMessage(err))
+	}
+	return inv, nil
+}
+
+// Deadline returns when the invitation's uploads close: its own extension
+// when it has one, else the country's deadline, else the session's.
+func Deadline(s *presession.Session, c presession.Country, inv token.Invitation) time.Time {
+	if !inv.Until.IsZero() {
+		return inv.Until
+	}
+	return s.Deadline(c)
+}
+
+// FormatDeadline writes a deadline the way the call for statements does.
+func FormatDeadline(t time.Time) string {
+	return t.UTC().Format("2 January 2006 at 15:04 MST")
+}
+
+// checkOpen refuses an invitation whose uploads have closed at now.
+func checkOpen(sessions *presession.Sessions, inv token.Invitation, now time.Time) (*presession.Session, presession.Country, error) {
+	s, c, err := sessions.Lookup(inv.Session, inv.Country)
+	if err != nil {
+		return nil, c, tusError(ErrCodeUnknown, http.StatusForbidden,
+			"this invitation is for a session or country that is no longer scheduled (%s); ask the organisers for a new link", presession.ErrorMessage(err))
+	}
+	if d := Deadline(s, c, inv); now.After(d) {
+		return nil, c, tusError(ErrCodeClosed, http.StatusForbidden,
+			"uploads for %s in %s closed on %s; ask the organisers for an extension if you still want to send a statement",
+			c.Name, s.Title, FormatDeadline(d))
+	}
+	return s, c, nil
+}
+
+// HumanBytes writes n bytes as "8 GiB", "512 MiB", "1.5 KiB".
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	s := fmt.Sprintf("%.1f", v)
+	s = strings.TrimSuffix(s, ".0")
+	return s + " " + []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
+}
+
+func tooLarge(size, max int64) error {
+	return tusError(ErrCodeTooLarge, http.StatusRequestEntityTooLarge,
+		"the file is %s (%d bytes); the largest accepted upload is %s (%d bytes): shorten the recording or export it at a lower bit rate",
+		HumanBytes(size), size, HumanBytes(max), max)
+}
+
+// checkSize refuses a deferred, empty or too large upload.
+func checkSize(info handler.FileInfo, max int64) error {
+	switch {
+	case info.SizeIsDeferred:
+		return tusError(ErrCodeLengthNeeded, http.StatusRequestEntityTooLarge,
+			"uploads must declare their size with Upload-Length (at most %s); uploads of unknown length are not accepted", HumanBytes(max))
+	case max > 0 && info.Size > max:
+		return tooLarge(info.Size, max)
+	case info.Size == 0:
+		return tusError(ErrCodeEmpty, http.StatusBadRequest, "the file is empty; choose the video file of your statement")
+	}
+	return nil
+}
+
+// AcceptedFile reports whether a file name and media type describe a video
+// container we accept. Either may be empty, not both.
+func AcceptedFile(filename, filetype string) bool {
+	ext := strings.ToLower(path.Ext(filename))
+	extOK := slices.Contains(Extensions, ext)
+	filetype = strings.ToLower(strings.TrimSpace(filetype))
+	if i := strings.IndexByte(filetype, ';'); i >= 0 {
+		filetype = strings.TrimSpace(filetype[:i])
+	}
+	typeOK := strings.HasPrefix(filetype, "video/")
+	if filename != "" && !extOK {
+		return false
+	}
+	switch filetype {
+	case "":
+		return extOK
+	case "application/octet-stream", "model/vnd.mts", "application/x-matroska", "application/mp4":
+		// Generic or odd types some systems give to .mkv, .mts and .mp4 files:
+		// the extension decides.
+		return extOK
+	}
+	return typeOK
+}
+
+// metadata checks the client's Upload-Metadata and returns what we keep:
+// the known keys, trimmed, and the server's keys from the invitation.
+func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) (handler.MetaData, error) {
+	get := func(k string) string { return strings.TrimSpace(in[k]) }
+	title, speaker, lang := get("title"), get("speaker"), get("language")
+	filename, filetype := path.Base(strings.ReplaceAll(get("filename"), "\\", "/")), get("filetype")
+	if filename == "." || filename == "/" {
+		filename = ""
+	}
+	for _, f := range []struct{ key, value, code string }{
+		{"title", title, ErrCodeTitle}, {"speaker", speaker, ErrCodeSpeaker}, {"filename", filename, ErrCodeFileType},
+		{"filetype", filetype, ErrCodeFileType}, {"language", lang, ErrCodeLanguage},
+	} {
+		if !utf8.ValidString(f.value) || strings.ContainsAny(f.value, "\x00\r\n") {
+			return nil, tusError(f.code, http.StatusBadRequest, "the %s contains characters that are not allowed", f.key)
+		}
+	}
+	switch {
+	case title == "":
+		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "give the statement a title (Upload-Metadata key \"title\")")
+	case utf8.RuneCountInString(title) > maxTitle:
+		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "the title is longer than %d characters; shorten it", maxTitle)
+	case utf8.RuneCountInString(speaker) > maxSpeaker:
+		return nil, tusError(ErrCodeSpeaker, http.StatusBadRequest, "the speaker's name is longer than %d characters; shorten it", maxSpeaker)
+	case lang == "":
+		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest,
+			"say which language the statement is spoken in (Upload-Metadata key \"language\": one of %s)", strings.Join(s.Languages, ", "))
+	case !s.HasLanguage(lang):
+		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest,
+			"statements for %s are accepted in %s only, not %q", s.Title, strings.Join(s.Languages, ", "), lang)
+	case filename == "" && filetype == "":
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest,
+			"say what the file is: send its name (Upload-Metadata key \"filename\") or its media type (\"filetype\")")
+	case len(filename) > maxFilename:
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "the file name is longer than %d bytes; rename the file", maxFilename)
+	case !AcceptedFile(filename, filetype):
+		what := filename
+		if what == "" {
+			what = filetype
+		}
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest,
+			"%q is not a video file we accept; send a video file (%s)", what, strings.Join(Extensions, " "))
+	}
+	out := handler.MetaData{
+		"title":          title,
+		"language":       lang,
+		metaInvitation:   inv.ID,
+		metaSession:      inv.Session,
+		metaCountry:      inv.Country,
+		metaOrganisation: inv.Organisation,
+	}
+	for k, v := range map[string]string{"speaker": speaker, "filename": filename, "filetype": filetype} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
