@@ -130,6 +130,7 @@ func (s *Service) preFinish(hook handler.HookEvent) (handler.HTTPResponse, error
 		return handler.HTTPResponse{}, tusError(ErrCodeNotRecorded, http.StatusServiceUnavailable,
 			"your file arrived complete and is safe, but we could not record it just now; it will be recorded automatically, or try again in a minute")
 	}
+	s.deps.Metrics.UploadFinished()
 	return handler.HTTPResponse{}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -56,6 +57,23 @@ type StaleLister interface {
 type Processor interface {
 	EnqueueProcess(ctx context.Context, statementID string) error
 }
+
+// Metrics receives the endpoint's measures (metrics.Uploads implements
+// it); optional. Refusal reasons: unauthorized, deadline, too_large,
+// limit, invalid.
+type Metrics interface {
+	UploadStarted()
+	UploadFinished()
+	UploadRefused(reason string)
+	BytesReceived(n int64)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) UploadStarted()       {}
+func (noMetrics) UploadFinished()      {}
+func (noMetrics) UploadRefused(string) {}
+func (noMetrics) BytesReceived(int64)  {}
 
 // Config is the endpoint's configuration; main fills it from config.Config.
 type Config struct {
@@ -102,6 +120,8 @@ type Deps struct {
 	S3Client *s3.Client
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Metrics receives measures; none when nil.
+	Metrics Metrics
 }
 
 // Service is the tus endpoint and its background sweep.
@@ -126,6 +146,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = noMetrics{}
 	}
 	if cfg.MaxStatementsPerInvitation <= 0 {
 		cfg.MaxStatementsPerInvitation = 3
@@ -247,6 +270,37 @@ func state(ctx context.Context) *reqState {
 }
 
 // statusWriter remembers the status written.
+// measureCreation counts a creation request by its answer.
+func (s *Service) measureCreation(status int) {
+	m := s.deps.Metrics
+	switch status {
+	case http.StatusCreated:
+		m.UploadStarted()
+	case http.StatusUnauthorized:
+		m.UploadRefused("unauthorized")
+	case http.StatusForbidden:
+		m.UploadRefused("deadline")
+	case http.StatusRequestEntityTooLarge:
+		m.UploadRefused("too_large")
+	case http.StatusConflict:
+		m.UploadRefused("limit")
+	case http.StatusBadRequest:
+		m.UploadRefused("invalid")
+	}
+}
+
+// countingReader counts the bytes of an upload body as tusd reads them.
+type countingReader struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -284,7 +338,18 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 		st := &reqState{}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 		sw := &statusWriter{ResponseWriter: w}
+		var body *countingReader
+		if r.Body != nil && (r.Method == http.MethodPatch || r.Method == http.MethodPost) {
+			body = &countingReader{ReadCloser: r.Body}
+			r.Body = body
+		}
 		h.ServeHTTP(sw, r)
+		if body != nil {
+			s.deps.Metrics.BytesReceived(body.n)
+		}
+		if r.Method == http.MethodPost {
+			s.measureCreation(sw.status)
+		}
 
 		ctx := context.WithoutCancel(r.Context())
 		if st.created != "" && sw.status != http.StatusCreated {

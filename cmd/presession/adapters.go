@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/storage"
@@ -56,4 +57,23 @@ func (b catalogBlobs) ListKeys(ctx context.Context, prefix string) ([]string, er
 		keys[i] = o.Key
 	}
 	return keys, nil
+}
+
+// uploadStatements gives the upload endpoint the catalog, with the count
+// it limits invitations by: every statement of the invitation but failed
+// ones.
+type uploadStatements struct{ *catalog.Catalog }
+
+func (u uploadStatements) CountByInvitation(ctx context.Context, invitationID string) (int, error) {
+	all, _, err := u.List(ctx, catalog.Filter{InvitationID: invitationID})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, st := range all {
+		if st.Status != presession.StatusFailed {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,6 +25,7 @@ import (
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/upload"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/worker"
 )
@@ -118,10 +120,11 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			return err
 		}
 	}
+	uploadMetrics := metrics.NewUploads()
 	if r.http {
 		inspector := asynq.NewInspector(queueOpt)
 		defer inspector.Close()
-		if err := registerAll(reg, metrics.NewUploads(), metrics.NewStatements(cat),
+		if err := registerAll(reg, uploadMetrics, metrics.NewStatements(cat),
 			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval)); err != nil {
 			return err
 		}
@@ -176,6 +179,25 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			return err
 		}
 		rev.Register(mux)
+		up, err := upload.New(upload.Config{
+			MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
+			AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
+			S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
+			RedisPrefix: keyPrefix + "upload:", PublicURL: cfg.PublicURL,
+		}, upload.Deps{Sessions: sessions, Signer: signer, Statements: uploadStatements{cat}, Processor: queue,
+			Redis: rdb, Logger: log, Metrics: uploadMetrics})
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		if err := up.Routes(mux, site); err != nil {
+			return err
+		}
+		go func() {
+			if err := up.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
 		mux.Handle("/", home) // everything unknown: a 404 in the site's shape
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
