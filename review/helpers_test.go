@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,37 +25,6 @@ import (
 )
 
 const staffToken = "staff-token-for-tests-0123456789abcdef"
-
-// blobs is catalog.Blobs over the storage directory, as cmd wires it.
-type blobs struct{ s *storage.Dir }
-
-func (b blobs) WriteObject(ctx context.Context, key string, data []byte, ct string) error {
-	return b.s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: ct})
-}
-
-func (b blobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
-	r, _, err := b.s.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", key, catalog.ErrBlobNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
-}
-
-func (b blobs) ListKeys(ctx context.Context, prefix string) ([]string, error) {
-	objs, err := b.s.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, len(objs))
-	for i, o := range objs {
-		keys[i] = o.Key
-	}
-	return keys, nil
-}
 
 // env is the review handler on an httptest server with a real catalog
 // (Redis) and a storage directory.
@@ -81,7 +48,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: store, hooks: make(chan string, 1000)}
-	e.cat = catalog.New(rdb, blobs{store}, catalog.WithPrefix("t:"),
+	e.cat = catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix("t:"),
 		catalog.WithPlaylistHook(func(_ context.Context, s, cc string) { e.hooks <- s + "/" + cc }))
 	sessions := presession.Builtin()
 	bundle, err := i18n.Load()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -36,27 +37,29 @@ func ManifestKey(id string) string { return statementPrefix(id) + "media.json" }
 // CaptionKey is the storage key of a statement's caption file in lang.
 func CaptionKey(id, lang string) string { return statementPrefix(id) + "subs/" + lang + ".vtt" }
 
-func (w *Worker) payload(t *asynq.Task) (StatementPayload, error) {
+// statement decodes a statement task and reads its statement; a payload
+// that does not decode, or a statement that no longer exists, will never
+// work (SkipRetry).
+func (w *Worker) statement(ctx context.Context, t *asynq.Task) (StatementPayload, *presession.Statement, *slog.Logger, error) {
 	var p StatementPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" {
-		return p, fmt.Errorf("%s payload %q: %v: %w", t.Type(), t.Payload(), err, asynq.SkipRetry)
+		return p, nil, nil, fmt.Errorf("%s payload %q: %v: %w", t.Type(), t.Payload(), err, asynq.SkipRetry)
 	}
-	return p, nil
+	st, err := w.catalog.Get(ctx, p.ID)
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return p, nil, nil, fmt.Errorf("statement %s: %w", p.ID, asynq.SkipRetry)
+	} else if err != nil {
+		return p, nil, nil, err
+	}
+	return p, st, w.log.With("task", t.Type(), "statement", p.ID), nil
 }
 
 // handleProbe checks an uploaded source: it must be a video we can
 // process, within the session's limits, and whole. A source that is not
 // fails the statement with the reason; one that is gets its transcode task.
 func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
-	p, err := w.payload(t)
+	_, st, log, err := w.statement(ctx, t)
 	if err != nil {
-		return err
-	}
-	log := w.log.With("task", t.Type(), "statement", p.ID)
-	st, err := w.catalog.Get(ctx, p.ID)
-	if presession.ErrorCode(err) == presession.ENOTFOUND {
-		return fmt.Errorf("statement %s: %w", p.ID, asynq.SkipRetry)
-	} else if err != nil {
 		return err
 	}
 	switch st.Status {
@@ -145,15 +148,8 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 // the multivariant playlist, the upload of every file, and the manifest,
 // last. The statement becomes ready.
 func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun) error {
-	p, err := w.payload(t)
+	p, st, log, err := w.statement(ctx, t)
 	if err != nil {
-		return err
-	}
-	log := w.log.With("task", t.Type(), "statement", p.ID)
-	st, err := w.catalog.Get(ctx, p.ID)
-	if presession.ErrorCode(err) == presession.ENOTFOUND {
-		return fmt.Errorf("statement %s: %w", p.ID, asynq.SkipRetry)
-	} else if err != nil {
 		return err
 	}
 	if st.Status != presession.StatusProcessing {

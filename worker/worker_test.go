@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"io"
 	"log/slog"
 	"maps"
@@ -26,34 +25,6 @@ import (
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/storage"
 )
-
-// blobs adapts storage to the catalog (as cmd/presession does).
-type blobs struct{ s storage.Store }
-
-func (b blobs) WriteObject(ctx context.Context, key string, data []byte, ct string) error {
-	return b.s.Put(ctx, key, strings.NewReader(string(data)), int64(len(data)), storage.PutOptions{ContentType: ct})
-}
-
-func (b blobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
-	r, _, err := b.s.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, catalog.ErrBlobNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
-}
-
-func (b blobs) ListKeys(ctx context.Context, prefix string) ([]string, error) {
-	objs, err := b.s.List(ctx, prefix)
-	var keys []string
-	for _, o := range objs {
-		keys = append(keys, o.Key)
-	}
-	return keys, err
-}
 
 type rebuilds struct {
 	mu    sync.Mutex
@@ -127,7 +98,7 @@ func newEnv(t *testing.T, store storage.Store) *env {
 		m: &counts{transcodes: map[string]int{}, failures: map[string]int{}, playlists: map[string]int{}}}
 	e.client = NewClient(opt, rdb, "presession:")
 	t.Cleanup(func() { e.client.Close() })
-	e.cat = catalog.New(rdb, blobs{store})
+	e.cat = catalog.New(rdb, catalog.StorageBlobs(store))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))

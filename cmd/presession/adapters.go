@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
@@ -26,37 +23,6 @@ func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
 		return nil, fmt.Errorf("S3_ENDPOINT: cannot use bucket %q at %s: %w", cfg.S3.Bucket, cfg.S3.Endpoint, err)
 	}
 	return s, nil
-}
-
-// catalogBlobs gives the catalog its small byte-slice view of storage.
-type catalogBlobs struct{ s storage.Store }
-
-func (b catalogBlobs) WriteObject(ctx context.Context, key string, data []byte, contentType string) error {
-	return b.s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: contentType, CacheControl: "no-cache"})
-}
-
-func (b catalogBlobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
-	r, _, err := b.s.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", key, catalog.ErrBlobNotFound)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
-}
-
-func (b catalogBlobs) ListKeys(ctx context.Context, prefix string) ([]string, error) {
-	objs, err := b.s.List(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, len(objs))
-	for i, o := range objs {
-		keys[i] = o.Key
-	}
-	return keys, nil
 }
 
 // uploadStatements gives the upload endpoint the catalog, with the count

@@ -63,7 +63,7 @@ func newCluster(t *testing.T) *cluster {
 	t.Cleanup(func() { c.queue.Close() })
 	c.insp = asynq.NewInspector(opt)
 	t.Cleanup(func() { c.insp.Close() })
-	c.cat = catalog.New(c.rdb, catalogBlobs{store}, catalog.WithPrefix(keyPrefix))
+	c.cat = catalog.New(c.rdb, catalog.StorageBlobs(store), catalog.WithPrefix(keyPrefix))
 	c.env = append(b.Env(),
 		fmt.Sprintf("REDIS_URL=redis://%s/%d", ro.Addr, ro.DB),
 		"PRESESSION_SECRET="+testenv.RandomHex(32), "PRESESSION_STAFF_TOKEN="+testenv.RandomHex(24),

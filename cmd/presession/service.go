@@ -76,7 +76,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 		Password: redisOpts.Password, DB: redisOpts.DB, TLSConfig: redisOpts.TLSConfig}
 	queue := worker.NewClient(queueOpt, rdb, keyPrefix)
 	defer queue.Close()
-	cat := catalog.New(rdb, catalogBlobs{store}, catalog.WithPrefix(keyPrefix),
+	cat := catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix(keyPrefix),
 		catalog.WithPlaylistHook(func(ctx context.Context, session, country string) {
 			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
 				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
@@ -309,7 +309,7 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	}
 	rdb := redis.NewClient(cfg.Redis)
 	defer rdb.Close()
-	n, err := catalog.New(rdb, catalogBlobs{store}).Reindex(ctx)
+	n, err := catalog.New(rdb, catalog.StorageBlobs(store)).Reindex(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,52 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/uprinfo/presession/storage"
+)
+
+// Store is the part of storage the catalog's durable copy needs;
+// storage.Dir and storage.S3 provide it.
+type Store interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
+	Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.ObjectInfo, error)
+	List(ctx context.Context, prefix string) ([]storage.ObjectInfo, error)
+}
+
+// StorageBlobs is Blobs over a Store.
+func StorageBlobs(s Store) Blobs { return storageBlobs{s} }
+
+type storageBlobs struct{ s Store }
+
+func (b storageBlobs) WriteObject(ctx context.Context, key string, data []byte, contentType string) error {
+	return b.s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: contentType, CacheControl: "no-cache"})
+}
+
+func (b storageBlobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
+	r, _, err := b.s.Get(ctx, key, nil)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", key, ErrBlobNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+func (b storageBlobs) ListKeys(ctx context.Context, prefix string) ([]string, error) {
+	objs, err := b.s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	return keys, nil
+}
