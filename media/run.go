@@ -48,7 +48,7 @@ func (e *RunError) Unwrap() error { return e.Err }
 // WaitDelay, and the error wraps ctx.Err().
 func Run(ctx context.Context, args []string, totalSeconds float64, progress func(percent float64)) error {
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error {
 		// The whole group: ffmpeg spawns nothing today, but a filter or
 		// protocol helper must not outlive the task.
