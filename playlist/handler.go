@@ -58,6 +58,7 @@ type Handler struct {
 	RedirectTTL time.Duration
 	now         func() time.Time
 	watch       *web.Page
+	session     *web.Page // the session-wide index
 
 	mu    sync.Mutex
 	cache map[string]cachedBuild
@@ -78,6 +79,9 @@ func NewHandler(site *web.Site, store Store, statements Statements) (*Handler, e
 		return nil, err
 	}
 	h.watch = p
+	if h.session, err = site.ParsePage(assets, "assets/session.html"); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -90,6 +94,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /playlists/{s}/{cc}/subs/{lang}/{file}", h.serveCue)
 	mux.HandleFunc("GET /media/{id}/{rest...}", h.serveMedia)
 	mux.HandleFunc("GET /watch/{s}/{cc}", h.serveWatch)
+	mux.HandleFunc("GET /watch/{s}", h.serveSession)
 	mux.HandleFunc("GET /watch/assets/{file}", h.serveAsset)
 }
 

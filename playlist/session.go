@@ -1,0 +1,66 @@
+package playlist
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/web"
+)
+
+type sessionRow struct {
+	Name     string
+	URL      string
+	Count    int
+	Duration float64
+}
+
+type sessionData struct {
+	Title, Review string
+	Rows          []sessionRow
+}
+
+// serveSession is where a session-wide viewer link lands: the countries
+// the link covers, each with its approved statements and their length,
+// linking to the country's watch page.
+func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
+	sess, ok := h.site.Sessions.Find(r.PathValue("s"))
+	if !ok {
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no session %q", r.PathValue("s")))
+		return
+	}
+	p, err := h.who(r)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if p.viewer != nil && p.key != "" {
+		web.SetViewerCookie(w, r, p.key, p.viewer.Expires)
+	}
+	lang := h.site.Lang(r)
+	d := sessionData{Title: sess.Title, Review: sess.Review}
+	for _, c := range sess.Countries {
+		if p.canWatch(sess, c) != nil {
+			continue
+		}
+		res, err := h.load(r.Context(), sess, c)
+		if err != nil {
+			h.site.Error(w, r, err)
+			return
+		}
+		u := "/watch/" + url.PathEscape(sess.ID) + "/" + strings.ToLower(c.Code)
+		if p.key != "" {
+			u += "?key=" + url.QueryEscape(p.key)
+		}
+		d.Rows = append(d.Rows, sessionRow{Name: presession.CountryName(c.Code, lang), URL: u,
+			Count: len(res.Playlist.Statements), Duration: res.Playlist.Duration})
+	}
+	if len(d.Rows) == 0 {
+		h.site.Error(w, r, presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists"))
+		return
+	}
+	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Name < d.Rows[j].Name })
+	h.site.Render(w, r, h.session, http.StatusOK, d)
+}
