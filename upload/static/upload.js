@@ -416,6 +416,9 @@
       badge.className = 'status status-' + st.status;
       badge.textContent = cfg.messages['status.' + st.status] || st.status;
       const statusNodes = [badge];
+      if (st.status === 'processing' && st.progress > 0) {
+        badge.textContent += ' ' + Math.floor(st.progress) + ' %';
+      }
       if (st.reason) {
         const p = document.createElement('span');
         p.className = 'reason';
@@ -430,6 +433,11 @@
     }
     table.hidden = list.length === 0;
     msg.textContent = list.length === 0 ? t('upload.statements_none') : '';
+    // While a statement is being processed, follow it without a reload.
+    clearTimeout(loadStatements.timer);
+    if (list.some((st) => st.status === 'uploaded' || st.status === 'processing')) {
+      loadStatements.timer = setTimeout(loadStatements, 4000);
+    }
   }
 
   $('refresh').addEventListener('click', loadStatements);
