@@ -74,7 +74,7 @@ func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	b, err := assets.ReadFile("assets/" + name)
 	if err != nil || path.Ext(name) == ".html" {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file"))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file").Localize("err.no_file"))
 		return
 	}
 	ctype := "text/css; charset=utf-8"
