@@ -33,7 +33,8 @@ type watchCaption struct {
 
 type watchData struct {
 	Playlist
-	Statements []watchItem
+	CountryName string // in the page's language
+	Statements  []watchItem
 }
 
 // serveWatch renders the player page of a country. A ?key= is remembered
@@ -48,7 +49,7 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		web.SetViewerCookie(w, r, p.key, p.viewer.Expires)
 	}
 	pl := res.Playlist.WithKey(p.key)
-	d := watchData{Playlist: pl}
+	d := watchData{Playlist: pl, CountryName: presession.CountryName(pl.Country.Code, h.site.Lang(r))}
 	for i, it := range pl.Statements {
 		wi := watchItem{Item: it, Number: i + 1, End: it.Start + it.Duration, MP4Download: addParam(it.MP4, "download=1")}
 		if it.Language != "" {
