@@ -142,6 +142,7 @@
       xhr.open(method, url);
       xhr.setRequestHeader('Tus-Resumable', '1.0.0');
       xhr.setRequestHeader('Authorization', 'Bearer ' + cfg.token);
+      xhr.setRequestHeader('Accept-Language', cfg.lang); // refusals come back in the page's language
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
       if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
       xhr.onload = () => { u.xhr = null; resolve(xhr); };
