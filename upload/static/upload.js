@@ -20,6 +20,12 @@
   }
 
   const num = new Intl.NumberFormat(cfg.lang, { maximumFractionDigits: 1 });
+  // Times as the server writes them (i18n.DateTime): day, month, year,
+  // 24-hour time and the zone stated, in UTC like the deadline.
+  const sentAt = new Intl.DateTimeFormat(cfg.lang === 'en' ? 'en-GB' : cfg.lang, {
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZone: 'UTC', timeZoneName: 'short',
+  });
   function bytes(n) {
     const units = ['KiB', 'MiB', 'GiB', 'TiB'];
     if (n < 1024) return num.format(n) + ' B';
@@ -425,7 +431,7 @@
       }
       cell(t('upload.col.title'), st.title || '');
       cell(t('upload.col.status'), ...statusNodes);
-      cell(t('upload.col.date'), st.created_at ? new Date(st.created_at).toLocaleString(cfg.lang) : '');
+      cell(t('upload.col.date'), st.created_at ? sentAt.format(new Date(st.created_at)) : '');
       cell(t('upload.col.size'), st.size ? bytes(st.size) : '');
       tbody.append(tr);
     }
