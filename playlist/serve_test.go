@@ -444,6 +444,8 @@ func TestWatchPageLanguages(t *testing.T) {
 	e := newEnv(t, nil)
 	threeStatements(t, e)
 	e.rebuild("upr36", "AD")
+	e.cat.put(genStatement(t, e.store, "j1", "JM", 3, clipLo))
+	e.rebuild("upr36", "JM")
 	key := e.viewer("upr36", "", time.Hour)
 	tracks := []string{`srclang="en" label="English"`, `srclang="fr" label="Français"`, `srclang="es" label="Español"`}
 	for _, tc := range []struct {
@@ -454,6 +456,9 @@ func TestWatchPageLanguages(t *testing.T) {
 		{"/watch/upr36/AD?key=" + key, "es", append([]string{`<html lang="es">`, "Andorra"}, tracks...)},
 		{"/watch/upr36/US?key=" + key, "fr", []string{"États-Unis"}},
 		{"/watch/upr36/MH?lang=es&key=" + key, "", []string{"Islas Marshall"}},
+		{"/watch/upr36/AD?lang=en&key=" + key, "", []string{"3 statements, 0:11 in total"}},
+		{"/watch/upr36/JM?lang=en&key=" + key, "", []string{"1 statement, 0:03 long"}},
+		{"/watch/upr36/JM?lang=fr&key=" + key, "", []string{"1 déclaration, d&#39;une durée de 0:03", "Jamaïque"}},
 	} {
 		r := e.get(tc.path, "", "Accept-Language", tc.accept)
 		if r.status != 200 {
