@@ -152,6 +152,24 @@ async function until(what, fn, ms = 60000) {
 
 // --- the upload page ---------------------------------------------------------
 
+// File choosers are caught by a listener set up with the page, so that
+// Playwright intercepts them before the walk first presses Space on the
+// file field (a listener added just then can lose the race).
+const choosers = [];
+const chooserWaiters = [];
+function onChooser(fc) {
+  const w = chooserWaiters.shift();
+  if (w) w(fc);
+  else choosers.push(fc);
+}
+function nextChooser(ms) {
+  if (choosers.length) return Promise.resolve(choosers.shift());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no file chooser opened')), ms);
+    chooserWaiters.push((fc) => { clearTimeout(timer); resolve(fc); });
+  });
+}
+
 async function upload(page, w) {
   const { lang } = w;
   await page.goto(w.upload);
@@ -191,7 +209,9 @@ async function upload(page, w) {
   await page.keyboard.press('Tab');
   await checkFocus(page, lang, 'file');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'file');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press('Space')]);
+  const opened = nextChooser(5000);
+  await page.keyboard.press('Space');
+  const chooser = await opened;
   await chooser.setFiles(w.clip);
   assert.equal(await page.getAttribute('#file', 'aria-invalid'), null, 'choosing a file clears its error');
   assert.equal(await page.getAttribute('#title', 'aria-invalid'), null, 'typing a title clears its error');
@@ -340,6 +360,7 @@ try {
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('filechooser', onChooser);
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });
 
   let t = Date.now();
