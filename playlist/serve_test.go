@@ -452,7 +452,7 @@ func TestWatchPageLanguages(t *testing.T) {
 		path, accept string
 		want         []string
 	}{
-		{"/watch/upr36/AD?lang=fr&key=" + key, "", append([]string{`<html lang="fr">`, "<h1>Andorre : déclarations</h1>"}, tracks...)},
+		{"/watch/upr36/AD?lang=fr&key=" + key, "", append([]string{`<html lang="fr">`, "<h1>Andorre : déclarations</h1>", " Kio)</a>"}, tracks...)},
 		{"/watch/upr36/AD?key=" + key, "es", append([]string{`<html lang="es">`, "Andorra"}, tracks...)},
 		{"/watch/upr36/US?key=" + key, "fr", []string{"États-Unis"}},
 		{"/watch/upr36/MH?lang=es&key=" + key, "", []string{"Islas Marshall"}},

@@ -416,7 +416,7 @@ func TestRefusalsTranslated(t *testing.T) {
 			"fr": "les envois pour Bulgarie dans UPR Pre-session T ont pris fin le 20 mai 2020, 23:59 UTC",
 			"es": "los envíos para Bulgaria en UPR Pre-session T se cerraron el 20 de mayo de 2020, 23:59 UTC"}},
 		{"too large", tok, 65 << 20, goodMeta(), 413, ErrCodeTooLarge, map[string]string{
-			"": "the largest accepted upload is 64 MiB", "fr": "l'envoi le plus grand accepté est de 64 MiB", "es": "el envío más grande aceptado es de 64 MiB"}},
+			"": "the largest accepted upload is 64 MiB", "fr": "l'envoi le plus grand accepté est de 64 Mio", "es": "el envío más grande aceptado es de 64 MiB"}},
 		{"language", tok, 100, meta("language", "de"), 400, ErrCodeLanguage, map[string]string{
 			"": `accepted in en, fr, es only, not "de"`, "fr": `acceptées en en, fr, es seulement, pas en "de"`, "es": `solo se aceptan en en, fr, es, no en "de"`}},
 		{"file type", tok, 100, meta("filename", "notes.pdf"), 400, ErrCodeFileType, map[string]string{

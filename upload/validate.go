@@ -11,6 +11,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -139,26 +140,12 @@ func checkOpen(sessions *presession.Sessions, inv token.Invitation, now time.Tim
 }
 
 // HumanBytes writes n bytes as "8 GiB", "512 MiB", "1.5 KiB".
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	s := fmt.Sprintf("%.1f", v)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
-}
+func HumanBytes(n int64) string { return i18n.Size(n).String() }
 
 func tooLarge(size, max int64) error {
 	return tusError(ErrCodeTooLarge, http.StatusRequestEntityTooLarge, "upload.tus.too_large",
 		"the file is %s (%d bytes); the largest accepted upload is %s (%d bytes): shorten the recording or export it at a lower bit rate",
-		HumanBytes(size), size, HumanBytes(max), max)
+		i18n.Size(size), size, i18n.Size(max), max)
 }
 
 // checkSize refuses a deferred, empty or too large upload.
@@ -166,7 +153,7 @@ func checkSize(info handler.FileInfo, max int64) error {
 	switch {
 	case info.SizeIsDeferred:
 		return tusError(ErrCodeLengthNeeded, http.StatusRequestEntityTooLarge, "upload.tus.length_required",
-			"uploads must declare their size with Upload-Length (at most %s); uploads of unknown length are not accepted", HumanBytes(max))
+			"uploads must declare their size with Upload-Length (at most %s); uploads of unknown length are not accepted", i18n.Size(max))
 	case max > 0 && info.Size > max:
 		return tooLarge(info.Size, max)
 	case info.Size == 0:

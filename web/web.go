@@ -68,8 +68,8 @@ type ErrorBody struct {
 // that name something the catalogue or CLDR can say in lang read in lang
 // too: a presession.Status as its status.* label, a presession.Country as
 // its name (presession.CountryName), a time.Time as a date and time with
-// its zone stated (i18n.DateTime), and a nested *presession.Error as its
-// own message.
+// its zone stated (i18n.DateTime), an i18n.Size in the language's units,
+// and a nested *presession.Error as its own message.
 func (s *Site) Message(lang string, err error) string {
 	var e *presession.Error
 	if errors.As(err, &e) && e.Key != "" && s.Bundle != nil && s.Bundle.Has(e.Key) {
@@ -88,6 +88,8 @@ func (s *Site) localArgs(lang string, args []any) []any {
 			out[i] = presession.CountryName(v.Code, lang)
 		case time.Time:
 			out[i] = i18n.DateTime(lang, v)
+		case i18n.Size:
+			out[i] = i18n.Bytes(lang, int64(v))
 		case *presession.Error:
 			out[i] = s.Message(lang, v)
 		default:

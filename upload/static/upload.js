@@ -26,10 +26,10 @@
     day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
     timeZone: 'UTC', timeZoneName: 'short',
   });
-  function bytes(n) {
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    if (n < 1024) return num.format(n) + ' B';
-    let u = -1;
+  function bytes(n) { // as i18n.Bytes writes them: "287.4 KiB", "287,4 Kio"
+    const units = cfg.units;
+    if (n < 1024) return num.format(n) + ' ' + units[0];
+    let u = 0;
     do { n /= 1024; u++; } while (n >= 1024 && u < units.length - 1);
     return num.format(n) + ' ' + units[u];
   }
