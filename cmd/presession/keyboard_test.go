@@ -30,7 +30,7 @@ func TestKeyboardWalk(t *testing.T) {
 	start := time.Now()
 
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := kbFreeAddr(t)
 	staff := testenv.RandomHex(24)
 	env := append(os.Environ(),
 		"PRESESSION_DATA_DIR="+filepath.Join(dir, "data"), "PRESESSION_ADDR="+addr,
@@ -38,7 +38,7 @@ func TestKeyboardWalk(t *testing.T) {
 		"PRESESSION_SECRET="+testenv.RandomHex(32), "PRESESSION_LOG_LEVEL=info",
 		"REDIS_URL=", "S3_ENDPOINT=")
 	bin := testenv.Binary(t)
-	startEmbedded(t, bin, env, addr)
+	kbStartServer(t, bin, env, addr)
 
 	cli := func(args ...string) string {
 		t.Helper()
@@ -121,8 +121,8 @@ func TestKeyboardWalk(t *testing.T) {
 		res.Stops.Checked, res.Stops.UAControls, time.Since(start).Round(time.Millisecond))
 }
 
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
+// kbFreeAddr returns a loopback address with a port free a moment ago.
+func kbFreeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,11 +132,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startEmbedded runs `presession` (all roles) with env until the test ends
+// kbStartServer runs `presession` (all roles) with env until the test ends
 // and waits for /healthz on addr. Its log is shown if the test fails.
-func startEmbedded(t *testing.T, bin string, env []string, addr string) {
+func kbStartServer(t *testing.T, bin string, env []string, addr string) {
 	t.Helper()
-	log := &lockedBuffer{}
+	log := &kbLog{}
 	cmd := exec.Command(bin)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
@@ -175,19 +175,19 @@ func startEmbedded(t *testing.T, bin string, env []string, addr string) {
 	}
 }
 
-// lockedBuffer is a process log written by its pipes and read by the test.
-type lockedBuffer struct {
+// kbLog is a process log written by its pipes and read by the test.
+type kbLog struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *kbLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *kbLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
