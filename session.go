@@ -77,11 +77,12 @@ func (ss *Sessions) Find(id string) (*Session, bool) {
 func (ss *Sessions) Lookup(session, country string) (*Session, Country, error) {
 	s, ok := ss.Find(session)
 	if !ok {
-		return nil, Country{}, Errorf(ENOTFOUND, "there is no session %q", session)
+		return nil, Country{}, Errorf(ENOTFOUND, "there is no session %q", session).Localize("err.session_unknown", session)
 	}
 	c, ok := s.Country(country)
 	if !ok {
-		return nil, Country{}, Errorf(ENOTFOUND, "country %q is not under review in %s", strings.ToUpper(country), s.Title)
+		return nil, Country{}, Errorf(ENOTFOUND, "country %q is not under review in %s", strings.ToUpper(country), s.Title).
+			Localize("err.country_not_under_review", strings.ToUpper(country), s.Title)
 	}
 	return s, c, nil
 }

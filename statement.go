@@ -50,10 +50,10 @@ func (s Status) CanTransition(to Status) bool {
 // is not allowed.
 func CheckTransition(from, to Status) error {
 	if !to.Valid() {
-		return Errorf(EINVALID, "unknown status %q", to)
+		return Errorf(EINVALID, "unknown status %q", to).Localize("err.status_unknown", string(to))
 	}
 	if !from.CanTransition(to) {
-		return Errorf(ECONFLICT, "a statement that is %s cannot become %s", from, to)
+		return Errorf(ECONFLICT, "a statement that is %s cannot become %s", from, to).Localize("err.transition", from, to)
 	}
 	return nil
 }

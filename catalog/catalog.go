@@ -222,7 +222,7 @@ func (c *Catalog) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...s
 		case <-time.After(d):
 		}
 	}
-	return &presession.Error{Code: presession.ECONFLICT, Message: "too many concurrent changes; try again", Err: redis.TxFailedErr}
+	return (&presession.Error{Code: presession.ECONFLICT, Message: "too many concurrent changes; try again", Err: redis.TxFailedErr}).Localize("err.busy")
 }
 
 func (c *Catalog) notify(ctx context.Context, session, country string) {

@@ -39,8 +39,8 @@ func (c *Catalog) sync(ctx context.Context, member string) error {
 			return fmt.Errorf("catalog: sync %s: %w", member, err)
 		}
 		if err := c.blobs.WriteObject(ctx, skey, raw, contentTypeJSON); err != nil {
-			return &presession.Error{Code: presession.EINTERNAL, Message: "the change is saved but not yet durable; try again",
-				Err: fmt.Errorf("%w: write %s: %w", ErrNotDurable, skey, err)}
+			return (&presession.Error{Code: presession.EINTERNAL, Message: "the change is saved but not yet durable; try again",
+				Err: fmt.Errorf("%w: write %s: %w", ErrNotDurable, skey, err)}).Localize("err.not_durable")
 		}
 		done, err := c.clean.Run(ctx, c.rdb, []string{rkey, c.kDirty()}, raw, member).Int()
 		if err != nil {

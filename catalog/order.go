@@ -59,7 +59,7 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 		return presession.Errorf(presession.EINVALID, "setting an order needs an actor")
 	}
 	if !validSession(session) || !presession.IsCountryCode(country) {
-		return presession.Errorf(presession.EINVALID, "no country %q in session %q", country, session)
+		return presession.Errorf(presession.EINVALID, "no country %q in session %q", country, session).Localize("err.order_country", country, session)
 	}
 	okey := c.kOrder(session, country)
 	akey := c.kIdx(session, country, presession.StatusApproved)
@@ -71,7 +71,7 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 		seen := make(map[string]bool, len(ids))
 		for _, id := range ids {
 			if seen[id] {
-				return presession.Errorf(presession.EINVALID, "statement %s is listed twice", id)
+				return presession.Errorf(presession.EINVALID, "statement %s is listed twice", id).Localize("err.order_twice", id)
 			}
 			seen[id] = true
 			if slices.Contains(approved, id) {
@@ -79,12 +79,14 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 			}
 			s, _, err := c.load(ctx, tx, id)
 			if presession.ErrorCode(err) == presession.ENOTFOUND || err == nil && (s.Session != session || s.Country != country) {
-				return presession.Errorf(presession.EINVALID, "statement %s is not a statement of %s for %s", id, session, country)
+				return presession.Errorf(presession.EINVALID, "statement %s is not a statement of %s for %s", id, session, country).
+					Localize("err.order_foreign", id, session, presession.Country{Code: country})
 			}
 			if err != nil {
 				return err
 			}
-			return presession.Errorf(presession.ECONFLICT, "statement %s is %s, not approved", id, s.Status)
+			return presession.Errorf(presession.ECONFLICT, "statement %s is %s, not approved", id, s.Status).
+				Localize("err.order_not_approved", id, s.Status, presession.StatusApproved)
 		}
 		var missing []string
 		for _, id := range approved {
@@ -93,7 +95,8 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 			}
 		}
 		if len(missing) > 0 {
-			return presession.Errorf(presession.ECONFLICT, "the order leaves out approved statements: %s", strings.Join(missing, ", "))
+			return presession.Errorf(presession.ECONFLICT, "the order leaves out approved statements: %s", strings.Join(missing, ", ")).
+				Localize("err.order_missing", strings.Join(missing, ", "))
 		}
 		o := Order{Session: session, Country: country, Statements: slices.Clone(ids), UpdatedAt: c.clock(), UpdatedBy: actor}
 		if o.Statements == nil {

@@ -29,7 +29,7 @@ type getter interface {
 func (c *Catalog) load(ctx context.Context, g getter, id string) (*presession.Statement, []byte, error) {
 	raw, err := g.Get(ctx, c.kStmt(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, nil, presession.Errorf(presession.ENOTFOUND, "statement %s not found", id)
+		return nil, nil, presession.Errorf(presession.ENOTFOUND, "statement %s not found", id).Localize("err.statement_not_found", id)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: get %s: %w", id, err)
@@ -197,10 +197,10 @@ type Filter struct {
 func (c *Catalog) List(ctx context.Context, f Filter) ([]*presession.Statement, int, error) {
 	f.Country = strings.ToUpper(f.Country)
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status)
+		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status).Localize("err.status_unknown", string(f.Status))
 	}
 	if f.Offset < 0 || f.Limit < 0 {
-		return nil, 0, presession.Errorf(presession.EINVALID, "offset and limit must not be negative")
+		return nil, 0, presession.Errorf(presession.EINVALID, "offset and limit must not be negative").Localize("err.paging_negative")
 	}
 	if f.InvitationID != "" {
 		ids, err := c.rdb.ZRange(ctx, c.kInv(f.InvitationID), 0, -1).Result()
@@ -331,16 +331,16 @@ func (c *Catalog) Counts(ctx context.Context) (map[presession.Status]int, error)
 func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error) {
 	reason = strings.TrimSpace(reason)
 	if !to.Valid() {
-		return nil, presession.Errorf(presession.EINVALID, "unknown status %q", to)
+		return nil, presession.Errorf(presession.EINVALID, "unknown status %q", to).Localize("err.status_unknown", string(to))
 	}
 	if actor == "" {
 		return nil, presession.Errorf(presession.EINVALID, "a transition needs an actor")
 	}
 	if (to == presession.StatusRejected || to == presession.StatusFailed) && reason == "" {
-		return nil, presession.Errorf(presession.EINVALID, "a reason is required to mark a statement %s", to)
+		return nil, presession.Errorf(presession.EINVALID, "a reason is required to mark a statement %s", to).Localize("err.reason_required", to)
 	}
 	if utf8.RuneCountInString(reason) > MaxReasonLength {
-		return nil, presession.Errorf(presession.EINVALID, "the reason is longer than %d characters", MaxReasonLength)
+		return nil, presession.Errorf(presession.EINVALID, "the reason is longer than %d characters", MaxReasonLength).Localize("err.reason_long", MaxReasonLength)
 	}
 	first, _, err := c.load(ctx, c.rdb, id)
 	if err != nil {

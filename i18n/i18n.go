@@ -198,3 +198,46 @@ func Duration(seconds float64) string {
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
+
+// byteUnits are the binary units of sizes per language (the first is the
+// byte itself, written out).
+var byteUnits = map[string][]string{
+	"en": {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"},
+	"fr": {"octets", "Kio", "Mio", "Gio", "Tio", "Pio"},
+	"es": {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"},
+}
+
+// ByteUnits returns lang's units for sizes, bytes first, then KiB to PiB.
+func ByteUnits(lang string) []string {
+	u, ok := byteUnits[lang]
+	if !ok {
+		u = byteUnits[Languages[0]]
+	}
+	return slices.Clone(u)
+}
+
+// Bytes writes a size in binary units as lang does, with at most one
+// decimal: "1.5 GiB", "1,5 Gio", "1,5 GiB", "512 bytes".
+func Bytes(lang string, n int64) string {
+	u := ByteUnits(lang)
+	if n < 1024 {
+		return fmt.Sprintf("%d %s", n, u[0])
+	}
+	div, exp := int64(1024), 1
+	for m := n / 1024; m >= 1024 && exp < len(u)-1; m /= 1024 {
+		div *= 1024
+		exp++
+	}
+	s := strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/float64(div)), ".0")
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + " " + u[exp]
+}
+
+// Size is a number of bytes as a message argument: it prints in English
+// (Bytes("en", …)), and web.Site.Message writes it in the message's
+// language.
+type Size int64
+
+func (s Size) String() string { return Bytes(Languages[0], int64(s)) }

@@ -1,6 +1,7 @@
 package i18n_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -49,5 +50,24 @@ func TestDates(t *testing.T) {
 	}
 	if got := i18n.Duration(605); got != "10:05" {
 		t.Errorf("duration %s", got)
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"en", 512, "512 bytes"}, {"fr", 512, "512 octets"}, {"en", 1536, "1.5 KiB"}, {"fr", 1536, "1,5 Kio"},
+		{"es", 1536, "1,5 KiB"}, {"en", 8 << 30, "8 GiB"}, {"fr", 8 << 30, "8 Gio"}, {"es", 300 << 20, "300 MiB"},
+		{"en", 294325, "287.4 KiB"}, {"xx", 2048, "2 KiB"},
+	} {
+		if got := i18n.Bytes(tc.lang, tc.n); got != tc.want {
+			t.Errorf("Bytes(%s, %d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+	if got := fmt.Sprintf("%s", i18n.Size(10<<20)); got != "10 MiB" {
+		t.Errorf("Size prints %q", got)
 	}
 }

@@ -157,9 +157,10 @@ func (p principal) canWatch(sess *presession.Session, c presession.Country) erro
 	case p.viewer != nil && p.viewer.Allows(sess.ID, c.Code):
 		return nil
 	case p.viewer != nil:
-		return presession.Errorf(presession.EFORBIDDEN, "this viewing link does not cover %s in %s; open the link the organisers sent for it", c.Name, sess.Title)
+		return presession.Errorf(presession.EFORBIDDEN, "this viewing link does not cover %s in %s; open the link the organisers sent for it", c.Name, sess.Title).
+			Localize("err.viewer_other_country", c, sess.Title)
 	}
-	return presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists")
+	return presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists").Localize("err.upload_link_no_playlist")
 }
 
 // canSee reports whether p may fetch the media of s.
@@ -243,7 +244,7 @@ func (h *Handler) load(ctx context.Context, sess *presession.Session, c presessi
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request) {
 	cc, ok := strings.CutSuffix(r.PathValue("file"), ".json")
 	if !ok {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist"))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist").Localize("err.no_playlist"))
 		return
 	}
 	p, res, ok := h.playlistRequest(w, r, cc)
@@ -281,10 +282,11 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		if len(res.Playlist.Statements) == 0 {
 			h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND,
-				"no statement on %s has been approved yet, so there is nothing to stream", res.Playlist.Country.Name))
+				"no statement on %s has been approved yet, so there is nothing to stream", res.Playlist.Country.Name).
+				Localize("err.nothing_approved", presession.Country{Code: res.Playlist.Country.Code}))
 			return
 		}
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist"))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such playlist").Localize("err.no_playlist"))
 		return
 	}
 	if strings.HasSuffix(name, ".m3u8") {
@@ -303,7 +305,7 @@ func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutSuffix(r.PathValue("file"), ".vtt")
 	src, found := res.Cues[r.PathValue("lang")+"/"+id]
 	if !ok || !found {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such caption"))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such caption").Localize("err.no_caption"))
 		return
 	}
 	body := SegmentVTT(src.Text, src.MPEGTS)
@@ -347,7 +349,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link")
+	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link").Localize("err.no_media")
 	s, err := h.statements.Get(r.Context(), r.PathValue("id"))
 	if presession.ErrorCode(err) == presession.ENOTFOUND || errors.Is(err, storage.ErrNotFound) {
 		h.site.Error(w, r, notFound)
@@ -414,7 +416,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !filepath.IsAbs(loc) {
-		h.site.Error(w, r, presession.Errorf(presession.EINTERNAL, "storage gave no usable location for %s", key))
+		h.site.Error(w, r, presession.Errorf(presession.EINTERNAL, "storage gave no usable location for %s", key).Localize("err.storage_location"))
 		return
 	}
 	f, err := os.Open(loc)

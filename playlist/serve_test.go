@@ -436,3 +436,45 @@ func TestS3Redirects(t *testing.T) {
 		t.Errorf("stream from S3 lasts %.3f s", d)
 	}
 }
+
+// TestWatchPageLanguages: the watch page names the country in the page's
+// language, labels each caption track with its language's own name, and
+// answers a link for another country in the request's language.
+func TestWatchPageLanguages(t *testing.T) {
+	e := newEnv(t, nil)
+	threeStatements(t, e)
+	e.rebuild("upr36", "AD")
+	e.cat.put(genStatement(t, e.store, "j1", "JM", 3, clipLo))
+	e.rebuild("upr36", "JM")
+	key := e.viewer("upr36", "", time.Hour)
+	tracks := []string{`srclang="en" label="English"`, `srclang="fr" label="Français"`, `srclang="es" label="Español"`}
+	for _, tc := range []struct {
+		path, accept string
+		want         []string
+	}{
+		{"/watch/upr36/AD?lang=fr&key=" + key, "", append([]string{`<html lang="fr">`, "<h1>Andorre : déclarations</h1>", " Kio)</a>"}, tracks...)},
+		{"/watch/upr36/AD?key=" + key, "es", append([]string{`<html lang="es">`, "Andorra"}, tracks...)},
+		{"/watch/upr36/US?key=" + key, "fr", []string{"États-Unis"}},
+		{"/watch/upr36/MH?lang=es&key=" + key, "", []string{"Islas Marshall"}},
+		{"/watch/upr36/AD?lang=en&key=" + key, "", []string{"3 statements, 0:11 in total"}},
+		{"/watch/upr36/JM?lang=en&key=" + key, "", []string{"1 statement, 0:03 long"}},
+		{"/watch/upr36/JM?lang=fr&key=" + key, "", []string{"1 déclaration, d&#39;une durée de 0:03", "Jamaïque"}},
+	} {
+		r := e.get(tc.path, "", "Accept-Language", tc.accept)
+		if r.status != 200 {
+			t.Fatalf("%s: %d", tc.path, r.status)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.body, w) {
+				t.Errorf("%s (%s): missing %q", tc.path, tc.accept, w)
+			}
+		}
+	}
+	other := e.viewer("upr36", "BG", time.Hour)
+	for lang, want := range map[string]string{"en": "does not cover Andorra in", "fr": "ne couvre pas Andorre dans", "es": "no incluye Andorra en"} {
+		r := e.get("/playlists/upr36/AD.json?key="+other, "", "Accept-Language", lang)
+		if r.status != 403 || !strings.Contains(r.body, `"code":"forbidden"`) || !strings.Contains(r.body, want) {
+			t.Errorf("%s: %d %s, want 403 forbidden with %q", lang, r.status, r.body, want)
+		}
+	}
+}

@@ -3,11 +3,11 @@ package playlist
 import (
 	"embed"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"path"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -33,7 +33,8 @@ type watchCaption struct {
 
 type watchData struct {
 	Playlist
-	Statements []watchItem
+	CountryName string // in the page's language
+	Statements  []watchItem
 }
 
 // serveWatch renders the player page of a country. A ?key= is remembered
@@ -48,14 +49,15 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		web.SetViewerCookie(w, r, p.key, p.viewer.Expires)
 	}
 	pl := res.Playlist.WithKey(p.key)
-	d := watchData{Playlist: pl}
+	lang := h.site.Lang(r)
+	d := watchData{Playlist: pl, CountryName: presession.CountryName(pl.Country.Code, lang)}
 	for i, it := range pl.Statements {
 		wi := watchItem{Item: it, Number: i + 1, End: it.Start + it.Duration, MP4Download: addParam(it.MP4, "download=1")}
 		if it.Language != "" {
 			wi.LanguageName = presession.LanguageName(it.Language)
 		}
 		if it.MP4Size > 0 {
-			wi.MP4SizeText = sizeText(it.MP4Size)
+			wi.MP4SizeText = i18n.Bytes(lang, it.MP4Size)
 		}
 		caps := make([]CaptionLink, 0, len(it.Captions))
 		for _, c := range it.Captions {
@@ -74,7 +76,7 @@ func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	b, err := assets.ReadFile("assets/" + name)
 	if err != nil || path.Ext(name) == ".html" {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file"))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file").Localize("err.no_file"))
 		return
 	}
 	ctype := "text/css; charset=utf-8"
@@ -94,14 +96,4 @@ func addParam(u, param string) string {
 		}
 	}
 	return u + "?" + param
-}
-
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
 }

@@ -145,7 +145,7 @@ func readReason(r *http.Request) (string, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return "", presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", maxJSONBody)
+			return "", presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", maxJSONBody).Localize("err.body_large", maxJSONBody)
 		}
 		return "", fmt.Errorf("read request body: %w", err)
 	}

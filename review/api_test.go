@@ -364,3 +364,59 @@ func TestMeStatementsIsolation(t *testing.T) {
 		t.Errorf("CORS header %q", h)
 	}
 }
+
+// TestAPIErrorsTranslated: the staff API's refusals keep their code in
+// every language and say why in the request's language, statuses and
+// countries included.
+func TestAPIErrorsTranslated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	approved := e.statement("AD", "", "Approved one", presession.StatusApproved)
+	ready := e.statement("AD", "", "Ready one", presession.StatusReady)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		code               string
+		want               map[string]string
+	}{
+		{"POST", "/api/v1/statements/" + approved.ID + "/approve", "", 409, presession.ECONFLICT, map[string]string{
+			"en": "A statement that is “Approved” cannot become “Approved”.",
+			"fr": "Une déclaration « Approuvée » ne peut pas passer à « Approuvée ».",
+			"es": "Una declaración «Aprobada» no puede pasar a «Aprobada».",
+		}},
+		{"POST", "/api/v1/statements/" + ready.ID + "/reopen", "", 409, presession.ECONFLICT, map[string]string{
+			"en": "this one is “Ready for review”.",
+			"fr": "celle-ci est « Prête pour examen ».",
+			"es": "esta está «Lista para revisión».",
+		}},
+		{"PUT", "/api/v1/sessions/upr36/countries/AD/order", `{"statements": ["` + ready.ID + `"]}`, 409, presession.ECONFLICT, map[string]string{
+			"en": "Statement " + ready.ID + " is “Ready for review”, not “Approved”.",
+			"fr": "La déclaration " + ready.ID + " est « Prête pour examen », pas « Approuvée ».",
+			"es": "La declaración " + ready.ID + " está «Lista para revisión», no «Aprobada».",
+		}},
+		{"GET", "/api/v1/statements/0000000000000000", "", 404, presession.ENOTFOUND, map[string]string{
+			"en": "Statement 0000000000000000 not found.",
+			"fr": "Déclaration 0000000000000000 introuvable.",
+			"es": "No se encontró la declaración 0000000000000000.",
+		}},
+		{"POST", "/api/v1/invitations", `{"session": "upr36", "country": "MW", "organisation": "X"}`, 403, presession.EFORBIDDEN, map[string]string{
+			"en": "Malawi's upload deadline (31 January 2020, 23:59 UTC) has passed",
+			"fr": "pour Malawi (31 janvier 2020, 23:59 UTC) est passée",
+			"es": "para Malaui (31 de enero de 2020, 23:59 UTC) ha vencido",
+		}},
+	} {
+		for lang, want := range tc.want {
+			res := e.do(tc.method, tc.path, strings.NewReader(tc.body), bearer(staffToken),
+				func(r *http.Request) { r.Header.Set("Accept-Language", lang+";q=0.9") })
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var eb struct {
+				Error struct{ Code, Message string }
+			}
+			json.Unmarshal(data, &eb)
+			if res.StatusCode != tc.status || eb.Error.Code != tc.code || !strings.Contains(eb.Error.Message, want) {
+				t.Errorf("%s %s (%s): %d %s, want %d %s with %q", tc.method, tc.path, lang, res.StatusCode, data, tc.status, tc.code, want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -43,9 +44,9 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 	if !ok || !sess.HasLanguage(lang) {
 		langs := ""
 		if ok {
-			langs = fmt.Sprint(sess.Languages)
+			langs = strings.Join(sess.Languages, ", ")
 		}
-		h.site.Error(w, r, invalid("staff.err.caption_lang", "%q is not a language of this statement's session %s", lang, langs))
+		h.site.Error(w, r, invalid("staff.err.caption_lang", "%q is not one of the languages of this statement's session (%s)", lang, langs))
 		return
 	}
 	if s.Media == nil || s.Media.Duration <= 0 {

@@ -62,9 +62,10 @@ type Count struct {
 // Row is one statement of the table.
 type Row struct {
 	*presession.Statement
-	CountryName string
-	Languages   []LangView
-	HLS, MP4    string
+	CountryName  string
+	LanguageName string // the spoken language, in its own name
+	Languages    []LangView
+	HLS, MP4     string
 }
 
 // Active reports whether processing progress is shown.
@@ -180,6 +181,9 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
 	for _, s := range list {
 		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang)}
+		if s.Language != "" {
+			row.LanguageName = presession.LanguageName(s.Language)
+		}
 		if s.Media != nil {
 			row.HLS, row.MP4 = MediaURL(s.ID, s.Media.Master), MediaURL(s.ID, s.Media.MP4)
 		}

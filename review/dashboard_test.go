@@ -139,7 +139,7 @@ func TestDashboardPage(t *testing.T) {
 		`<progress max="100" value="37"`, `<label for="reason-` + ready.ID + `">`, `<label for="cap-file-` + ready.ID + `">`,
 		`data-session="upr36" data-country="BG"`, `data-action="up"`, `data-action="reopen"`,
 		`<label for="inv-org">`, `<label for="vw-days">`, `aria-live="polite"`, `href="/staff/assets/staff.css"`, `src="/staff/assets/staff.js"`,
-		`<script type="application/json" id="staff-messages">`,
+		`<script type="application/json" id="staff-messages">`, `<span lang="en">English</span>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %s", want)
@@ -158,7 +158,7 @@ func TestDashboardPage(t *testing.T) {
 		t.Errorf("filtered dashboard shows the wrong statements")
 	}
 	st, body, _ := e.page("/staff?status=nonsense", staff)
-	if st != 200 || !strings.Contains(body, `role="alert"`) {
+	if st != 200 || !strings.Contains(body, `id="filter-error" role="alert"`) || !strings.Contains(body, `<select id="f-status" name="status" aria-describedby="filter-error">`) {
 		t.Errorf("bad filter: %d", st)
 	}
 	for _, a := range []string{"staff.js", "staff.css"} {

@@ -41,11 +41,11 @@ func (is *Issuer) Invite(session, country, organisation string, until time.Time)
 		if d := s.Deadline(c); now.After(d) {
 			return "", Invitation{}, presession.Errorf(presession.EFORBIDDEN,
 				"%s's upload deadline (%s) has passed; grant an extension with an until date (--until YYYY-MM-DD)",
-				c.Name, d.UTC().Format("2 January 2006")).Localize("invite.closed", c.Name, d.UTC().Format("2006-01-02"))
+				c.Name, d.UTC().Format("2 January 2006")).Localize("invite.closed", c, d.UTC())
 		}
 	} else if now.After(until) {
 		return "", Invitation{}, presession.Errorf(presession.EINVALID,
-			"the extension date %s is already past; give a date in the future", until.UTC().Format("2006-01-02")).Localize("invite.until_past", until.UTC().Format("2006-01-02"))
+			"the extension date %s is already past; give a date in the future", until.UTC().Format("2006-01-02")).Localize("invite.until_past", until.UTC())
 	}
 	tok, inv := is.Signer.SignInvitation(Invitation{Session: s.ID, Country: c.Code, Organisation: organisation, Until: until})
 	return is.PublicURL + "/upload?token=" + url.QueryEscape(tok), inv, nil
@@ -56,16 +56,17 @@ func (is *Issuer) Invite(session, country, organisation string, until time.Time)
 func (is *Issuer) ViewerLink(session, country string, validFor time.Duration) (string, Viewer, error) {
 	s, ok := is.Sessions.Find(session)
 	if !ok {
-		return "", Viewer{}, presession.Errorf(presession.ENOTFOUND, "there is no session %q", session)
+		return "", Viewer{}, presession.Errorf(presession.ENOTFOUND, "there is no session %q", session).Localize("err.session_unknown", session)
 	}
 	if validFor <= 0 {
-		return "", Viewer{}, presession.Errorf(presession.EINVALID, "the validity must be a positive duration such as 720h")
+		return "", Viewer{}, presession.Errorf(presession.EINVALID, "the validity must be a positive duration such as 720h").Localize("err.validity")
 	}
 	path := "/watch/" + s.ID
 	if country != "" {
 		c, ok := s.Country(country)
 		if !ok {
-			return "", Viewer{}, presession.Errorf(presession.ENOTFOUND, "country %q is not under review in %s", strings.ToUpper(country), s.Title)
+			return "", Viewer{}, presession.Errorf(presession.ENOTFOUND, "country %q is not under review in %s", strings.ToUpper(country), s.Title).
+				Localize("err.country_not_under_review", strings.ToUpper(country), s.Title)
 		}
 		country = c.Code
 		path += "/" + strings.ToLower(c.Code)

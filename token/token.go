@@ -114,7 +114,7 @@ func (s *Signer) ParseViewer(tok string, now time.Time) (Viewer, error) {
 	if now.After(v.Expires) {
 		return Viewer{}, presession.Errorf(presession.EUNAUTHORIZED,
 			"this viewing link expired on %s; ask the organisers for a new one", v.Expires.UTC().Format("2006-01-02 15:04 UTC")).
-			Localize("auth.viewer_expired", v.Expires.UTC().Format("2006-01-02 15:04 UTC"))
+			Localize("auth.viewer_expired", v.Expires.UTC())
 	}
 	return v, nil
 }

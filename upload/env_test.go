@@ -63,6 +63,8 @@ type env struct {
 	bucket testenv.S3
 	svc    *Service
 	srv    *httptest.Server
+	// localizer, when set, translates the refusals of nodes started after.
+	localizer Localizer
 }
 
 var kinds = []string{"s3", "file"}
@@ -104,7 +106,7 @@ func (e *env) node(wrap ...func(http.Handler) http.Handler) (*Service, *httptest
 	e.t.Cleanup(func() { rdb.Close() })
 	svc, err := New(e.cfg, Deps{
 		Sessions: testSessions(), Signer: e.signer, Statements: e.st, Processor: e.proc, Redis: rdb,
-		Logger: testLogger(e.t),
+		Logger: testLogger(e.t), Localizer: e.localizer,
 	})
 	if err != nil {
 		e.t.Fatal(err)

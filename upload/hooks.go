@@ -21,7 +21,7 @@ func compileOrigin(expr string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-var errUnavailable = tusError(ErrCodeUnavailable, http.StatusServiceUnavailable,
+var errUnavailable = tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "upload.tus.unavailable",
 	"the service is briefly unavailable; please try again in a minute")
 
 // preCreate authorizes and validates a new upload, and records its
@@ -33,7 +33,7 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 	ctx := hook.Context
 	st := state(ctx)
 	if st == nil || st.inv.ID == "" { // route authenticates first; be safe
-		return handler.HTTPResponse{}, none, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "the invitation token is missing")
+		return handler.HTTPResponse{}, none, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.token_missing", "the invitation token is missing")
 	}
 	inv := st.inv
 	now := s.deps.Now()
@@ -45,7 +45,7 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 		return handler.HTTPResponse{}, none, err
 	}
 	if hook.Upload.IsPartial || hook.Upload.IsFinal {
-		return handler.HTTPResponse{}, none, tusError(ErrCodeConcatenation, http.StatusBadRequest, "concatenation of uploads is not supported; upload the file as one")
+		return handler.HTTPResponse{}, none, tusError(ErrCodeConcatenation, http.StatusBadRequest, "upload.tus.concatenation", "concatenation of uploads is not supported; upload the file as one")
 	}
 	meta, err := metadata(sess, inv, hook.Upload.MetaData)
 	if err != nil {
@@ -65,9 +65,9 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 		return handler.HTTPResponse{}, none, errUnavailable
 	}
 	if n >= s.cfg.MaxStatementsPerInvitation {
-		return handler.HTTPResponse{}, none, tusError(ErrCodeLimit, http.StatusConflict,
+		return handler.HTTPResponse{}, none, tusError(ErrCodeLimit, http.StatusConflict, "upload.tus.limit",
 			"this invitation already has %d statements, the most one organisation may send for %s; ask the organisers if one must be replaced",
-			n, country.Name)
+			n, country.Name).as(n, country)
 	}
 	id := token.NewID()
 	stmt := newStatement(id, hook.Upload.Size, meta, now)
@@ -110,7 +110,7 @@ func (s *Service) lockInvitation(ctx context.Context, invID string) (func(), err
 	defer cancel()
 	if err := lk.Lock(lctx, nil); err != nil {
 		if errors.Is(err, handler.ErrLockTimeout) {
-			return nil, tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "another upload for this invitation is starting; try again in a moment")
+			return nil, tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "upload.tus.busy", "another upload for this invitation is starting; try again in a moment")
 		}
 		s.log.Error("locking an invitation", "invitation", invID, "err", err)
 		return nil, errUnavailable
@@ -127,7 +127,7 @@ func (s *Service) lockInvitation(ctx context.Context, invID string) (func(), err
 func (s *Service) preFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	if err := s.record(hook.Context, hook.Upload); err != nil {
 		s.log.Error("recording a finished upload failed; it will be retried", "upload", hook.Upload.ID, "err", err)
-		return handler.HTTPResponse{}, tusError(ErrCodeNotRecorded, http.StatusServiceUnavailable,
+		return handler.HTTPResponse{}, tusError(ErrCodeNotRecorded, http.StatusServiceUnavailable, "upload.tus.not_recorded",
 			"your file arrived complete and is safe, but we could not record it just now; it will be recorded automatically, or try again in a minute")
 	}
 	s.deps.Metrics.UploadFinished()
@@ -215,7 +215,7 @@ func (s *Service) finishLocked(ctx context.Context, uploadID string) (done bool,
 func (s *Service) preTerminate(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	info := hook.Upload
 	if !info.SizeIsDeferred && info.Offset == info.Size {
-		return handler.HTTPResponse{}, tusError(ErrCodeComplete, http.StatusConflict,
+		return handler.HTTPResponse{}, tusError(ErrCodeComplete, http.StatusConflict, "upload.tus.complete",
 			"this upload is complete and its statement is with the organisers; it cannot be cancelled here, ask the organisers to withdraw it")
 	}
 	id := statementID(info.ID)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -75,6 +76,7 @@ type pageConfig struct {
 	MaxBytes      int64             `json:"maxBytes"`
 	ChunkSize     int64             `json:"chunkSize"`
 	Extensions    []string          `json:"extensions"`
+	Units         []string          `json:"units"` // bytes, KiB … PiB in the page's language
 	Messages      map[string]string `json:"messages"`
 }
 
@@ -108,7 +110,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		Valid: true, Open: s.deps.Now().Before(deadline), Extended: !inv.Until.IsZero(),
 		Org: inv.Organisation, CountryName: presession.CountryName(c.Code, lang), SessionTitle: sess.Title,
 		Deadline: deadline, Limit: s.cfg.MaxStatementsPerInvitation,
-		MaxHuman: HumanBytes(s.cfg.MaxUploadBytes), ExtList: strings.Join(Extensions, " "),
+		MaxHuman: i18n.Bytes(lang, s.cfg.MaxUploadBytes), ExtList: strings.Join(Extensions, " "),
 		Accept: strings.Join(Extensions, ",") + ",video/*",
 	}
 	for _, l := range sess.Languages {
@@ -138,7 +140,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		// Whole S3 parts per PATCH: no tail parked in a .part object
 		// between requests.
 		ChunkSize:  2 * chunk,
-		Extensions: Extensions, Messages: msgs,
+		Extensions: Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
 	}
 	return d, http.StatusOK
 }

@@ -68,6 +68,15 @@ type Metrics interface {
 	BytesReceived(n int64)
 }
 
+// Localizer says a refusal in the request's language; *web.Site is one.
+type Localizer interface {
+	// Lang is the language of the request (?lang=, the language cookie,
+	// Accept-Language).
+	Lang(r *http.Request) string
+	// Message is err's catalogue message in lang.
+	Message(lang string, err error) string
+}
+
 type noMetrics struct{}
 
 func (noMetrics) UploadStarted()       {}
@@ -122,6 +131,9 @@ type Deps struct {
 	Now func() time.Time
 	// Metrics receives measures; none when nil.
 	Metrics Metrics
+	// Localizer translates refusals into the request's language; they
+	// are in English when nil.
+	Localizer Localizer
 }
 
 // Service is the tus endpoint and its background sweep.
@@ -209,17 +221,26 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		base = strings.TrimRight(cfg.PublicURL, "/") + "/files/"
 	}
 	tus, err := handler.NewUnroutedHandler(handler.Config{
-		StoreComposer:              composer,
-		BasePath:                   base,
-		MaxSize:                    cfg.MaxUploadBytes,
-		DisableDownload:            true, // the worker reads the source from storage; nobody downloads it here
-		DisableConcatenation:       true,
-		Cors:                       &cors,
-		Logger:                     tusdLogger(s.log),
-		RespectForwardedHeaders:    false,
-		PreUploadCreateCallback:    s.preCreate,
-		PreFinishResponseCallback:  s.preFinish,
-		PreUploadTerminateCallback: s.preTerminate,
+		StoreComposer:           composer,
+		BasePath:                base,
+		MaxSize:                 cfg.MaxUploadBytes,
+		DisableDownload:         true, // the worker reads the source from storage; nobody downloads it here
+		DisableConcatenation:    true,
+		Cors:                    &cors,
+		Logger:                  tusdLogger(s.log),
+		RespectForwardedHeaders: false,
+		PreUploadCreateCallback: func(h handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+			res, changes, err := s.preCreate(h)
+			return res, changes, s.localize(h.Context, err)
+		},
+		PreFinishResponseCallback: func(h handler.HookEvent) (handler.HTTPResponse, error) {
+			res, err := s.preFinish(h)
+			return res, s.localize(h.Context, err)
+		},
+		PreUploadTerminateCallback: func(h handler.HookEvent) (handler.HTTPResponse, error) {
+			res, err := s.preTerminate(h)
+			return res, s.localize(h.Context, err)
+		},
 		// Outwait the lock of a crashed node (it expires after LockTTL)
 		// within one request, rather than failing it.
 		AcquireLockTimeout: cfg.LockTTL + 5*time.Second,
@@ -260,6 +281,7 @@ func (s *Service) Run(ctx context.Context) error {
 type reqState struct {
 	inv     token.Invitation
 	created string // statement created by the pre-create hook
+	lang    string // of the request, when there is a Localizer
 }
 
 type ctxKey struct{}
@@ -336,6 +358,9 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 			r = &r2
 		}
 		st := &reqState{}
+		if s.deps.Localizer != nil {
+			st.lang = s.deps.Localizer.Lang(r)
+		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 		sw := &statusWriter{ResponseWriter: w}
 		var body *countingReader
@@ -410,7 +435,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Header.Get("Upload-Concat") != "" {
-			s.sendError(w, r, tusError(ErrCodeConcatenation, http.StatusBadRequest, "concatenation of uploads is not supported; upload the file as one"))
+			s.sendError(w, r, tusError(ErrCodeConcatenation, http.StatusBadRequest, "upload.tus.concatenation", "concatenation of uploads is not supported; upload the file as one"))
 			return
 		}
 		s.tus.PostFile(w, r)
@@ -447,7 +472,7 @@ func (s *Service) authorizeUpload(ctx context.Context, inv token.Invitation, id 
 	}
 	if err != nil {
 		s.log.Error("reading an upload's info", "upload", id, "err", err)
-		return tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "storage is briefly unavailable; your upload is safe, try again in a minute")
+		return tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "upload.tus.storage_unavailable", "storage is briefly unavailable; your upload is safe, try again in a minute")
 	}
 	if info.ID != id || info.MetaData[metaInvitation] != inv.ID {
 		return errNotFound
@@ -468,12 +493,30 @@ func validStatementID(id string) bool {
 	return true
 }
 
+// localize returns err in the language of the request of ctx when it is a
+// refusal and the service has a Localizer; the code and status stay.
+func (s *Service) localize(ctx context.Context, err error) error {
+	var rf refusal
+	st := state(ctx)
+	if err == nil || s.deps.Localizer == nil || st == nil || st.lang == "" || !errors.As(err, &rf) {
+		return err
+	}
+	msg := (&presession.Error{Code: presession.EINVALID, Message: rf.tus.Message}).Localize(rf.key, rf.args...)
+	he := handler.NewError(rf.tus.ErrorCode, s.deps.Localizer.Message(st.lang, msg), rf.tus.HTTPResponse.StatusCode)
+	for k, v := range rf.tus.HTTPResponse.Header {
+		he.HTTPResponse.Header[k] = v
+	}
+	he.HTTPResponse.Header["Content-Language"] = st.lang
+	return he
+}
+
 func (s *Service) sendError(w http.ResponseWriter, r *http.Request, err error) {
 	var he handler.Error
 	if !errors.As(err, &he) {
 		s.log.Error("upload request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = tusError("ERR_INTERNAL_SERVER_ERROR", http.StatusInternalServerError, "an internal error occurred; it has been logged, please try again")
+		err = tusError("ERR_INTERNAL_SERVER_ERROR", http.StatusInternalServerError, "upload.tus.internal", "an internal error occurred; it has been logged, please try again")
 	}
+	errors.As(s.localize(r.Context(), err), &he)
 	for k, v := range he.HTTPResponse.Header {
 		w.Header().Set(k, v)
 	}

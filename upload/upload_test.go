@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/web"
 )
 
 func TestCreateRefusals(t *testing.T) {
@@ -369,5 +372,76 @@ func TestSweepAbandoned(t *testing.T) {
 				t.Errorf("abandoned upload: HEAD %d", r.status)
 			}
 		})
+	}
+}
+
+// TestRefusalsTranslated: with a Localizer (main passes the web.Site), the
+// endpoint's refusals keep their tus code and status and say why in the
+// request's language, country names and deadlines included; without the
+// header the request gets English.
+func TestRefusalsTranslated(t *testing.T) {
+	e := newEnv(t, "file")
+	bundle, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := web.NewSite(testSessions(), bundle, &web.Auth{Signer: e.signer}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.localizer = site
+	_, srv := e.node()
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	bgTok, _ := e.invite("BG", "Civil Voice", time.Time{})
+	meta := func(k, v string) map[string]string {
+		m := goodMeta()
+		m[k] = v
+		return m
+	}
+	for _, c := range []struct {
+		name   string
+		tok    string
+		size   int64
+		meta   map[string]string
+		status int
+		code   string
+		want   map[string]string
+	}{
+		{"no token", "", 100, goodMeta(), 401, ErrCodeUnauthorized, map[string]string{
+			"": "this upload needs the invitation token", "fr": "cet envoi exige le jeton d'invitation", "es": "este envío necesita el token de invitación"}},
+		{"forged token", tok[:len(tok)-4] + "AAAA", 100, goodMeta(), 401, ErrCodeUnauthorized, map[string]string{
+			"": "The link's token is not valid", "fr": "Le jeton du lien n'est pas valide", "es": "El token del enlace no es válido"}},
+		{"closed", bgTok, 100, goodMeta(), 403, ErrCodeClosed, map[string]string{
+			"":   "uploads for Bulgaria in UPR Pre-session T closed on 20 May 2020, 23:59 UTC",
+			"fr": "les envois pour Bulgarie dans UPR Pre-session T ont pris fin le 20 mai 2020, 23:59 UTC",
+			"es": "los envíos para Bulgaria en UPR Pre-session T se cerraron el 20 de mayo de 2020, 23:59 UTC"}},
+		{"too large", tok, 65 << 20, goodMeta(), 413, ErrCodeTooLarge, map[string]string{
+			"": "the largest accepted upload is 64 MiB", "fr": "l'envoi le plus grand accepté est de 64 Mio", "es": "el envío más grande aceptado es de 64 MiB"}},
+		{"language", tok, 100, meta("language", "de"), 400, ErrCodeLanguage, map[string]string{
+			"": `accepted in en, fr, es only, not "de"`, "fr": `acceptées en en, fr, es seulement, pas en "de"`, "es": `solo se aceptan en en, fr, es, no en "de"`}},
+		{"file type", tok, 100, meta("filename", "notes.pdf"), 400, ErrCodeFileType, map[string]string{
+			"": `"notes.pdf" is not a video file we accept`, "fr": `"notes.pdf" n'est pas un fichier vidéo accepté`, "es": `"notes.pdf" no es un archivo de vídeo aceptado`}},
+	} {
+		for lang, want := range c.want {
+			hdr := map[string]string{"Upload-Metadata": encodeMeta(c.meta), "Upload-Length": strconv.FormatInt(c.size, 10)}
+			if lang != "" {
+				hdr["Accept-Language"] = lang + "-CH, " + lang + ";q=0.9"
+			}
+			r := e.do("POST", srv.URL+"/files/", c.tok, hdr, nil)
+			if r.status != c.status || !strings.HasPrefix(r.body, c.code+": ") || !strings.Contains(r.body, want) {
+				t.Errorf("%s (%s): %d %q; want %d %s: …%s…", c.name, lang, r.status, r.body, c.status, c.code, want)
+			}
+			if wantLang := cmp.Or(lang, "en"); r.header.Get("Content-Language") != wantLang {
+				t.Errorf("%s (%s): Content-Language %q", c.name, lang, r.header.Get("Content-Language"))
+			}
+		}
+	}
+	// The limit is refused in the hook, after the lock: in French too.
+	for range 3 {
+		e.mustCreate(srv.URL, tok, 100)
+	}
+	r := e.do("POST", srv.URL+"/files/", tok, map[string]string{"Upload-Metadata": encodeMeta(goodMeta()), "Upload-Length": "100", "Accept-Language": "fr"}, nil)
+	if r.status != 409 || !strings.HasPrefix(r.body, ErrCodeLimit+": cette invitation compte déjà 3 déclarations") || !strings.Contains(r.body, "pour Andorre") {
+		t.Errorf("limit in French: %d %q", r.status, r.body)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -55,11 +56,36 @@ const (
 	metaOrganisation = "organisation"
 )
 
-func tusError(code string, status int, format string, args ...any) handler.Error {
-	return handler.NewError(code, fmt.Sprintf(format, args...), status)
+// refusal is a tus refusal that the message catalogue can say in the
+// request's language. tusd and its clients see tus, the English text
+// ("ERR_…: message"); the endpoint swaps in the translation (see
+// Service.localize) just before tusd or sendError writes it. The code
+// stays the same in every language.
+type refusal struct {
+	tus  handler.Error
+	key  string // catalogue key (i18n/messages/*/upload.json)
+	args []any
 }
 
-var errNotFound = tusError(ErrCodeNotFound, http.StatusNotFound, "there is no such upload for this invitation")
+func (r refusal) Error() string { return r.tus.Error() }
+func (r refusal) Unwrap() error { return r.tus }
+
+// tusError returns a refusal with code and status, its English message
+// formatted from format and args, and its translation the catalogue's key
+// with the same args.
+func tusError(code string, status int, key, format string, args ...any) refusal {
+	return refusal{tus: handler.NewError(code, fmt.Sprintf(format, args...), status), key: key, args: args}
+}
+
+// as gives the translation other arguments than the English text: ones
+// that read in the request's language (a presession.Country, a time.Time,
+// a coded error; see web.Site.Message).
+func (r refusal) as(args ...any) refusal {
+	r.args = args
+	return r
+}
+
+var errNotFound = tusError(ErrCodeNotFound, http.StatusNotFound, "upload.tus.not_found", "there is no such upload for this invitation")
 
 // bearer returns the token of an "Authorization: Bearer T" header.
 func bearer(h http.Header) string {
@@ -74,12 +100,12 @@ func bearer(h http.Header) string {
 func authenticate(signer *token.Signer, h http.Header) (token.Invitation, error) {
 	tok := bearer(h)
 	if tok == "" {
-		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized,
+		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.token_required",
 			"this upload needs the invitation token: send it as \"Authorization: Bearer <token>\" (the token is the part after token= in your upload link)")
 	}
 	inv, err := signer.ParseInvitation(tok)
 	if err != nil {
-		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "%s", presession.ErrorMessage(err))
+		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.message", "%s", presession.ErrorMessage(err)).as(err)
 	}
 	return inv, nil
 }
@@ -102,50 +128,36 @@ func FormatDeadline(t time.Time) string {
 func checkOpen(sessions *presession.Sessions, inv token.Invitation, now time.Time) (*presession.Session, presession.Country, error) {
 	s, c, err := sessions.Lookup(inv.Session, inv.Country)
 	if err != nil {
-		return nil, c, tusError(ErrCodeUnknown, http.StatusForbidden,
-			"this invitation is for a session or country that is no longer scheduled (%s); ask the organisers for a new link", presession.ErrorMessage(err))
+		return nil, c, tusError(ErrCodeUnknown, http.StatusForbidden, "upload.tus.unknown_session",
+			"this invitation is for a session or country that is no longer scheduled (%s); ask the organisers for a new link", presession.ErrorMessage(err)).as(err)
 	}
 	if d := Deadline(s, c, inv); now.After(d) {
-		return nil, c, tusError(ErrCodeClosed, http.StatusForbidden,
+		return nil, c, tusError(ErrCodeClosed, http.StatusForbidden, "upload.tus.closed",
 			"uploads for %s in %s closed on %s; ask the organisers for an extension if you still want to send a statement",
-			c.Name, s.Title, FormatDeadline(d))
+			c.Name, s.Title, FormatDeadline(d)).as(c, s.Title, d.UTC())
 	}
 	return s, c, nil
 }
 
 // HumanBytes writes n bytes as "8 GiB", "512 MiB", "1.5 KiB".
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	s := fmt.Sprintf("%.1f", v)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
-}
+func HumanBytes(n int64) string { return i18n.Size(n).String() }
 
 func tooLarge(size, max int64) error {
-	return tusError(ErrCodeTooLarge, http.StatusRequestEntityTooLarge,
+	return tusError(ErrCodeTooLarge, http.StatusRequestEntityTooLarge, "upload.tus.too_large",
 		"the file is %s (%d bytes); the largest accepted upload is %s (%d bytes): shorten the recording or export it at a lower bit rate",
-		HumanBytes(size), size, HumanBytes(max), max)
+		i18n.Size(size), size, i18n.Size(max), max)
 }
 
 // checkSize refuses a deferred, empty or too large upload.
 func checkSize(info handler.FileInfo, max int64) error {
 	switch {
 	case info.SizeIsDeferred:
-		return tusError(ErrCodeLengthNeeded, http.StatusRequestEntityTooLarge,
-			"uploads must declare their size with Upload-Length (at most %s); uploads of unknown length are not accepted", HumanBytes(max))
+		return tusError(ErrCodeLengthNeeded, http.StatusRequestEntityTooLarge, "upload.tus.length_required",
+			"uploads must declare their size with Upload-Length (at most %s); uploads of unknown length are not accepted", i18n.Size(max))
 	case max > 0 && info.Size > max:
 		return tooLarge(info.Size, max)
 	case info.Size == 0:
-		return tusError(ErrCodeEmpty, http.StatusBadRequest, "the file is empty; choose the video file of your statement")
+		return tusError(ErrCodeEmpty, http.StatusBadRequest, "upload.tus.empty", "the file is empty; choose the video file of your statement")
 	}
 	return nil
 }
@@ -188,33 +200,33 @@ func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) 
 		{"filetype", filetype, ErrCodeFileType}, {"language", lang, ErrCodeLanguage},
 	} {
 		if !utf8.ValidString(f.value) || strings.ContainsAny(f.value, "\x00\r\n") {
-			return nil, tusError(f.code, http.StatusBadRequest, "the %s contains characters that are not allowed", f.key)
+			return nil, tusError(f.code, http.StatusBadRequest, "upload.tus.bad_characters", "the %s contains characters that are not allowed", f.key)
 		}
 	}
 	switch {
 	case title == "":
-		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "give the statement a title (Upload-Metadata key \"title\")")
+		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "upload.tus.title_required", "give the statement a title (Upload-Metadata key \"title\")")
 	case utf8.RuneCountInString(title) > maxTitle:
-		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "the title is longer than %d characters; shorten it", maxTitle)
+		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "upload.tus.title_long", "the title is longer than %d characters; shorten it", maxTitle)
 	case utf8.RuneCountInString(speaker) > maxSpeaker:
-		return nil, tusError(ErrCodeSpeaker, http.StatusBadRequest, "the speaker's name is longer than %d characters; shorten it", maxSpeaker)
+		return nil, tusError(ErrCodeSpeaker, http.StatusBadRequest, "upload.tus.speaker_long", "the speaker's name is longer than %d characters; shorten it", maxSpeaker)
 	case lang == "":
-		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest,
+		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest, "upload.tus.language_required",
 			"say which language the statement is spoken in (Upload-Metadata key \"language\": one of %s)", strings.Join(s.Languages, ", "))
 	case !s.HasLanguage(lang):
-		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest,
+		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest, "upload.tus.language_other",
 			"statements for %s are accepted in %s only, not %q", s.Title, strings.Join(s.Languages, ", "), lang)
 	case filename == "" && filetype == "":
-		return nil, tusError(ErrCodeFileType, http.StatusBadRequest,
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.type_required",
 			"say what the file is: send its name (Upload-Metadata key \"filename\") or its media type (\"filetype\")")
 	case len(filename) > maxFilename:
-		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "the file name is longer than %d bytes; rename the file", maxFilename)
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.filename_long", "the file name is longer than %d bytes; rename the file", maxFilename)
 	case !AcceptedFile(filename, filetype):
 		what := filename
 		if what == "" {
 			what = filetype
 		}
-		return nil, tusError(ErrCodeFileType, http.StatusBadRequest,
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.not_video",
 			"%q is not a video file we accept; send a video file (%s)", what, strings.Join(Extensions, " "))
 	}
 	out := handler.MetaData{

@@ -38,7 +38,7 @@ func (s *Site) Home() (http.Handler, error) {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
-			s.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no page at %s", r.URL.Path))
+			s.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no page at %s", r.URL.Path).Localize("err.no_page", r.URL.Path))
 			return
 		}
 		lang := s.Lang(r)

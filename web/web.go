@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
@@ -63,13 +64,39 @@ type ErrorBody struct {
 }
 
 // Message returns err's message for a person reading lang: the catalogue's
-// translation when the error names one, else its own message.
+// translation when the error names one, else its own message. Arguments
+// that name something the catalogue or CLDR can say in lang read in lang
+// too: a presession.Status as its status.* label, a presession.Country as
+// its name (presession.CountryName), a time.Time as a date and time with
+// its zone stated (i18n.DateTime), an i18n.Size in the language's units,
+// and a nested *presession.Error as its own message.
 func (s *Site) Message(lang string, err error) string {
 	var e *presession.Error
 	if errors.As(err, &e) && e.Key != "" && s.Bundle != nil && s.Bundle.Has(e.Key) {
-		return s.Bundle.T(lang, e.Key, e.Args...)
+		return s.Bundle.T(lang, e.Key, s.localArgs(lang, e.Args)...)
 	}
 	return presession.ErrorMessage(err)
+}
+
+func (s *Site) localArgs(lang string, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case presession.Status:
+			out[i] = s.Bundle.T(lang, "status."+string(v))
+		case presession.Country:
+			out[i] = presession.CountryName(v.Code, lang)
+		case time.Time:
+			out[i] = i18n.DateTime(lang, v)
+		case i18n.Size:
+			out[i] = i18n.Bytes(lang, int64(v))
+		case *presession.Error:
+			out[i] = s.Message(lang, v)
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // Error writes err as JSON with its status, in the request's language. An
@@ -110,9 +137,9 @@ func DecodeJSON(r *http.Request, max int64, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", max)
+			return presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", max).Localize("err.body_large", max)
 		}
-		return presession.Errorf(presession.EINVALID, "the request body is not the expected JSON: %v", err)
+		return presession.Errorf(presession.EINVALID, "the request body is not the expected JSON: %v", err).Localize("err.body_json", err.Error())
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,8 +10,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/a11y"
 	"github.com/uprinfo/presession/token"
@@ -174,6 +178,114 @@ func TestHomeAccessible(t *testing.T) {
 	for _, r := range a11y.Scan(t, pages...) {
 		if !strings.HasSuffix(r.Name, r.Lang) {
 			t.Errorf("%s: html lang=%q", r.Name, r.Lang)
+		}
+	}
+}
+
+// TestErrorsTranslated answers a representative coded error of each
+// package that produces them in fr and es: the same code in every
+// language, the message in the request's language, with statuses,
+// countries and dates in its arguments read in that language too.
+func TestErrorsTranslated(t *testing.T) {
+	s := newSite(t)
+	ss := presession.Builtin()
+	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	issuer := &token.Issuer{Signer: signer, Sessions: ss, PublicURL: "http://x", Now: func() time.Time { return now }}
+	expired, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: time.Date(2025, 1, 31, 18, 30, 0, 0, time.UTC)})
+	// A catalog that is never reached: Transition checks its arguments first.
+	cat := catalog.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil)
+
+	must := func(err error) error {
+		t.Helper()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		return err
+	}
+	transition := must(presession.CheckTransition(presession.StatusApproved, presession.StatusProcessing))
+	_, _, lookup := ss.Lookup("upr36", "fr")
+	_, _, closed := issuer.Invite("upr36", "AD", "Example NGO", time.Time{})
+	_, expiredErr := signer.ParseViewer(expired, now)
+	decode := web.DecodeJSON(httptest.NewRequest("POST", "/", strings.NewReader("{")), 100, &struct{}{})
+	_, reason := cat.Transition(context.Background(), "0123456789abcdef", presession.StatusRejected, "staff", " ")
+	staff := s.Auth.Staff(httptest.NewRequest("GET", "/", nil))
+
+	for _, tc := range []struct {
+		name   string
+		err    error
+		code   string
+		en, fr string
+		es     string
+	}{
+		{"domain: transition", transition, presession.ECONFLICT,
+			"A statement that is “Approved” cannot become “Processing”.",
+			"Une déclaration « Approuvée » ne peut pas passer à « Traitement en cours ».",
+			"Una declaración «Aprobada» no puede pasar a «Procesando»."},
+		{"domain: lookup", lookup, presession.ENOTFOUND,
+			`Country "FR" is not under review in UPR Pre-session 36.`,
+			`Le pays "FR" n'est pas examiné dans UPR Pre-session 36.`,
+			`El país "FR" no se examina en UPR Pre-session 36.`},
+		{"token: closed country", closed, presession.EFORBIDDEN,
+			"Andorra's upload deadline (31 January 2020, 23:59 UTC) has passed",
+			"La date limite d'envoi pour Andorre (31 janvier 2020, 23:59 UTC) est passée",
+			"El plazo de envío para Andorra (31 de enero de 2020, 23:59 UTC) ha vencido"},
+		{"token: expired viewer", expiredErr, presession.EUNAUTHORIZED,
+			"This viewing link expired on 31 January 2025, 18:30 UTC;",
+			"Ce lien de visionnage a expiré le 31 janvier 2025, 18:30 UTC ;",
+			"Este enlace de visualización caducó el 31 de enero de 2025, 18:30 UTC;"},
+		{"web: body", decode, presession.EINVALID,
+			"The request body is not the expected JSON: unexpected EOF",
+			"Le corps de la requête n'est pas le JSON attendu : unexpected EOF",
+			"El cuerpo de la solicitud no es el JSON esperado: unexpected EOF"},
+		{"web: staff", staff, presession.EUNAUTHORIZED,
+			"Staff sign-in required", "Connexion du personnel requise", "Se requiere iniciar sesión como personal"},
+		{"catalog: reason", reason, presession.EINVALID,
+			"A reason is required to mark a statement “Rejected”.",
+			"Un motif est requis pour passer une déclaration à « Refusée ».",
+			"Se requiere un motivo para pasar una declaración a «Rechazada»."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for lang, want := range map[string]string{"en": tc.en, "fr": tc.fr, "es": tc.es} {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/api/v1/x", nil)
+				req.Header.Set("Accept-Language", lang)
+				s.Error(rec, req, tc.err)
+				var body web.ErrorBody
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+					t.Fatalf("%s: %v: %s", lang, err, rec.Body)
+				}
+				if body.Error.Code != tc.code || rec.Code != web.Status(tc.err) {
+					t.Errorf("%s: code %q status %d, want %q %d", lang, body.Error.Code, rec.Code, tc.code, web.Status(tc.err))
+				}
+				if !strings.Contains(body.Error.Message, want) {
+					t.Errorf("%s: message %q, want it to contain %q", lang, body.Error.Message, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMessageArguments: arguments that name a status, a country, a time or
+// another coded error read in the message's language; others pass as they are.
+func TestMessageArguments(t *testing.T) {
+	s := newSite(t)
+	inner := presession.Errorf(presession.ENOTFOUND, "there is no session %q", "x").Localize("err.session_unknown", "x")
+	for _, tc := range []struct {
+		lang string
+		err  error
+		want string
+	}{
+		{"fr", presession.Errorf(presession.ECONFLICT, "x").Localize("staff.err.reopen", presession.StatusReady), "celle-ci est « Prête pour examen »"},
+		{"es", presession.Errorf(presession.ECONFLICT, "x").Localize("staff.err.reopen", presession.StatusUploaded), "esta está «Subida, en espera de procesamiento»"},
+		{"es", presession.Errorf(presession.EFORBIDDEN, "x").Localize("err.viewer_other_country", presession.Country{Code: "US", Name: "United States"}, "S"), "no incluye Estados Unidos en S"},
+		{"fr", presession.Errorf(presession.EFORBIDDEN, "x").Localize("err.nothing_approved", presession.Country{Code: "MH"}), "sur Îles Marshall"},
+		{"fr", presession.Errorf(presession.EUNAUTHORIZED, "x").Localize("auth.viewer_expired", time.Date(2026, 7, 1, 9, 5, 0, 0, time.UTC)), "a expiré le 1er juillet 2026, 09:05 UTC"},
+		{"es", presession.Errorf(presession.EINVALID, "x").Localize("staff.err.caption_invalid", inner), "no se puede usar: No existe la sesión \"x\"."},
+		{"en", presession.Errorf(presession.EINVALID, "plain %d", 3), "plain 3"},
+	} {
+		if got := s.Message(tc.lang, tc.err); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want it to contain %q", tc.lang, got, tc.want)
 		}
 	}
 }

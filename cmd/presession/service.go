@@ -185,7 +185,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
 			RedisPrefix: keyPrefix + "upload:", PublicURL: cfg.PublicURL,
 		}, upload.Deps{Sessions: sessions, Signer: signer, Statements: uploadStatements{cat}, Processor: queue,
-			Redis: rdb, Logger: log, Metrics: uploadMetrics})
+			Redis: rdb, Logger: log, Metrics: uploadMetrics, Localizer: site})
 		if err != nil {
 			return err
 		}

@@ -20,10 +20,16 @@
   }
 
   const num = new Intl.NumberFormat(cfg.lang, { maximumFractionDigits: 1 });
-  function bytes(n) {
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    if (n < 1024) return num.format(n) + ' B';
-    let u = -1;
+  // Times as the server writes them (i18n.DateTime): day, month, year,
+  // 24-hour time and the zone stated, in UTC like the deadline.
+  const sentAt = new Intl.DateTimeFormat(cfg.lang === 'en' ? 'en-GB' : cfg.lang, {
+    day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZone: 'UTC', timeZoneName: 'short',
+  });
+  function bytes(n) { // as i18n.Bytes writes them: "287.4 KiB", "287,4 Kio"
+    const units = cfg.units;
+    if (n < 1024) return num.format(n) + ' ' + units[0];
+    let u = 0;
     do { n /= 1024; u++; } while (n >= 1024 && u < units.length - 1);
     return num.format(n) + ' ' + units[u];
   }
@@ -142,6 +148,7 @@
       xhr.open(method, url);
       xhr.setRequestHeader('Tus-Resumable', '1.0.0');
       xhr.setRequestHeader('Authorization', 'Bearer ' + cfg.token);
+      xhr.setRequestHeader('Accept-Language', cfg.lang); // refusals come back in the page's language
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
       if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
       xhr.onload = () => { u.xhr = null; resolve(xhr); };
@@ -427,7 +434,7 @@
       }
       cell(t('upload.col.title'), st.title || '');
       cell(t('upload.col.status'), ...statusNodes);
-      cell(t('upload.col.date'), st.created_at ? new Date(st.created_at).toLocaleString(cfg.lang) : '');
+      cell(t('upload.col.date'), st.created_at ? sentAt.format(new Date(st.created_at)) : '');
       cell(t('upload.col.size'), st.size ? bytes(st.size) : '');
       tbody.append(tr);
     }
