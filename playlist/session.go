@@ -28,7 +28,7 @@ type sessionData struct {
 func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 	sess, ok := h.site.Sessions.Find(r.PathValue("s"))
 	if !ok {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no session %q", r.PathValue("s")))
+		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no session %q", r.PathValue("s")).Localize("err.session_unknown", r.PathValue("s")))
 		return
 	}
 	p, err := h.who(r)
@@ -58,7 +58,7 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 			Count: len(res.Playlist.Statements), Duration: res.Playlist.Duration})
 	}
 	if len(d.Rows) == 0 {
-		h.site.Error(w, r, presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists"))
+		h.site.Error(w, r, presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists").Localize("err.upload_link_no_playlist"))
 		return
 	}
 	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Name < d.Rows[j].Name })
