@@ -67,6 +67,15 @@ type Event struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
+// Message names a text of the i18n catalogue by its key, with its
+// arguments already written out as strings ("0:24", "7"), so it reads the
+// same in every language without number or date rules. A statement's
+// system-written reason carries one next to its English text.
+type Message struct {
+	Key  string
+	Args []string
+}
+
 // Statement is one recorded video statement and everything known of it.
 type Statement struct {
 	ID           string `json:"id"`
@@ -84,10 +93,15 @@ type Statement struct {
 	Size      int64  `json:"size"`
 	SourceKey string `json:"source_key"` // storage key of the uploaded original
 
-	Status   Status   `json:"status"`
-	Reason   string   `json:"reason,omitempty"`   // why it failed or was rejected
-	Warnings []string `json:"warnings,omitempty"` // shown to staff (e.g. "no audio track")
-	Progress float64  `json:"progress"`           // processing percentage, 0–100
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"` // why it failed or was rejected, in English
+	// ReasonKey and ReasonArgs name the catalogue message that says a
+	// reason the system wrote (not a staff rejection, which stays as
+	// typed) in the reader's language; see Message.
+	ReasonKey  string   `json:"reason_key,omitempty"`
+	ReasonArgs []string `json:"reason_args,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"` // shown to staff (e.g. "no audio track")
+	Progress   float64  `json:"progress"`           // processing percentage, 0–100
 
 	CreatedAt  time.Time `json:"created_at"`
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`

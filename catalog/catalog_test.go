@@ -150,6 +150,106 @@ func TestTransitionRules(t *testing.T) {
 	}
 }
 
+// TestReasonMessage: a failure's catalogue message is stored with its
+// reason, in Redis and storage, survives the loss of Redis, and goes
+// whenever the reason goes.
+func TestReasonMessage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	msg := presession.Message{Key: "reject.truncated", Args: []string{"0:24", "1:00"}}
+	reason := "the file stops at 0:24 of 1:00 — the upload may have been cut; please upload it again"
+	want := func(t *testing.T, s *presession.Statement, where string, reason, key string, args []string) {
+		t.Helper()
+		if s.Reason != reason || s.ReasonKey != key || !slices.Equal(s.ReasonArgs, args) {
+			t.Errorf("%s: reason %q key %q args %q, want %q %q %q", where, s.Reason, s.ReasonKey, s.ReasonArgs, reason, key, args)
+		}
+	}
+	check := func(t *testing.T, id, reason, key string, args []string) {
+		t.Helper()
+		got, err := e.cat.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, got, "redis", reason, key, args)
+		want(t, e.manifest(t, id), "storage", reason, key, args)
+	}
+
+	p := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusProcessing)
+	args := slices.Clone(msg.Args)
+	s, err := e.cat.Transition(ctx, p.ID, presession.StatusFailed, "worker", reason, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Args[0] = "changed by the caller afterwards"
+	want(t, s, "returned", reason, msg.Key, args)
+	check(t, p.ID, reason, msg.Key, args)
+	if last := s.History[len(s.History)-1]; last.Reason != reason {
+		t.Errorf("history keeps %q", last.Reason)
+	}
+
+	// Only Transition changes it.
+	_, err = e.cat.Update(ctx, p.ID, func(s *presession.Statement) error { s.ReasonArgs = []string{"0:25", "1:00"}; return nil })
+	wantCode(t, err, presession.EINVALID)
+	_, err = e.cat.Update(ctx, p.ID, func(s *presession.Statement) error { s.ReasonKey = ""; return nil })
+	wantCode(t, err, presession.EINVALID)
+
+	// It survives the loss of Redis.
+	if err := e.rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p.ID, reason, msg.Key, args)
+
+	// A re-run clears it with the reason; failing again without a message
+	// leaves none behind.
+	s, err = e.cat.Transition(ctx, p.ID, presession.StatusUploaded, "system", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, s, "re-run", "", "", nil)
+	check(t, p.ID, "", "", nil)
+	for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+		if _, err := e.cat.Transition(ctx, p.ID, to, "worker", "something else"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(t, p.ID, "something else", "", nil)
+	if err := e.rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, p.ID, "something else", "", nil)
+
+	// A rejection may carry one too, and reopening clears it.
+	r := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusReady)
+	if _, err := e.cat.Transition(ctx, r.ID, presession.StatusRejected, "system", reason, msg); err != nil {
+		t.Fatal(err)
+	}
+	check(t, r.ID, reason, msg.Key, msg.Args)
+	if _, err := e.cat.Transition(ctx, r.ID, presession.StatusReady, "staff", "second look"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, r.ID, "", "", nil)
+
+	// Refused: a message where no reason is kept, more than one, too many
+	// arguments. An empty one is none.
+	_, err = e.cat.Transition(ctx, r.ID, presession.StatusApproved, "staff", "", msg)
+	wantCode(t, err, presession.EINVALID)
+	_, err = e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "x", msg, msg)
+	wantCode(t, err, presession.EINVALID)
+	_, err = e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "x", presession.Message{Key: "k", Args: make([]string, 9)})
+	wantCode(t, err, presession.EINVALID)
+	if s, err := e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "typed by staff", presession.Message{}); err != nil {
+		t.Fatal(err)
+	} else {
+		want(t, s, "staff rejection", "typed by staff", "", nil)
+	}
+}
+
 // TestApproveRejectRace has staff approve and reject the same statement at
 // once, many times: exactly one wins each time.
 func TestApproveRejectRace(t *testing.T) {

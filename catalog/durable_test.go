@@ -29,7 +29,19 @@ func fill(t *testing.T, e *env, n int) {
 		session := testSessions[i%2]
 		cc := testCountries[(i/2)%len(testCountries)]
 		st := presession.Statuses[(i/3)%len(presession.Statuses)]
-		s := e.statementAt(t, session, cc, fmt.Sprintf("inv-%s-%d", cc, i%3), st)
+		var s *presession.Statement
+		if st == presession.StatusFailed && i%2 == 0 {
+			// A failure the system wrote, with its catalogue message.
+			s = e.newStatement(t, session, cc, fmt.Sprintf("inv-%s-%d", cc, i%3))
+			var err error
+			s, err = e.cat.Transition(ctx, s.ID, st, "worker", fmt.Sprintf("the file stops at 0:%02d of 1:00", i%60),
+				presession.Message{Key: "reject.truncated", Args: []string{fmt.Sprintf("0:%02d", i%60), "1:00"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			s = e.statementAt(t, session, cc, fmt.Sprintf("inv-%s-%d", cc, i%3), st)
+		}
 		if i%4 == 0 && (st == presession.StatusReady || st == presession.StatusApproved) {
 			if _, err := e.cat.Update(ctx, s.ID, func(s *presession.Statement) error {
 				s.Media = &presession.Media{Duration: float64(i), Master: "m/" + s.ID, Renditions: []presession.Rendition{{Name: "720p", Segments: []presession.Segment{{Key: "k", Duration: 6}}}}}
@@ -129,6 +141,15 @@ func TestReindexAfterFlush(t *testing.T) {
 	before := snapshot(t, e)
 	if l := before["list {Session: Country: Status:approved InvitationID: Offset:0 Limit:0}"].([]*presession.Statement); len(l) < 10 {
 		t.Fatalf("fill made only %d approved statements", len(l))
+	}
+	keyed := 0
+	for _, s := range before["list {Session: Country: Status:failed InvitationID: Offset:0 Limit:0}"].([]*presession.Statement) {
+		if s.ReasonKey != "" && len(s.ReasonArgs) == 2 {
+			keyed++
+		}
+	}
+	if keyed < 5 {
+		t.Fatalf("fill made only %d failed statements with a reason message", keyed)
 	}
 
 	if err := e.rdb.FlushDB(ctx).Err(); err != nil {

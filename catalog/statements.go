@@ -328,8 +328,18 @@ func (c *Catalog) Counts(ctx context.Context) (map[presession.Status]int, error)
 // its end, one leaving approved leaves it. Concurrent transitions of one
 // statement are serialised: of two staff approving and rejecting at once,
 // exactly one wins.
-func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error) {
+//
+// reason is English, as history and logs keep it. A reason the system
+// wrote may come with at most one msg, the catalogue message that says the
+// same in other languages: it is stored as ReasonKey and ReasonArgs with
+// Reason, in the same step, and cleared whenever Reason is (EINVALID on a
+// transition that keeps no reason). Staff rejections pass none.
+func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error) {
 	reason = strings.TrimSpace(reason)
+	m, err := checkMessage(to, msg)
+	if err != nil {
+		return nil, err
+	}
 	if !to.Valid() {
 		return nil, presession.Errorf(presession.EINVALID, "unknown status %q", to).Localize("err.status_unknown", string(to))
 	}
@@ -372,9 +382,9 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 		s.UpdatedAt = now
 		switch to {
 		case presession.StatusRejected, presession.StatusFailed:
-			s.Reason = reason
+			s.Reason, s.ReasonKey, s.ReasonArgs = reason, m.Key, m.Args
 		default:
-			s.Reason = ""
+			s.Reason, s.ReasonKey, s.ReasonArgs = "", "", nil
 		}
 		switch to {
 		case presession.StatusProcessing:
@@ -458,6 +468,40 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 	return out, nil
 }
 
+// Bounds of a reason's message.
+const (
+	maxMessageKey  = 200
+	maxMessageArgs = 8
+)
+
+// checkMessage returns the one message of a transition (zero when none or
+// an empty key), EINVALID for more than one, for one on a transition that
+// keeps no reason, or for one out of bounds.
+func checkMessage(to presession.Status, msg []presession.Message) (presession.Message, error) {
+	if len(msg) > 1 {
+		return presession.Message{}, presession.Errorf(presession.EINVALID, "a transition takes at most one reason message, not %d", len(msg))
+	}
+	if len(msg) == 0 || msg[0].Key == "" {
+		return presession.Message{}, nil
+	}
+	m := presession.Message{Key: msg[0].Key, Args: slices.Clone(msg[0].Args)}
+	if to != presession.StatusRejected && to != presession.StatusFailed {
+		return m, presession.Errorf(presession.EINVALID, "a statement that becomes %s keeps no reason, so no reason message %q", to, m.Key)
+	}
+	if len(m.Key) > maxMessageKey || len(m.Args) > maxMessageArgs {
+		return m, presession.Errorf(presession.EINVALID, "the reason message %.40q is too long or has more than %d arguments", m.Key, maxMessageArgs)
+	}
+	for _, a := range m.Args {
+		if utf8.RuneCountInString(a) > MaxReasonLength {
+			return m, presession.Errorf(presession.EINVALID, "an argument of the reason message %q is longer than %d characters", m.Key, MaxReasonLength)
+		}
+	}
+	if len(m.Args) == 0 {
+		m.Args = nil
+	}
+	return m, nil
+}
+
 // isOwnPendingRetry reports whether s already shows the transition asked
 // for, by the same actor with the same reason, and that change is not yet
 // in storage: the caller is retrying a call whose storage write failed.
@@ -476,7 +520,8 @@ func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *preses
 // Update applies fn to the statement in one atomic read-modify-write, for
 // the fields that are not the lifecycle: media, captions, warnings, title…
 // fn may run more than once (on a lost race) and must not change ID,
-// Session, Country, InvitationID, CreatedAt, Status, Reason or History
+// Session, Country, InvitationID, CreatedAt, Status, Reason (its key and
+// arguments included) or History
 // (EINVALID if it does: the lifecycle changes only through Transition). An
 // error from fn is returned as is and nothing is written. UpdatedAt is set
 // when anything changed.
@@ -557,7 +602,7 @@ func changedFixed(a, b *presession.Statement) string {
 		return "creation time"
 	case a.Status != b.Status:
 		return "status"
-	case a.Reason != b.Reason:
+	case a.Reason != b.Reason || a.ReasonKey != b.ReasonKey || !slices.Equal(a.ReasonArgs, b.ReasonArgs):
 		return "reason"
 	}
 	ha, _ := json.Marshal(a.History)

@@ -43,7 +43,7 @@ const Actor = "staff"
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 	List(ctx context.Context, f catalog.Filter) ([]*presession.Statement, int, error)
-	Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error)
+	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 	Order(ctx context.Context, session, country string) (*catalog.Order, error)
 	SetOrder(ctx context.Context, session, country string, ids []string, actor string) error

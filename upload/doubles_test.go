@@ -53,7 +53,7 @@ func (r *redisStatements) Get(ctx context.Context, id string) (*presession.State
 	return &st, json.Unmarshal(b, &st)
 }
 
-func (r *redisStatements) Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error) {
+func (r *redisStatements) Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error) {
 	if r.fail.Load() {
 		return nil, errBlip
 	}
@@ -78,6 +78,9 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 		st.Status, st.UpdatedAt = to, now
 		if to == presession.StatusFailed {
 			st.Reason = reason
+			if len(msg) > 0 {
+				st.ReasonKey, st.ReasonArgs = msg[0].Key, msg[0].Args
+			}
 		}
 		if to == presession.StatusUploaded {
 			st.UploadedAt = now

@@ -37,9 +37,10 @@ type Statements interface {
 	// Get returns the statement; an ENOTFOUND-coded error if there is none.
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 	// Transition moves the statement to status to, recording actor and
-	// reason; an ECONFLICT-coded error if the lifecycle does not allow it
-	// from the current status. Moving to uploaded sets UploadedAt.
-	Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error)
+	// reason (English, with the catalogue message that says it in other
+	// languages); an ECONFLICT-coded error if the lifecycle does not allow
+	// it from the current status. Moving to uploaded sets UploadedAt.
+	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	// CountByInvitation counts the invitation's statements that hold a
 	// place under the per-invitation limit: all but the failed ones.
 	CountByInvitation(ctx context.Context, invitationID string) (int, error)

@@ -19,7 +19,7 @@ import (
 // Catalog is what the worker needs of the statement catalog.
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
-	Transition(ctx context.Context, id string, to presession.Status, actor, reason string) (*presession.Statement, error)
+	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 	SetProgress(ctx context.Context, id string, pct float64) error
 }
