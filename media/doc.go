@@ -13,9 +13,10 @@
 //	master := media.WriteMaster(res, tracks)      // with WriteSubtitlePlaylist + PlaceholderVTT per language
 //
 // A *Rejection means the input will never work (do not retry; wrap
-// asynq.SkipRetry); its Reason is written for the organisation that
-// uploaded it and says what to do. Every other error is internal or
-// transient. After a failed or cancelled Run the outputs must be
+// asynq.SkipRetry); its Reason is written in English for the organisation
+// that uploaded it and says what to do, and its Key and Args name the
+// i18n catalogue message that says the same in French and Spanish. Every
+// other error is internal or transient. After a failed or cancelled Run the outputs must be
 // ignored: ffmpeg finishes its playlists even on SIGTERM.
 //
 // # What one run produces

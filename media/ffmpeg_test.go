@@ -348,7 +348,7 @@ func TestBadInputs(t *testing.T) {
 			p := testenv.Clip(t, dir, "still.jpg", "320x240", 0.04, false, "-frames:v", "1")
 			b, _ := os.ReadFile(p)
 			return write("photo.mp4", b)
-		}, DefaultLimits(600), RejectImage, "this is a JPEG image, not a video"},
+		}, DefaultLimits(600), RejectImage, "this is an image in JPEG format, not a video"},
 		{"truncated", func() string {
 			p := testenv.Clip(t, dir, "whole.mp4", "320x240", 6, true)
 			b, _ := os.ReadFile(p)

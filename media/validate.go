@@ -15,8 +15,15 @@ import (
 // is wrong and what to do. Retrying does not help.
 type Rejection struct {
 	// Code is a stable machine-readable cause: one of the Reject* constants.
-	Code   string
+	Code string
+	// Reason is the English text, for logs and history.
 	Reason string
+	// Key names the message of the i18n catalogue that says Reason in the
+	// reader's language ("reject.truncated"), and Args are its arguments,
+	// already written out ("0:24", "1:00") so that they read the same in
+	// every language. The English message with Args is Reason.
+	Key  string
+	Args []string
 }
 
 func (r *Rejection) Error() string { return r.Reason }
@@ -36,12 +43,19 @@ const (
 	RejectTooLarge   = "too_large" // picture larger than allowed
 )
 
-func reject(code, format string, a ...any) *Rejection {
-	return &Rejection{Code: code, Reason: fmt.Sprintf(format, a...)}
+// reject returns the rejection whose English text is format with args;
+// format is the English message of key in the catalogue, word for word
+// (TestRejectionMessages holds the two together).
+func reject(code, key, format string, args ...string) *Rejection {
+	a := make([]any, len(args))
+	for i, s := range args {
+		a[i] = s
+	}
+	return &Rejection{Code: code, Reason: fmt.Sprintf(format, a...), Key: key, Args: args}
 }
 
 func rejectDamaged() *Rejection {
-	return reject(RejectDamaged, "the file could not be read as a video (it may be damaged or not a video at all) — please export it again as MP4 and upload it")
+	return reject(RejectDamaged, "reject.damaged", "the file could not be read as a video (it may be damaged or not a video at all) — please export it again as MP4 and upload it")
 }
 
 // Limits bound what Validate accepts.
@@ -71,11 +85,13 @@ var (
 		"aac": true, "opus": true, "mp3": true, "vorbis": true, "ac3": true, "eac3": true,
 		"alac": true, "flac": true,
 	}
+	// imageFormats names the image formats ffprobe recognises ("" for an
+	// image of no particular format).
 	imageFormats = map[string]string{
-		"jpeg_pipe": "a JPEG image", "png_pipe": "a PNG image", "webp_pipe": "a WebP image",
-		"bmp_pipe": "a BMP image", "tiff_pipe": "a TIFF image", "gif": "a GIF image",
-		"gif_pipe": "a GIF image", "svg_pipe": "an SVG image", "image2": "an image",
-		"heif": "a HEIF image", "psd_pipe": "a Photoshop image",
+		"jpeg_pipe": "JPEG", "png_pipe": "PNG", "webp_pipe": "WebP",
+		"bmp_pipe": "BMP", "tiff_pipe": "TIFF", "gif": "GIF",
+		"gif_pipe": "GIF", "svg_pipe": "SVG", "image2": "",
+		"heif": "HEIF", "psd_pipe": "Photoshop",
 	}
 )
 
@@ -87,16 +103,16 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 	}
 	formats := strings.Split(info.FormatName, ",")
 	for _, f := range formats {
-		if what, ok := imageFormats[f]; ok || strings.HasSuffix(f, "_pipe") {
-			if !ok {
-				what = "an image"
+		if name, ok := imageFormats[f]; ok || strings.HasSuffix(f, "_pipe") {
+			if name == "" {
+				return nil, reject(RejectImage, "reject.image_other", "this is an image, not a video — please upload the video file of your statement")
 			}
-			return nil, reject(RejectImage, "this is %s, not a video — please upload the video file of your statement", what)
+			return nil, reject(RejectImage, "reject.image", "this is an image in %s format, not a video — please upload the video file of your statement", name)
 		}
 	}
 	if info.Video == nil {
 		if info.Audio != nil {
-			return nil, reject(RejectAudioOnly, "the file contains no video, only audio — please upload the video recording of your statement")
+			return nil, reject(RejectAudioOnly, "reject.audio_only", "the file contains no video, only audio — please upload the video recording of your statement")
 		}
 		return nil, rejectDamaged()
 	}
@@ -109,34 +125,34 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 		if name == "" {
 			name = info.FormatName
 		}
-		return nil, reject(RejectFormat, "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+		return nil, reject(RejectFormat, "reject.format", "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
 	}
 	v := info.Video
 	if !allowedVideo[v.Codec] {
-		return nil, reject(RejectVideoCodec, "the video is encoded as %q, which we cannot process — please export it as MP4 (H.264) and upload it again", v.Codec)
+		return nil, reject(RejectVideoCodec, "reject.video_codec", "the video is encoded as \"%s\", which we cannot process — please export it as MP4 (H.264) and upload it again", v.Codec)
 	}
 	if info.Audio != nil && !allowedAudio[info.Audio.Codec] && !strings.HasPrefix(info.Audio.Codec, "pcm_") {
-		return nil, reject(RejectAudioCodec, "the sound is encoded as %q, which we cannot process — please export the video as MP4 (H.264 with AAC sound) and upload it again", info.Audio.Codec)
+		return nil, reject(RejectAudioCodec, "reject.audio_codec", "the sound is encoded as \"%s\", which we cannot process — please export the video as MP4 (H.264 with AAC sound) and upload it again", info.Audio.Codec)
 	}
 	if v.Width <= 0 || v.Height <= 0 {
 		return nil, rejectDamaged()
 	}
 	if single(info) {
-		return nil, reject(RejectStill, "the file holds a single picture, not a moving video — please upload the video recording of your statement")
+		return nil, reject(RejectStill, "reject.still", "the file holds a single picture, not a moving video — please upload the video recording of your statement")
 	}
 	if info.Duration <= 0 {
-		return nil, reject(RejectNoDuration, "the length of the video cannot be determined (the file may be damaged or still being written) — please export it again as MP4 and upload it")
+		return nil, reject(RejectNoDuration, "reject.no_duration", "the length of the video cannot be determined (the file may be damaged or still being written) — please export it again as MP4 and upload it")
 	}
 	if lim.MaxSeconds > 0 && info.Duration > lim.MaxSeconds+0.5 {
-		return nil, reject(RejectTooLong, "the file is %s long; statements may be at most %s — please shorten it and upload it again",
+		return nil, reject(RejectTooLong, "reject.too_long", "the file is %s long; statements may be at most %s — please shorten it and upload it again",
 			Clock(info.Duration), Clock(lim.MaxSeconds))
 	}
 	if lim.MaxWidth > 0 && lim.MaxHeight > 0 {
 		long, short := max(v.DisplayWidth, v.DisplayHeight), min(v.DisplayWidth, v.DisplayHeight)
 		mlong, mshort := max(lim.MaxWidth, lim.MaxHeight), min(lim.MaxWidth, lim.MaxHeight)
 		if long > mlong || short > mshort {
-			return nil, reject(RejectTooLarge, "the picture is %dx%d, larger than the %dx%d we accept — please export it at a smaller size (1080p is plenty) and upload it again",
-				v.DisplayWidth, v.DisplayHeight, lim.MaxWidth, lim.MaxHeight)
+			return nil, reject(RejectTooLarge, "reject.too_large", "the picture is %s, larger than the %s we accept — please export it at a smaller size (1080p is plenty) and upload it again",
+				fmt.Sprintf("%dx%d", v.DisplayWidth, v.DisplayHeight), fmt.Sprintf("%dx%d", lim.MaxWidth, lim.MaxHeight))
 		}
 	}
 	if info.Audio == nil {
@@ -218,7 +234,7 @@ func CheckIntegrity(ctx context.Context, input string, info *Info) error {
 func truncTolerance(d float64) float64 { return 1 + 0.02*d }
 
 func rejectTruncated(at, of float64) *Rejection {
-	return reject(RejectTruncated, "the file stops at %s of %s — the upload may have been cut; please upload it again", Clock(at), Clock(of))
+	return reject(RejectTruncated, "reject.truncated", "the file stops at %s of %s — the upload may have been cut; please upload it again", Clock(at), Clock(of))
 }
 
 // isTransientRead reports network trouble, which is worth a retry.

@@ -2,8 +2,15 @@ package media
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/uprinfo/presession/i18n"
 )
 
 func TestParseProbeRotation(t *testing.T) {
@@ -54,8 +61,9 @@ func TestValidate(t *testing.T) {
 		warnings int
 	}{
 		{"ok", landscapeInfo(), "", "", 0},
-		{"jpeg", &Info{FormatName: "jpeg_pipe", Video: &VideoStream{Codec: "mjpeg", Width: 1, Height: 1}}, RejectImage, "this is a JPEG image, not a video — please upload the video file", 0},
-		{"png", &Info{FormatName: "png_pipe"}, RejectImage, "PNG image", 0},
+		{"jpeg", &Info{FormatName: "jpeg_pipe", Video: &VideoStream{Codec: "mjpeg", Width: 1, Height: 1}}, RejectImage, "this is an image in JPEG format, not a video — please upload the video file", 0},
+		{"png", &Info{FormatName: "png_pipe"}, RejectImage, "image in PNG format", 0},
+		{"image2", &Info{FormatName: "image2"}, RejectImage, "this is an image, not a video", 0},
 		{"audio only", mod(func(i *Info) { i.Video = nil }), RejectAudioOnly, "no video, only audio", 0},
 		{"nothing", &Info{FormatName: "mov,mp4,m4a,3gp,3g2,mj2"}, RejectDamaged, "could not be read as a video", 0},
 		{"too long", mod(func(i *Info) { i.Duration = 723.4 }), RejectTooLong, "the file is 12:03 long; statements may be at most 10:00 — please shorten it", 0},
@@ -91,6 +99,104 @@ func TestValidate(t *testing.T) {
 				t.Errorf("rejection %q (%s), want %s containing %q", r.Error(), r.Code, tc.code, tc.contains)
 			}
 		})
+	}
+}
+
+// rejectCodes reads the values of the Reject* constants from the source,
+// so that a new code cannot escape TestRejectionMessages.
+func rejectCodes(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "validate.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Reject") {
+			return true
+		}
+		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			v, _ := strconv.Unquote(lit.Value)
+			codes = append(codes, v)
+		}
+		return true
+	})
+	if len(codes) < 11 {
+		t.Fatalf("found only %d Reject* codes: %q", len(codes), codes)
+	}
+	return codes
+}
+
+// TestRejectionMessages: every rejection names a catalogue message that
+// exists in every language and takes exactly its arguments, and the
+// English message with them is the rejection's Reason word for word.
+func TestRejectionMessages(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := DefaultLimits(600)
+	mod := func(f func(i *Info)) *Info { i := landscapeInfo(); f(i); return i }
+	validate := func(info *Info) *Rejection {
+		_, err := Validate(info, lim)
+		var r *Rejection
+		if !errors.As(err, &r) {
+			t.Fatalf("Validate: %v, want a *Rejection", err)
+		}
+		return r
+	}
+	samples := []*Rejection{
+		rejectDamaged(),
+		rejectTruncated(24.9, 60),
+		rejectTruncated(3725, 7200),
+		validate(&Info{FormatName: "jpeg_pipe"}),
+		validate(&Info{FormatName: "svg_pipe"}),
+		validate(&Info{FormatName: "image2"}),
+		validate(&Info{FormatName: "xwd_pipe"}),
+		validate(mod(func(i *Info) { i.Video = nil })),
+		validate(mod(func(i *Info) { i.FormatName = "flv"; i.FormatLongName = "FLV (Flash Video)" })),
+		validate(mod(func(i *Info) { i.Video.Codec = "wmv3" })),
+		validate(mod(func(i *Info) { i.Audio.Codec = "wmav2" })),
+		validate(mod(func(i *Info) { i.Video.Frames = 1; i.Duration = 0.04 })),
+		validate(mod(func(i *Info) { i.Duration = 0; i.Video.Frames = 0 })),
+		validate(mod(func(i *Info) { i.Duration = 723.4 })),
+		validate(mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 8640, 4320 })),
+	}
+	covered := map[string]bool{}
+	for _, r := range samples {
+		covered[r.Code] = true
+		t.Run(r.Code+" "+r.Key, func(t *testing.T) {
+			if !strings.HasPrefix(r.Key, "reject.") || !b.Has(r.Key) {
+				t.Fatalf("key %q is not in the catalogue", r.Key)
+			}
+			args := make([]any, len(r.Args))
+			for i, a := range r.Args {
+				args[i] = a
+			}
+			for _, lang := range i18n.Languages {
+				got := b.T(lang, r.Key, args...)
+				if strings.Contains(got, "%!") {
+					t.Errorf("%s: the message takes other arguments than %q: %s", lang, r.Args, got)
+				}
+				for _, a := range r.Args {
+					if !strings.Contains(got, a) {
+						t.Errorf("%s: %q does not show the argument %q", lang, got, a)
+					}
+				}
+				if lang == "en" && got != r.Reason {
+					t.Errorf("English message differs from the reason:\n  message %s\n  reason  %s", got, r.Reason)
+				}
+			}
+		})
+	}
+	for _, code := range rejectCodes(t) {
+		if !covered[code] {
+			t.Errorf("code %q has no sample rejection here", code)
+		}
+	}
+	if !slices.Contains(samples[1].Args, "0:24") || !slices.Contains(samples[1].Args, "1:00") {
+		t.Errorf("truncated args %q", samples[1].Args)
 	}
 }
 
