@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -220,7 +221,8 @@ func (s *Service) preTerminate(hook handler.HookEvent) (handler.HTTPResponse, er
 	}
 	id := statementID(info.ID)
 	inv := "cso:" + info.MetaData[metaInvitation]
-	_, err := s.deps.Statements.Transition(hook.Context, id, presession.StatusFailed, inv, "upload cancelled by the organisation")
+	text, msg := cancelled()
+	_, err := s.deps.Statements.Transition(hook.Context, id, presession.StatusFailed, inv, text, msg)
 	switch presession.ErrorCode(err) {
 	case "", presession.ENOTFOUND:
 	case presession.ECONFLICT:
@@ -341,8 +343,8 @@ func (s *Service) removeIfAbandoned(ctx context.Context, e entry) (bool, error) 
 		return false, fmt.Errorf("terminate: %w", err)
 	}
 	id := statementID(e.Info.ID)
-	_, err = s.deps.Statements.Transition(ctx, id, presession.StatusFailed, "system",
-		fmt.Sprintf("upload abandoned: no data arrived for %s; start the upload again", age(s.cfg.AbandonedUploadAge)))
+	text, msg := abandoned(s.cfg.AbandonedUploadAge)
+	_, err = s.deps.Statements.Transition(ctx, id, presession.StatusFailed, "system", text, msg)
 	switch presession.ErrorCode(err) {
 	case "", presession.ENOTFOUND, presession.ECONFLICT:
 	default:
@@ -352,15 +354,39 @@ func (s *Service) removeIfAbandoned(ctx context.Context, e entry) (bool, error) 
 	return true, nil
 }
 
-// age writes a duration as people say it: "7 days", "36 hours", "90s".
-func age(d time.Duration) string {
+// failure returns the English text of a reason the endpoint writes,
+// format with args, and the catalogue message that says it in the
+// reader's language; format is key's English message, word for word.
+func failure(key, format string, args ...string) (string, presession.Message) {
+	a := make([]any, len(args))
+	for i, s := range args {
+		a[i] = s
+	}
+	return fmt.Sprintf(format, a...), presession.Message{Key: key, Args: args}
+}
+
+func cancelled() (string, presession.Message) {
+	return failure("reason.upload_cancelled", "upload cancelled by the organisation")
+}
+
+// abandoned says how long no data arrived as people say it: "7 days",
+// "36 hours", "1m30s".
+func abandoned(d time.Duration) (string, presession.Message) {
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
+		return failure("reason.upload_abandoned_days", "upload abandoned: no data arrived for %s days; start the upload again", strconv.Itoa(int(d/(24*time.Hour))))
 	case d >= 2*time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%d hours", d/time.Hour)
+		return failure("reason.upload_abandoned_hours", "upload abandoned: no data arrived for %s hours; start the upload again", strconv.Itoa(int(d/time.Hour)))
 	}
-	return d.String()
+	return failure("reason.upload_abandoned", "upload abandoned: no data arrived for %s; start the upload again", d.String())
+}
+
+func neverStarted() (string, presession.Message) {
+	return failure("reason.upload_never_started", "upload abandoned: the upload never started; start it again")
+}
+
+func notCreated() (string, presession.Message) {
+	return failure("reason.upload_not_created", "the upload could not be started; please try again")
 }
 
 // failOrphans fails statements still uploading, older than
@@ -384,7 +410,8 @@ func (s *Service) failOrphans(ctx context.Context, sl StaleLister) (int, error) 
 			errs = append(errs, err)
 			continue
 		}
-		_, err = s.deps.Statements.Transition(ctx, st.ID, presession.StatusFailed, "system", "upload abandoned: the upload never started; start it again")
+		text, msg := neverStarted()
+		_, err = s.deps.Statements.Transition(ctx, st.ID, presession.StatusFailed, "system", text, msg)
 		if err != nil && presession.ErrorCode(err) != presession.ECONFLICT {
 			errs = append(errs, err)
 			continue

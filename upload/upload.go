@@ -399,7 +399,8 @@ func (s *Service) abortCreated(ctx context.Context, st *reqState) {
 	if _, err := s.store.readInfo(ctx, st.created); err == nil {
 		return // the upload exists; only a later step failed
 	}
-	_, err := s.deps.Statements.Transition(ctx, st.created, presession.StatusFailed, actor(st.inv), "the upload could not be started; please try again")
+	text, msg := notCreated()
+	_, err := s.deps.Statements.Transition(ctx, st.created, presession.StatusFailed, actor(st.inv), text, msg)
 	if err != nil {
 		s.log.Error("marking a statement whose upload was not created", "statement", st.created, "err", err)
 	}

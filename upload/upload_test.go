@@ -239,7 +239,7 @@ func TestCancel(t *testing.T) {
 				t.Fatalf("DELETE: %d %s", r.status, r.body)
 			}
 			st := e.statement(idOf(url))
-			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "cancelled") {
+			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "cancelled") || st.ReasonKey != "reason.upload_cancelled" {
 				t.Fatalf("statement: %s %q", st.Status, st.Reason)
 			}
 			if r := e.do("HEAD", url, tok, nil, nil); r.status != 404 {
@@ -351,11 +351,11 @@ func TestSweepAbandoned(t *testing.T) {
 				t.Fatalf("sweep: %+v (storage before: %v)", res, before)
 			}
 			st := e.statement(idOf(old))
-			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") {
-				t.Fatalf("abandoned statement: %s %q", st.Status, st.Reason)
+			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") || !strings.HasPrefix(st.ReasonKey, "reason.upload_abandoned") {
+				t.Fatalf("abandoned statement: %s %q (%s)", st.Status, st.Reason, st.ReasonKey)
 			}
-			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed {
-				t.Fatalf("orphan statement: %s", st.Status)
+			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed || st.ReasonKey != "reason.upload_never_started" {
+				t.Fatalf("orphan statement: %s (%s)", st.Status, st.ReasonKey)
 			}
 			for _, l := range e.leftovers() {
 				if strings.Contains(l, idOf(old)) {

@@ -74,7 +74,7 @@ func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
 	}
 	sess, ok := w.sessions.Find(st.Session)
 	if !ok {
-		return w.fail(ctx, st, fmt.Sprintf("the session %q is no longer configured; the organisers need to restore it", st.Session), nil)
+		return w.fail(ctx, st, sessionGone(st.Session), nil)
 	}
 	src, err := w.store.URL(ctx, st.SourceKey, time.Hour)
 	if err != nil {
@@ -97,7 +97,7 @@ func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
 	var rej *media.Rejection
 	if errors.As(err, &rej) {
 		log.Info("source rejected", "code", rej.Code, "reason", rej.Reason)
-		return w.fail(ctx, st, rej.Reason, err)
+		return w.fail(ctx, st, rejected(rej), err)
 	}
 	if err != nil {
 		return w.transient(ctx, st, err)
@@ -158,7 +158,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	}
 	sess, ok := w.sessions.Find(st.Session)
 	if !ok {
-		return w.fail(ctx, st, fmt.Sprintf("the session %q is no longer configured; the organisers need to restore it", st.Session), nil)
+		return w.fail(ctx, st, sessionGone(st.Session), nil)
 	}
 	if w.transcodeHook != nil {
 		defer w.transcodeHook(st.ID)
@@ -180,7 +180,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err != nil {
 		var rej *media.Rejection
 		if errors.As(err, &rej) {
-			return w.fail(ctx, st, rej.Reason, err)
+			return w.fail(ctx, st, rejected(rej), err)
 		}
 		return w.transient(ctx, st, err)
 	}
@@ -190,7 +190,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	}
 	plan, err := media.NewPlan(src, info, filepath.Join(dir, "out"), opts)
 	if err != nil {
-		return w.fail(ctx, st, "the video could not be prepared for streaming ("+err.Error()+"); please export it again as MP4 and upload it", err)
+		return w.fail(ctx, st, notPrepared(err), err)
 	}
 	if err := plan.PrepareOutput(); err != nil {
 		return w.transient(ctx, st, err)
@@ -440,20 +440,54 @@ func (w *Worker) uploadFile(ctx context.Context, key, file string) (fileFact, er
 	return fileFact{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// reason is why the worker fails a statement: the English text (history,
+// logs) and the catalogue message that says it in the reader's language.
+type reason struct {
+	text string
+	msg  presession.Message
+}
+
+// because returns the reason whose English text is format with args;
+// format is the English message of key in the catalogue, word for word.
+func because(key, format string, args ...string) reason {
+	a := make([]any, len(args))
+	for i, s := range args {
+		a[i] = s
+	}
+	return reason{text: fmt.Sprintf(format, a...), msg: presession.Message{Key: key, Args: args}}
+}
+
+// rejected is the reason of a source media refuses.
+func rejected(r *media.Rejection) reason {
+	return reason{text: r.Reason, msg: presession.Message{Key: r.Key, Args: r.Args}}
+}
+
+func sessionGone(session string) reason {
+	return because("reason.session_gone", "the session \"%s\" is no longer configured; the organisers need to restore it", session)
+}
+
+func notPrepared(err error) reason {
+	return because("reason.not_prepared", "the video could not be prepared for streaming (%s); please export it again as MP4 and upload it", err.Error())
+}
+
+func retriesExhausted() reason {
+	return because("reason.retries", "processing failed after several attempts because of a problem on our side; the organisers have been told and will retry it — there is no need to upload again")
+}
+
 // fail moves the statement to failed with a reason a person can act on,
 // and returns cause wrapped with SkipRetry: trying again will not help.
-func (w *Worker) fail(ctx context.Context, st *presession.Statement, reason string, cause error) error {
+func (w *Worker) fail(ctx context.Context, st *presession.Statement, r reason, cause error) error {
 	if err := ctx.Err(); err != nil {
 		// Stopped or timed out mid-way: whatever went wrong may be the
 		// interruption itself. Let the task run again.
-		return fmt.Errorf("%s: %w", reason, err)
+		return fmt.Errorf("%s: %w", r.text, err)
 	}
-	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusFailed, actor, reason); err != nil &&
+	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusFailed, actor, r.text, r.msg); err != nil &&
 		presession.ErrorCode(err) != presession.ECONFLICT {
 		return err // the catalog is unavailable: retry the whole task
 	}
 	if cause == nil {
-		cause = errors.New(reason)
+		cause = errors.New(r.text)
 	}
 	return fmt.Errorf("%w: %w", cause, asynq.SkipRetry)
 }
@@ -467,8 +501,7 @@ func (w *Worker) transient(ctx context.Context, st *presession.Statement, err er
 		return err // a shutdown, or retries left; a last timeout fails below
 	}
 	w.log.Error("processing failed after retries", "statement", st.ID, "attempts", n+1, "err", err)
-	reason := "processing failed after several attempts because of a problem on our side; the organisers have been told and will retry it — there is no need to upload again"
-	return w.fail(context.WithoutCancel(ctx), st, reason, err) // err wrapped with SkipRetry, or the catalog's error
+	return w.fail(context.WithoutCancel(ctx), st, retriesExhausted(), err) // err wrapped with SkipRetry, or the catalog's error
 }
 
 func equalStrings(a, b []string) bool {

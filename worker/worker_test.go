@@ -287,6 +287,9 @@ func testProcess(t *testing.T, store storage.Store) {
 	if !strings.Contains(st.Reason, "please") {
 		t.Fatalf("reason for random bytes should say what to do: %q", st.Reason)
 	}
+	if st.ReasonKey != "reject.damaged" || len(st.ReasonArgs) != 0 {
+		t.Fatalf("random bytes failed with message %q %q, want reject.damaged", st.ReasonKey, st.ReasonArgs)
+	}
 	if n := len(keys(t, store, "statements/"+bad.ID+"/hls/")); n != 0 {
 		t.Fatalf("a rejected source left %d media files", n)
 	}
