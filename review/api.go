@@ -30,12 +30,30 @@ const maxJSONBody = 64 << 10
 // names none.
 const DefaultViewerValidity = 720 * time.Hour
 
+// Statement is a statement as the staff API returns it: the stored record,
+// whose reason stays as stored (English, or as staff typed it), and
+// reason_text, the reason in the request's language.
+type Statement struct {
+	*presession.Statement
+	ReasonText string `json:"reason_text,omitempty"`
+}
+
+// view returns s as the staff API shows it to a reader of lang.
+func (h *Handler) view(lang string, s *presession.Statement) Statement {
+	return Statement{Statement: s, ReasonText: h.site.Reason(lang, s)}
+}
+
+// statement writes s, as the staff API shows it, with status 200.
+func (h *Handler) statement(w http.ResponseWriter, r *http.Request, s *presession.Statement) {
+	h.site.JSON(w, http.StatusOK, h.view(h.site.Lang(r), s))
+}
+
 // ListResponse is the body of GET /api/v1/statements.
 type ListResponse struct {
-	Statements []*presession.Statement `json:"statements"`
-	Total      int                     `json:"total"`
-	Offset     int                     `json:"offset"`
-	Limit      int                     `json:"limit"`
+	Statements []Statement `json:"statements"`
+	Total      int         `json:"total"`
+	Offset     int         `json:"offset"`
+	Limit      int         `json:"limit"`
 }
 
 func invalid(key, format string, args ...any) error {
@@ -117,9 +135,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	out := make([]*presession.Statement, len(list))
+	lang := h.site.Lang(r)
+	out := make([]Statement, len(list))
 	for i, s := range list {
-		out[i] = summary(s)
+		out[i] = h.view(lang, summary(s))
 	}
 	h.site.JSON(w, http.StatusOK, ListResponse{Statements: out, Total: total, Offset: f.Offset, Limit: f.Limit})
 }
@@ -130,7 +149,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusOK, s)
+	h.statement(w, r, s)
 }
 
 // reasonBody is the body of reject (reason required) and reopen (optional).
@@ -166,7 +185,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusOK, s)
+	h.statement(w, r, s)
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +203,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusOK, s)
+	h.statement(w, r, s)
 }
 
 // reopen moves an approved or rejected statement back to ready. Only those
@@ -214,7 +233,7 @@ func (h *Handler) reopen(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusOK, s)
+	h.statement(w, r, s)
 }
 
 // OrderBody is the body of PUT .../order.

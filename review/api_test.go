@@ -1,7 +1,10 @@
 package review_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -417,6 +420,91 @@ func TestAPIErrorsTranslated(t *testing.T) {
 			if res.StatusCode != tc.status || eb.Error.Code != tc.code || !strings.Contains(eb.Error.Message, want) {
 				t.Errorf("%s %s (%s): %d %s, want %d %s with %q", tc.method, tc.path, lang, res.StatusCode, data, tc.status, tc.code, want)
 			}
+		}
+	}
+}
+
+// TestFailureReasonsTranslated: a reason the system wrote reads in the
+// request's language wherever it is shown — the organisation's list, the
+// staff API (reason_text, next to the stored English reason) and the
+// dashboard — while a staff rejection, an old reason without a message
+// and one whose message the catalogue lacks read as stored.
+func TestFailureReasonsTranslated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	tok, inv := e.invite("AD", "Org R")
+	english := "the file stops at 0:24 of 1:00 — the upload may have been cut; please upload it again"
+	fail := func(title, reason string, msg presession.Message) *presession.Statement {
+		t.Helper()
+		s := e.statement("AD", inv.ID, title, presession.StatusProcessing)
+		s, err := e.cat.Transition(ctx, s.ID, presession.StatusFailed, "worker", reason, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	cut := fail("Cut short", english, presession.Message{Key: "reject.truncated", Args: []string{"0:24", "1:00"}})
+	future := fail("From a later version", "something new went wrong", presession.Message{Key: "reject.not_yet_known", Args: []string{"x"}})
+	old := e.statement("AD", inv.ID, "Failed before messages", presession.StatusFailed)
+	rejected := e.statement("AD", inv.ID, "Rejected by staff", presession.StatusRejected)
+
+	want := map[string]map[string]string{
+		"en": {cut.ID: english},
+		"fr": {cut.ID: "le fichier s'arrête à 0:24 sur 1:00 — l'envoi a peut-être été interrompu ; veuillez l'envoyer à nouveau"},
+		"es": {cut.ID: "el archivo se detiene en 0:24 de 1:00 — es posible que el envío se haya interrumpido; vuelva a enviarlo"},
+	}
+	stored := map[string]string{cut.ID: english, future.ID: "something new went wrong", old.ID: "the file is not a video", rejected.ID: "off topic"}
+	for lang, texts := range want {
+		for id, reason := range stored {
+			if _, ok := texts[id]; !ok {
+				texts[id] = reason
+			}
+		}
+		for _, how := range []struct {
+			name string
+			opt  func(*http.Request)
+		}{
+			{"Accept-Language", func(r *http.Request) { r.Header.Set("Accept-Language", lang+"-419, en;q=0.5") }},
+			{"?lang=", func(r *http.Request) { r.URL.RawQuery = "lang=" + lang }},
+		} {
+			res := e.do("GET", "/api/v1/me/statements", nil, bearer(tok), how.opt)
+			var mine review.MyStatements
+			err := json.NewDecoder(res.Body).Decode(&mine)
+			res.Body.Close()
+			if err != nil || res.StatusCode != 200 || len(mine.Statements) != len(stored) {
+				t.Fatalf("%s by %s: %d %v %+v", lang, how.name, res.StatusCode, err, mine)
+			}
+			for _, s := range mine.Statements {
+				if s.Reason != stored[s.ID] || s.ReasonText != texts[s.ID] {
+					t.Errorf("%s by %s, %q: reason %q, reason_text %q; want %q, %q", lang, how.name, s.Title, s.Reason, s.ReasonText, stored[s.ID], texts[s.ID])
+				}
+			}
+		}
+
+		// The staff API: the record as stored, and reason_text.
+		res := e.do("GET", "/api/v1/statements/"+cut.ID, nil, bearer(staffToken), func(r *http.Request) { r.Header.Set("Accept-Language", lang) })
+		var raw map[string]any
+		json.NewDecoder(res.Body).Decode(&raw)
+		res.Body.Close()
+		if raw["reason"] != english || raw["reason_text"] != texts[cut.ID] || raw["reason_key"] != "reject.truncated" ||
+			fmt.Sprint(raw["reason_args"]) != "[0:24 1:00]" || raw["history"] == nil {
+			t.Errorf("%s: staff GET: reason %q reason_text %q key %v args %v", lang, raw["reason"], raw["reason_text"], raw["reason_key"], raw["reason_args"])
+		}
+		var list review.ListResponse
+		if st, _ := e.staff("GET", "/api/v1/statements?status=failed&lang="+lang, nil, &list); st != 200 || list.Total != 3 {
+			t.Fatalf("%s: staff list: %d %+v", lang, st, list)
+		}
+		for _, s := range list.Statements {
+			if s.Reason != stored[s.ID] || s.ReasonText != texts[s.ID] {
+				t.Errorf("%s: staff list, %q: reason %q, reason_text %q", lang, s.Title, s.Reason, s.ReasonText)
+			}
+		}
+
+		// The dashboard.
+		_, body, _ := e.page("/staff?status=failed&lang="+lang, bearer(staffToken))
+		if !strings.Contains(body, `<span data-role="reason">`+html.EscapeString(texts[cut.ID])+`</span>`) {
+			t.Errorf("%s: the dashboard does not show %q", lang, texts[cut.ID])
 		}
 	}
 }

@@ -64,6 +64,7 @@ type Row struct {
 	*presession.Statement
 	CountryName  string
 	LanguageName string // the spoken language, in its own name
+	ReasonText   string // the reason in the page's language
 	Languages    []LangView
 	HLS, MP4     string
 }
@@ -180,7 +181,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	}
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
 	for _, s := range list {
-		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang)}
+		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s)}
 		if s.Language != "" {
 			row.LanguageName = presession.LanguageName(s.Language)
 		}

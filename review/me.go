@@ -19,7 +19,8 @@ type MyStatement struct {
 	Size       int64             `json:"size"`
 	Status     presession.Status `json:"status"`
 	Progress   float64           `json:"progress"`
-	Reason     string            `json:"reason,omitempty"` // why it failed or was rejected
+	Reason     string            `json:"reason,omitempty"`      // why it failed or was rejected, in English (as stored)
+	ReasonText string            `json:"reason_text,omitempty"` // the same in the request's language
 	Duration   float64           `json:"duration,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
 	UploadedAt time.Time         `json:"uploaded_at,omitzero"`
@@ -35,7 +36,9 @@ type MyStatements struct {
 }
 
 // me serves GET /api/v1/me/statements: the statements uploaded with the
-// request's invitation token (bearer or ?token=).
+// request's invitation token (bearer or ?token=). A failed or rejected
+// statement's reason comes as stored (English, or as staff typed it) and
+// as reason_text, in the request's language where the system wrote it.
 func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.site.Auth.Invitation(r)
 	if err != nil {
@@ -47,6 +50,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
+	lang := h.site.Lang(r)
 	out := MyStatements{Session: inv.Session, Country: inv.Country, Organisation: inv.Organisation, Statements: make([]MyStatement, 0, len(list))}
 	for _, s := range list {
 		if s.InvitationID != inv.ID { // the index is the invitation's; belt and braces
@@ -55,7 +59,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 		m := MyStatement{ID: s.ID, Title: s.Title, Speaker: s.Speaker, Language: s.Language, Filename: s.Filename,
 			Size: s.Size, Status: s.Status, Progress: s.Progress, CreatedAt: s.CreatedAt, UploadedAt: s.UploadedAt, UpdatedAt: s.UpdatedAt}
 		if s.Status == presession.StatusFailed || s.Status == presession.StatusRejected {
-			m.Reason = s.Reason
+			m.Reason, m.ReasonText = s.Reason, h.site.Reason(lang, s)
 		}
 		if s.Media != nil {
 			m.Duration = s.Media.Duration

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -76,6 +77,28 @@ func (s *Site) Message(lang string, err error) string {
 		return s.Bundle.T(lang, e.Key, s.localArgs(lang, e.Args)...)
 	}
 	return presession.ErrorMessage(err)
+}
+
+// Reason returns why st failed or was rejected, for a person reading
+// lang: the catalogue message its ReasonKey names, with its ReasonArgs,
+// when the catalogue has it and the arguments fit; otherwise the stored
+// Reason, which is English (or, for a staff rejection, as staff typed it).
+func (s *Site) Reason(lang string, st *presession.Statement) string {
+	if st.Reason == "" || st.ReasonKey == "" || s.Bundle == nil || !s.Bundle.Has(st.ReasonKey) {
+		return st.Reason
+	}
+	args := make([]any, len(st.ReasonArgs))
+	for i, a := range st.ReasonArgs {
+		if strings.Contains(a, "%!") {
+			return st.Reason // could not tell a misfit from the argument itself
+		}
+		args[i] = a
+	}
+	out := s.Bundle.T(lang, st.ReasonKey, args...)
+	if strings.Contains(out, "%!") {
+		return st.Reason // the message takes other arguments than were stored
+	}
+	return out
 }
 
 func (s *Site) localArgs(lang string, args []any) []any {

@@ -401,7 +401,7 @@
     const table = $('statements'), msg = $('statements-msg');
     let list;
     try {
-      const res = await fetch(cfg.statementsURL, { headers: { Authorization: 'Bearer ' + cfg.token }, cache: 'no-store' });
+      const res = await fetch(cfg.statementsURL, { headers: { Authorization: 'Bearer ' + cfg.token, 'Accept-Language': cfg.lang }, cache: 'no-store' });
       if (!res.ok) throw new Error(String(res.status));
       const body = await res.json();
       list = Array.isArray(body) ? body : body.statements || [];
@@ -426,10 +426,10 @@
       if (st.status === 'processing' && st.progress > 0) {
         badge.textContent += ' ' + Math.floor(st.progress) + ' %';
       }
-      if (st.reason) {
+      if (st.reason_text || st.reason) {
         const p = document.createElement('span');
         p.className = 'reason';
-        p.textContent = ' ' + st.reason;
+        p.textContent = ' ' + (st.reason_text || st.reason);
         statusNodes.push(p);
       }
       cell(t('upload.col.title'), st.title || '');
