@@ -183,7 +183,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
 			AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 			S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
-			RedisPrefix: keyPrefix + "upload:", PublicURL: cfg.PublicURL,
+			RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
 		}, upload.Deps{Sessions: sessions, Signer: signer, Statements: uploadStatements{cat}, Processor: queue,
 			Redis: rdb, Logger: log, Metrics: uploadMetrics})
 		if err != nil {
@@ -242,6 +242,18 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// uploadBase is the base of the upload URLs the tus endpoint hands out:
+// PRESESSION_PUBLIC_URL when it was set; else "", so they follow the
+// request's Host (the default public URL is a guess for printed links, and
+// a client that reached the service at another address must be able to
+// continue its upload there).
+func uploadBase(cfg config.Config) string {
+	if cfg.PublicURLSet {
+		return cfg.PublicURL
+	}
+	return ""
 }
 
 // queueMetricsInterval bounds the Asynq queue scan to one per interval,
