@@ -422,6 +422,159 @@ func fileSize(t *testing.T, p string) int64 {
 	return fi.Size()
 }
 
+// TestEndToEnd runs the whole product on real Redis and S3 (versitygw):
+// `presession serve` and one `presession worker`. Three organisations
+// invited for Bulgaria (past its deadline, with an extension) upload with
+// tus-js-client, one across an abort; each sees its own statement become
+// ready; staff approve, reorder and make a viewing link; the stitched
+// stream decodes in ffmpeg with the sum of the durations and plays across
+// a boundary in Chromium's native HLS; a rejection rebuilds it without the
+// statement; and the links reach only what they should.
+func TestEndToEnd(t *testing.T) {
+	c := newCluster(t)
+	script := e2eScript(t, "upload-tus.mjs")
+	testenv.Chromium(t)
+	api := c.start(t, "serve", "serve")
+	c.start(t, "worker", "worker")
+	base := "http://" + api.addr
+	staff := envValue(c.env, "PRESESSION_STAFF_TOKEN")
+	until := time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly)
+
+	// Landscape, portrait (its own rung shape) and silent (a silent
+	// track is added): what the ladder and the stitching must reconcile.
+	dir := t.TempDir()
+	csos := []*cso{
+		{org: "Civil Voice", seconds: 4, file: testenv.Clip(t, dir, "landscape.mp4", "640x360", 4, true)},
+		{org: "Phone Rights", seconds: 5, file: testenv.Clip(t, dir, "portrait.mp4", "360x640", 5, true)},
+		{org: "Quiet Watch", seconds: 4, file: testenv.Clip(t, dir, "silent.mp4", "640x360", 4, false)},
+	}
+	for i, o := range csos {
+		o.token = invite(t, base, staff, "upr36", "BG", o.org, until)
+		opts := map[string]any{"endpoint": base + "/files/", "token": o.token, "file": o.file,
+			"metadata": metadata(o.org + "'s statement"), "urlStorage": filepath.Join(t.TempDir(), "urls.json")}
+		if i == 1 {
+			// Small chunks, so the client is stopped mid-way and resumes.
+			opts["chunkSize"] = 64 << 10
+			opts["stops"] = []int64{fileSize(t, o.file) / 2}
+		}
+		events, url := tusUpload(t, script, opts)
+		if i == 1 {
+			if len(events) != 3 || events[0].Event != "aborted" || events[1].Event != "resumed" || events[1].From == 0 {
+				t.Fatalf("upload with an abort: events %+v, want aborted, resumed from > 0, success", events)
+			}
+		}
+		o.id = statementOf(url)
+	}
+	for _, o := range csos {
+		waitMine(t, base, o.token, o.id, []string{o.id}, 90*time.Second)
+	}
+
+	for _, o := range csos {
+		mustCall(t, 200, "POST", base+"/api/v1/statements/"+o.id+"/approve", staff, nil, nil)
+	}
+	orderURL := base + "/api/v1/sessions/upr36/countries/BG/order"
+	var order struct {
+		Statements []string `json:"statements"`
+	}
+	mustCall(t, 200, "GET", orderURL, staff, nil, &order)
+	if want := []string{csos[0].id, csos[1].id, csos[2].id}; !slices.Equal(order.Statements, want) {
+		t.Fatalf("order after the approvals %v, want the approval order %v", order.Statements, want)
+	}
+	// Portrait first, then silent: the first boundary changes both the
+	// picture's shape and the audio's origin.
+	list := []*cso{csos[1], csos[2], csos[0]}
+	ids := func(l []*cso) (ids []string) {
+		for _, o := range l {
+			ids = append(ids, o.id)
+		}
+		return ids
+	}
+	secs := func(l []*cso) (s []float64) {
+		for _, o := range l {
+			s = append(s, o.seconds)
+		}
+		return s
+	}
+	mustCall(t, 200, "PUT", orderURL, staff, map[string][]string{"statements": ids(list)}, &order)
+	if !slices.Equal(order.Statements, ids(list)) {
+		t.Fatalf("order after PUT %v, want %v", order.Statements, ids(list))
+	}
+	key := viewerKey(t, base, staff, "upr36", "BG")
+
+	pl := waitPlaylist(t, base, "upr36", "BG", key, ids(list), 30*time.Second)
+	checkChapters(t, pl, secs(list))
+	for i, s := range pl.Statements {
+		if s.Organisation != list[i].org {
+			t.Errorf("chapter %d: organisation %q, want %q", i, s.Organisation, list[i].org)
+		}
+	}
+	master := base + "/playlists/upr36/BG/master.m3u8?key=" + key
+	if d := playHLS(t, master, 25); math.Abs(d-13) > 0.5 {
+		t.Errorf("ffprobe: the stitched stream lasts %.3f s, the three statements 13 s", d)
+	}
+	watchInChromium(t, base+"/watch/upr36/bg?key="+key)
+
+	// Reject the middle one: reopen, then reject with a reason.
+	gone := list[1]
+	mustCall(t, 200, "POST", base+"/api/v1/statements/"+gone.id+"/reopen", staff, map[string]string{"reason": "second look"}, nil)
+	mustCall(t, 200, "POST", base+"/api/v1/statements/"+gone.id+"/reject", staff, map[string]string{"reason": "off topic"}, nil)
+	rest := []*cso{list[0], list[2]}
+	pl = waitPlaylist(t, base, "upr36", "BG", key, ids(rest), 30*time.Second)
+	checkChapters(t, pl, secs(rest))
+	if d := playHLS(t, master, 25); math.Abs(d-9) > 0.5 {
+		t.Errorf("ffprobe: after the rejection the stream lasts %.3f s, want 9 s", d)
+	}
+	if got := mine(t, base, gone.token); len(got) != 1 || got[0].Status != "rejected" || got[0].Reason != "off topic" {
+		t.Errorf("the rejected statement's CSO sees %+v, want rejected with its reason", got)
+	}
+
+	// Access. A viewer reaches approved media of its country only.
+	media := func(id, file string) string { return base + "/media/" + id + "/" + file }
+	status := func(url, bearer string) int {
+		t.Helper()
+		code, _ := call(t, "GET", url, bearer, nil, nil)
+		return code
+	}
+	denied := func(code int) bool { return code == 403 || code == 404 }
+	kept := list[0]
+	if code := status(media(kept.id, "download.mp4?key="+key), ""); code != 302 {
+		t.Errorf("viewer: an approved statement's MP4: %d, want a 302 to storage", code)
+	}
+	for _, f := range []string{"download.mp4", "master.m3u8", "poster.jpg"} {
+		if code := status(media(gone.id, f+"?key="+key), ""); !denied(code) {
+			t.Errorf("viewer: the rejected statement's %s: %d, want 403/404", f, code)
+		}
+	}
+	other := viewerKey(t, base, staff, "upr36", "AD")
+	for _, u := range []string{"/playlists/upr36/BG/master.m3u8", "/playlists/upr36/BG.json", "/playlists/upr36/BG/360p.m3u8"} {
+		if code := status(base+u+"?key="+other, ""); code != 403 {
+			t.Errorf("Andorra's viewer link on %s: %d, want 403", u, code)
+		}
+	}
+	if code := status(media(kept.id, "download.mp4?key="+other), ""); !denied(code) {
+		t.Errorf("Andorra's viewer link on a Bulgarian statement's MP4: %d, want 403/404", code)
+	}
+	// A CSO reaches its own statements' media only, approved or not.
+	a, b := csos[0], csos[1]
+	if code := status(media(a.id, "download.mp4"), a.token); code != 302 {
+		t.Errorf("CSO on its own MP4: %d, want 302", code)
+	}
+	if code := status(media(gone.id, "download.mp4"), gone.token); code != 302 {
+		t.Errorf("CSO on its own rejected statement's MP4: %d, want 302", code)
+	}
+	for _, f := range []string{"download.mp4", "master.m3u8", "hls/360p/index.m3u8"} {
+		if code := status(media(b.id, f), a.token); !denied(code) {
+			t.Errorf("CSO A on CSO B's %s (bearer): %d, want 403/404", f, code)
+		}
+		if code := status(media(b.id, f+"?token="+a.token), ""); !denied(code) {
+			t.Errorf("CSO A on CSO B's %s (?token=): %d, want 403/404", f, code)
+		}
+	}
+	if code := status(base+"/playlists/upr36/BG.json", a.token); code != 403 {
+		t.Errorf("a CSO's token on the delegations' playlist: %d, want 403", code)
+	}
+}
+
 // tusCreate creates an upload of size bytes with a plain tus request and
 // returns the response.
 func tusCreate(t *testing.T, base, tok string, size int64, title string) *http.Response {
