@@ -9,10 +9,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -288,5 +291,157 @@ func TestWorkerSIGKILL(t *testing.T) {
 	fams := b.scrape(t)
 	if r, all := metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total"); r != 1 || all != 1 {
 		t.Fatalf("worker B: %v transcodes ready of %v, want 1 of 1", r, all)
+	}
+}
+
+// tusRequest sends a tus request on an upload with the invitation token.
+func tusRequest(t *testing.T, method, url, tok string, offset int64, body io.Reader, length int64) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if method == "PATCH" {
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
+		req.ContentLength = length
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// TestServeSIGTERMInflightPatch stops `presession serve` (SIGTERM, a
+// shutdown timeout of 3 s) while a client is sending a PATCH slowly: the
+// process stops accepting connections at once, waits for the PATCH up to
+// the timeout, then stops it (503) having stored what it received, and
+// exits 0; once serve runs again, HEAD answers at once (no lock left
+// behind) with that offset, the client sends the rest, the stored bytes
+// are the source's and a worker processes the statement.
+func TestServeSIGTERMInflightPatch(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	const shutdown = 3 * time.Second
+	a := c.start(t, "serve", "serve", "PRESESSION_SHUTDOWN_TIMEOUT="+shutdown.String())
+	c.start(t, "worker", "worker")
+	base := "http://" + a.addr
+	staff := envValue(c.env, "PRESESSION_STAFF_TOKEN")
+	tok := invite(t, base, staff, "upr36", "BG", "Slow Line", time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly))
+	file := testenv.Clip(t, t.TempDir(), "statement.mp4", "640x360", 12, true,
+		"-c:v", "libx264", "-preset", "ultrafast", "-b:v", "6M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(data))
+	loc := tusCreate(t, base, tok, size, "Over a slow line").Header.Get("Location")
+	id := statementOf(loc)
+
+	// The whole file in one PATCH, at about 1 MiB/s.
+	pr, pw := io.Pipe()
+	var sent atomic.Int64
+	go func() {
+		for off := 0; off < len(data); off += 32 << 10 {
+			n := min(32<<10, len(data)-off)
+			if _, err := pw.Write(data[off : off+n]); err != nil {
+				return
+			}
+			sent.Add(int64(n))
+			time.Sleep(30 * time.Millisecond)
+		}
+		pw.Close()
+	}()
+	type result struct {
+		status int
+		err    error
+	}
+	patched := make(chan result, 1)
+	go func() {
+		resp, err := tusRequest(t, "PATCH", loc, tok, 0, pr, size)
+		if err != nil {
+			patched <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		patched <- result{status: resp.StatusCode}
+	}()
+	eventually(t, 20*time.Second, "2 MiB sent", func() bool { return sent.Load() >= 2<<20 })
+
+	signalled := time.Now()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "serve refusing new connections", func() bool {
+		conn, err := net.DialTimeout("tcp", a.addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return false
+		}
+		return true
+	})
+	refused := time.Since(signalled)
+	select {
+	case r := <-patched:
+		t.Fatalf("the PATCH ended (%+v) before serve stopped, with %d of %d bytes sent: too fast to test", r, sent.Load(), size)
+	default:
+	}
+	code := a.exitCode(t, shutdown+5*time.Second)
+	took := time.Since(signalled)
+	r := <-patched
+	pw.CloseWithError(errors.New("the server went away"))
+	at := sent.Load()
+	t.Logf("serve refused connections %v after SIGTERM and exited %v after it, code %d; the PATCH ended with %+v after %d of %d bytes",
+		refused.Round(time.Millisecond), took.Round(time.Millisecond), code, r, at, size)
+	if code != 0 {
+		t.Fatalf("serve exit code %d", code)
+	}
+	if took < shutdown-100*time.Millisecond || took > shutdown+uploadCheckpointGrace+time.Second {
+		t.Errorf("serve took %v to exit with a shutdown timeout of %v: it must wait for the PATCH that long, then store what it received", took, shutdown)
+	}
+	if r.err == nil && r.status != 503 {
+		t.Errorf("the PATCH cut by the stop answered %d, want 503 (tusd's ERR_SERVER_SHUTDOWN)", r.status)
+	}
+
+	b := c.start(t, "serve again", "serve", "PRESESSION_ADDR="+a.addr, "PRESESSION_SHUTDOWN_TIMEOUT="+shutdown.String())
+	headAt := time.Now()
+	resp, err := tusRequest(t, "HEAD", loc, tok, 0, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	offset, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("HEAD after the restart: %s, Upload-Offset %q", resp.Status, resp.Header.Get("Upload-Offset"))
+	}
+	headTook := time.Since(headAt)
+	t.Logf("HEAD after the restart (%v): offset %d of the %d bytes sent", headTook.Round(time.Millisecond), offset, at)
+	if offset < 2<<20 || offset > at {
+		t.Fatalf("tusd reports offset %d, but the client sent %d bytes (2 MiB before the stop): the stop did not store what the PATCH received", offset, at)
+	}
+	if headTook > 2*time.Second {
+		t.Errorf("HEAD after the restart took %v: the stopped PATCH left its upload lock behind", headTook)
+	}
+	resp, err = tusRequest(t, "PATCH", loc, tok, offset, bytes.NewReader(data[offset:]), size-offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Upload-Offset") != strconv.FormatInt(size, 10) {
+		t.Fatalf("PATCH of the rest: %s, Upload-Offset %s", resp.Status, resp.Header.Get("Upload-Offset"))
+	}
+	body, _, err := c.store.Get(context.Background(), "uploads/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	io.Copy(h, body)
+	body.Close()
+	if want := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("the stored upload differs from the source")
+	}
+	st := c.waitReady(t, []string{id}, 90*time.Second)[0]
+	c.checkMedia(t, st)
+	if _, code := b.stop(t, shutdown+5*time.Second); code != 0 {
+		t.Fatalf("serve exit code %d", code)
 	}
 }
