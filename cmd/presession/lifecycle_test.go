@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/worker"
 )
 
@@ -443,5 +445,96 @@ func TestServeSIGTERMInflightPatch(t *testing.T) {
 	c.checkMedia(t, st)
 	if _, code := b.stop(t, shutdown+5*time.Second); code != 0 {
 		t.Fatalf("serve exit code %d", code)
+	}
+}
+
+// TestEmbeddedRestart runs the newcomer's path: `presession` alone, no
+// REDIS_URL or S3_ENDPOINT, on a data dir. A statement uploaded with
+// tus-js-client is processed and approved; a second upload is left
+// half-way; the process is stopped and started again on the same data dir.
+// The in-process Redis started empty, yet the statement is still approved
+// with its history (the catalog is rebuilt from storage), its playlist
+// plays, and the half-way upload resumes and completes.
+func TestEmbeddedRestart(t *testing.T) {
+	t.Parallel()
+	testenv.FFmpeg(t)
+	script := e2eScript(t, "upload-tus.mjs")
+	data := t.TempDir()
+	staff := testenv.RandomHex(24)
+	env := []string{"PRESESSION_DATA_DIR=" + data, "PRESESSION_STAFF_TOKEN=" + staff, "PRESESSION_ADDR=127.0.0.1:0"}
+	p := launch(t, "presession", "", env)
+	if first, _, _ := strings.Cut(p.out.String(), "\n"); !strings.Contains(first, "embedded default") {
+		t.Errorf("first log line %q does not say it runs on the embedded default", first)
+	}
+	base := "http://" + p.addr
+	tok := invite(t, base, staff, "upr36", "MH", "Island Voices", time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly))
+	dir := t.TempDir()
+	clip := testenv.Clip(t, dir, "first.mp4", "640x360", 4, true)
+	_, url := tusUpload(t, script, map[string]any{"endpoint": base + "/files/", "token": tok, "file": clip,
+		"metadata": metadata("Before the restart"), "urlStorage": filepath.Join(t.TempDir(), "urls.json")})
+	id := statementOf(url)
+	waitMine(t, base, tok, id, []string{id}, 90*time.Second)
+	mustCall(t, 200, "POST", base+"/api/v1/statements/"+id+"/approve", staff, nil, nil)
+	key := viewerKey(t, base, staff, "upr36", "MH")
+	waitPlaylist(t, base, "upr36", "MH", key, []string{id}, 30*time.Second)
+
+	second := testenv.Clip(t, dir, "second.mp4", "640x360", 6, true)
+	urls := filepath.Join(t.TempDir(), "urls.json")
+	size := fileSize(t, second)
+	opts := map[string]any{"endpoint": base + "/files/", "token": tok, "file": second,
+		"metadata": metadata("Across the restart"), "urlStorage": urls, "chunkSize": 64 << 10, "quitAt": size / 2}
+	_, half := tusUpload(t, script, opts)
+	id2 := statementOf(half)
+
+	if took, code := p.stop(t, 30*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	} else {
+		t.Logf("stopped %v after SIGTERM", took.Round(time.Millisecond))
+	}
+	// The same data dir and address: the client kept its upload URL.
+	launch(t, "presession again", "", append(env, "PRESESSION_ADDR="+p.addr))
+
+	var st presession.Statement
+	mustCall(t, 200, "GET", base+"/api/v1/statements/"+id, staff, nil, &st)
+	var path []string
+	for _, ev := range st.History {
+		if ev.At.IsZero() || ev.Actor == "" {
+			t.Errorf("history event without its time or actor: %+v", ev)
+		}
+		path = append(path, string(ev.To))
+	}
+	if st.Status != presession.StatusApproved || strings.Join(path, ",") != "uploading,uploaded,processing,ready,approved" {
+		t.Fatalf("after the restart the statement is %s with history %v, want approved after uploading, uploaded, processing, ready", st.Status, path)
+	}
+	pl := waitPlaylist(t, base, "upr36", "MH", key, []string{id}, 30*time.Second)
+	checkChapters(t, pl, []float64{4})
+	if d := playHLS(t, base+"/playlists/upr36/MH/master.m3u8?key="+key, 25); math.Abs(d-4) > 0.5 {
+		t.Errorf("after the restart the playlist lasts %.3f s, want 4 s", d)
+	}
+
+	delete(opts, "quitAt")
+	events, url2 := tusUpload(t, script, opts)
+	if url2 != half || events[0].Event != "resumed" || events[0].From == 0 {
+		t.Fatalf("after the restart: events %+v at %s, want a resumption of %s from where it stopped", events, url2, half)
+	}
+	t.Logf("the upload left at %d of %d bytes resumed from %d after the restart", size/2, size, events[0].From)
+	waitMine(t, base, tok, id2, []string{id, id2}, 90*time.Second)
+	store, err := storage.NewDir(filepath.Join(data, "storage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := store.Get(context.Background(), "uploads/"+id2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.New()
+	io.Copy(got, body)
+	body.Close()
+	src, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256.Sum256(src); !bytes.Equal(got.Sum(nil), want[:]) {
+		t.Fatal("the stored upload differs from the source")
 	}
 }
