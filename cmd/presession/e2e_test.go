@@ -431,6 +431,7 @@ func fileSize(t *testing.T, p string) int64 {
 // a boundary in Chromium's native HLS; a rejection rebuilds it without the
 // statement; and the links reach only what they should.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	c := newCluster(t)
 	script := e2eScript(t, "upload-tus.mjs")
 	testenv.Chromium(t)
@@ -607,6 +608,7 @@ func tusCreate(t *testing.T, base, tok string, size int64, title string) *http.R
 // http://localhost:8080, is only a guess for printed links); with it, the
 // upload URL is on it.
 func TestUploadURLFollowsHost(t *testing.T) {
+	t.Parallel()
 	testenv.FFmpeg(t)
 	staff := testenv.RandomHex(24)
 	until := time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly)

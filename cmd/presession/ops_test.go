@@ -358,7 +358,9 @@ next:
 func TestWorkerSIGTERMRequeues(t *testing.T) {
 	c := newCluster(t)
 	const shutdown = 2 * time.Second
-	clip := testenv.Clip(t, t.TempDir(), "statement.mp4", "640x360", 25, true)
+	// 720p: its transcode outlasts the shutdown timeout even on an idle
+	// machine (a 25 s 360p source took 3 s, and the stop found it done).
+	clip := testenv.Clip(t, t.TempDir(), "statement.mp4", "1280x720", 20, true)
 	id := c.submit(t, clip)
 
 	a := c.start(t, "worker A", "worker", "PRESESSION_SHUTDOWN_TIMEOUT="+shutdown.String())
