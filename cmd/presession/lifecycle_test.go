@@ -290,7 +290,7 @@ func TestWorkerSIGKILL(t *testing.T) {
 			t.Errorf("rendition %s: its segments last %.3f s", r.Name, segs)
 		}
 	}
-	fams := b.scrape(t)
+	fams := b.scrapeTranscodes(t, 1)
 	if r, all := metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total"); r != 1 || all != 1 {
 		t.Fatalf("worker B: %v transcodes ready of %v, want 1 of 1", r, all)
 	}

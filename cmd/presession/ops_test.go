@@ -327,6 +327,19 @@ func (p *proc) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	return fams
 }
 
+// scrapeTranscodes scrapes the worker's metrics once it counts n transcode
+// executions (or after 5 s): it counts one as its handler returns, just
+// after the statement turned ready.
+func (p *proc) scrapeTranscodes(t *testing.T, n float64) map[string]*dto.MetricFamily {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		fams := p.scrape(t)
+		if metric(t, fams, "presession_transcodes_total") >= n || time.Now().After(deadline) {
+			return fams
+		}
+	}
+}
+
 // metric returns the value of a counter or gauge series; labels are name,
 // value pairs the series must have. A missing family fails the test; a
 // family without the series is 0.
@@ -419,7 +432,7 @@ func TestWorkerSIGTERMRequeues(t *testing.T) {
 	if readies != 1 {
 		t.Fatalf("%d transitions to ready, want 1: %+v", readies, st.History)
 	}
-	fams := b.scrape(t)
+	fams := b.scrapeTranscodes(t, 1)
 	if r, all := metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total"); r != 1 || all != 1 {
 		t.Fatalf("worker B: %v transcodes ready of %v, want 1 of 1", r, all)
 	}
