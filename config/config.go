@@ -51,6 +51,7 @@ type S3 struct {
 type Config struct {
 	Addr           string
 	PublicURL      string
+	PublicURLSet   bool // PRESESSION_PUBLIC_URL was given: upload URLs are absolute on it, else they follow the request's Host
 	DataDir        string
 	Secret         Secret // signs tokens; generated into DataDir when unset
 	StaffToken     Secret // staff bearer token; generated into DataDir when unset
@@ -118,6 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 			PublicEndpoint: strings.TrimRight(get("S3_PUBLIC_ENDPOINT", ""), "/"),
 		},
 	}
+	c.PublicURLSet = strings.TrimSpace(getenv("PRESESSION_PUBLIC_URL")) != ""
 	var err error
 	if _, _, err = net.SplitHostPort(c.Addr); err != nil {
 		return c, fmt.Errorf("PRESESSION_ADDR=%q is not a listen address such as :8080 or 127.0.0.1:8080", c.Addr)

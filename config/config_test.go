@@ -20,8 +20,15 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
-		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 {
+		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet {
 		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://presession.example.org" || !c.PublicURLSet {
+		t.Fatalf("PRESESSION_PUBLIC_URL set: %q, set %v", c.PublicURL, c.PublicURLSet)
 	}
 }
 

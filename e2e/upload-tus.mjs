@@ -6,10 +6,12 @@
 //     "metadata": {...}, "urlStorage": "/tmp/x.json",
 //     "stops": [5000000, 12000000],   // abort at these offsets, then resume
 //     "signalAt": 20000000,           // print {"event":"signal"} once, keep going
+//     "quitAt": 30000000,             // after the stops, abort here and exit (a later run resumes)
 //     "retryDelays": [0, 250, 500]}'
 //
 // Events: {"event":"aborted","at":N,"url":U}, {"event":"resumed","from":N,"url":U},
-// {"event":"signal","at":N}, {"event":"success","url":U}, {"event":"error","message":M}.
+// {"event":"signal","at":N}, {"event":"quit","at":N,"url":U}, {"event":"success","url":U},
+// {"event":"error","message":M}.
 import fs from 'node:fs';
 import * as tus from 'tus-js-client';
 
@@ -65,11 +67,17 @@ function attempt(stopAt) {
 }
 
 const stops = opts.stops || [];
+const quitting = opts.quitAt !== undefined;
+const offsets = quitting ? [...stops, opts.quitAt] : stops;
 for (let i = 0; i <= stops.length; i++) {
-  const r = await attempt(stops[i]);
+  const r = await attempt(offsets[i]);
   if (r.error) {
     out({ event: 'error', message: r.error });
     process.exit(1);
+  }
+  if (r.aborted && quitting && i === stops.length) {
+    out({ event: 'quit', at: r.at, url: r.url });
+    break;
   }
   if (r.aborted) {
     out({ event: 'aborted', at: r.at, url: r.url });

@@ -408,9 +408,20 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 	if ext := path.Ext(key); ext == ".m4s" || (ext == ".mp4" && strings.Contains(key, "/hls/")) {
 		cache = segmentCache
 	}
+	download := path.Ext(key) == ".mp4" && !strings.Contains(key, "/hls/")
 	if strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://") {
-		// S3: a short-lived presigned URL; the redirect itself is cached
-		// for a fraction of its life.
+		if !download {
+			// Chromium's native HLS refuses segments that a redirect takes
+			// to another origin ("insecure media request") unless they come
+			// with CORS, and a page's img-src does not reach the bucket:
+			// segments and images come from the app's own origin.
+			h.streamObject(w, r, key, cache)
+			return
+		}
+		// S3: the MP4 (a download, or the progressive fallback player's
+		// source, which any origin may serve) through a short-lived
+		// presigned URL; the redirect itself is cached for a fraction of
+		// its life.
 		w.Header().Set("Cache-Control", "private, max-age=60")
 		http.Redirect(w, r, loc, http.StatusFound)
 		return
@@ -433,10 +444,84 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", storage.ContentTypeOf(key))
 	w.Header().Set("Cache-Control", cache)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if path.Ext(key) == ".mp4" && !strings.Contains(key, "/hls/") && r.URL.Query().Get("download") != "" {
+	if download && r.URL.Query().Get("download") != "" {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+`.mp4"`)
 	}
 	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// streamObject serves a stored object from the app, with Range and
+// conditional requests, reading from storage only the bytes it sends.
+func (h *Handler) streamObject(w http.ResponseWriter, r *http.Request, key, cache string) {
+	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link")
+	info, err := h.store.Stat(r.Context(), key)
+	if err != nil {
+		h.mediaError(w, r, err, notFound)
+		return
+	}
+	obj := &objectReader{ctx: r.Context(), store: h.store, key: key, size: info.Size}
+	defer obj.Close()
+	w.Header().Set("Content-Type", storage.ContentTypeOf(key))
+	w.Header().Set("Cache-Control", cache)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if info.ETag != "" {
+		w.Header().Set("ETag", `"`+strings.Trim(info.ETag, `"`)+`"`)
+	}
+	http.ServeContent(w, r, "", info.ModTime, obj)
+}
+
+// objectReader reads a stored object of known size as an io.ReadSeeker:
+// the first Read after a Seek opens a ranged Get from that offset, so
+// http.ServeContent answers a Range request without holding the object.
+type objectReader struct {
+	ctx       context.Context
+	store     Store
+	key       string
+	size, off int64
+	body      io.ReadCloser
+}
+
+func (o *objectReader) Read(p []byte) (int, error) {
+	if o.off >= o.size {
+		return 0, io.EOF
+	}
+	if o.body == nil {
+		body, _, err := o.store.Get(o.ctx, o.key, &storage.Range{Start: o.off, End: -1})
+		if err != nil {
+			return 0, err
+		}
+		o.body = body
+	}
+	n, err := o.body.Read(p)
+	o.off += int64(n)
+	return n, err
+}
+
+func (o *objectReader) Seek(offset int64, whence int) (int64, error) {
+	abs := offset
+	switch whence {
+	case io.SeekCurrent:
+		abs += o.off
+	case io.SeekEnd:
+		abs += o.size
+	}
+	if abs < 0 {
+		return 0, errors.New("playlist: seek before the start of " + o.key)
+	}
+	if abs != o.off {
+		o.Close()
+		o.off = abs
+	}
+	return abs, nil
+}
+
+func (o *objectReader) Close() error {
+	if o.body == nil {
+		return nil
+	}
+	err := o.body.Close()
+	o.body = nil
+	return err
 }
 
 func (h *Handler) mediaError(w http.ResponseWriter, r *http.Request, err, notFound error) {

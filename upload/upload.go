@@ -20,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -146,6 +147,11 @@ type Service struct {
 	locker  *Locker
 	tus     *handler.UnroutedHandler
 	handler http.Handler
+
+	// stopping ends when Interrupt is called: upload bodies in flight
+	// then fail as at a tusd server's shutdown.
+	stopping  context.Context
+	interrupt context.CancelFunc
 }
 
 // New builds the endpoint. It does no I/O beyond creating the upload
@@ -179,6 +185,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		cfg.RedisPrefix = "upload:"
 	}
 	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload")}
+	s.stopping, s.interrupt = context.WithCancel(context.Background())
 
 	if cfg.S3.Endpoint != "" {
 		if cfg.S3Tuning.TempDir != "" {
@@ -260,6 +267,15 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Close releases the locker's subscription.
 func (s *Service) Close() error { return s.locker.Close() }
 
+// Interrupt ends the uploads in flight as tusd does when its server shuts
+// down: a PATCH stops reading its body, stores what it has received (the
+// offset a client resumes from), answers 503 ERR_SERVER_SHUTDOWN, which
+// tus clients retry, and releases its upload lock. A stop calls it when
+// the HTTP server's shutdown timeout has passed with requests still
+// running, then gives them a moment to return; later requests are
+// interrupted as they start.
+func (s *Service) Interrupt() { s.interrupt() }
+
 // Run sweeps at once (finishing uploads whose recording failed, e.g. in a
 // crash) and then every SweepInterval, until ctx is done. Only one node
 // sweeps at a time.
@@ -313,14 +329,23 @@ func (s *Service) measureCreation(status int) {
 }
 
 // countingReader counts the bytes of an upload body as tusd reads them.
+// Once interrupted, its reads fail with tusd's ErrServerShutdown, which tusd stores as the
+// body's error and answers with 503 after saving what was read.
 type countingReader struct {
 	io.ReadCloser
-	n int64
+	n       int64
+	stopped atomic.Bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.stopped.Load() {
+		return 0, handler.ErrServerShutdown
+	}
 	n, err := c.ReadCloser.Read(p)
 	c.n += int64(n)
+	if err != nil && c.stopped.Load() {
+		err = handler.ErrServerShutdown // the read deadline that woke it
+	}
 	return n, err
 }
 
@@ -368,6 +393,14 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 		if r.Body != nil && (r.Method == http.MethodPatch || r.Method == http.MethodPost) {
 			body = &countingReader{ReadCloser: r.Body}
 			r.Body = body
+			// Interrupt: the body fails, and a read waiting for the client
+			// wakes up (as tusd's own shutdown does it; its cancellation
+			// of the request context races, tus/tusd#1192).
+			rc := http.NewResponseController(w)
+			defer context.AfterFunc(s.stopping, func() {
+				body.stopped.Store(true)
+				rc.SetReadDeadline(time.Now())
+			})()
 		}
 		h.ServeHTTP(sw, r)
 		if body != nil {

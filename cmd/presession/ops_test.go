@@ -159,6 +159,7 @@ func (c *cluster) checkMedia(t *testing.T, st *presession.Statement) {
 // proc is one running presession process.
 type proc struct {
 	name string
+	role string
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	addr string
@@ -186,13 +187,36 @@ func (s *syncBuffer) String() string {
 var addrLine = regexp.MustCompile(`msg=(?:listening|"serving /healthz, /readyz and /metrics") addr=(\S+)`)
 
 // start runs `presession role` with the cluster's environment plus extra,
-// its own data dir, and waits until it serves /healthz. Its log is shown
-// if the test fails; it is stopped at the end of the test.
+// its own data dir (extra may name another), and waits until it serves
+// /healthz. Its log is shown if the test fails; it is stopped at the end
+// of the test.
 func (c *cluster) start(t *testing.T, name, role string, extra ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(testenv.Binary(t), role)
-	p.cmd.Env = append(append(append(os.Environ(), c.env...), "PRESESSION_DATA_DIR="+t.TempDir()), extra...)
+	env := append(append(slices.Clone(c.env), "PRESESSION_DATA_DIR="+t.TempDir()), extra...)
+	return launch(t, name, role, env)
+}
+
+// launch runs `presession role` (no role: the default command) with env
+// on top of the test's environment, minus the service's own variables
+// (so a stray REDIS_URL cannot turn an embedded run into another), and
+// waits until it serves /healthz. Its log is shown if the test fails; it
+// is stopped at the end of the test.
+func launch(t *testing.T, name, role string, env []string) *proc {
+	t.Helper()
+	p := &proc{name: name, role: role, out: &syncBuffer{}, done: make(chan struct{})}
+	var args []string
+	if role != "" {
+		args = []string{role}
+	}
+	p.cmd = exec.Command(testenv.Binary(t), args...)
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k == "REDIS_URL" || strings.HasPrefix(k, "S3_") ||
+			(strings.HasPrefix(k, "PRESESSION_") && !strings.HasPrefix(k, "PRESESSION_TEST_")) || k == "WORKER_CONCURRENCY" {
+			continue
+		}
+		p.cmd.Env = append(p.cmd.Env, kv)
+	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -266,6 +290,24 @@ func (p *proc) stop(t *testing.T, within time.Duration) (time.Duration, int) {
 	return time.Since(start), code
 }
 
+// exitCode waits for the process to end (it must within d) and returns its
+// exit code; -1 for a death by signal.
+func (p *proc) exitCode(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		t.Fatalf("%s still running after %v:\n%s", p.name, d, p.out)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	} else if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return 0
+}
+
 // scrape reads and parses the process's /metrics.
 func (p *proc) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -283,6 +325,19 @@ func (p *proc) scrape(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatalf("%s: parse /metrics: %v", p.name, err)
 	}
 	return fams
+}
+
+// scrapeTranscodes scrapes the worker's metrics once it counts n transcode
+// executions (or after 5 s): it counts one as its handler returns, just
+// after the statement turned ready.
+func (p *proc) scrapeTranscodes(t *testing.T, n float64) map[string]*dto.MetricFamily {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		fams := p.scrape(t)
+		if metric(t, fams, "presession_transcodes_total") >= n || time.Now().After(deadline) {
+			return fams
+		}
+	}
 }
 
 // metric returns the value of a counter or gauge series; labels are name,
@@ -316,7 +371,9 @@ next:
 func TestWorkerSIGTERMRequeues(t *testing.T) {
 	c := newCluster(t)
 	const shutdown = 2 * time.Second
-	clip := testenv.Clip(t, t.TempDir(), "statement.mp4", "640x360", 25, true)
+	// 720p: its transcode outlasts the shutdown timeout even on an idle
+	// machine (a 25 s 360p source took 3 s, and the stop found it done).
+	clip := testenv.Clip(t, t.TempDir(), "statement.mp4", "1280x720", 20, true)
 	id := c.submit(t, clip)
 
 	a := c.start(t, "worker A", "worker", "PRESESSION_SHUTDOWN_TIMEOUT="+shutdown.String())
@@ -375,7 +432,7 @@ func TestWorkerSIGTERMRequeues(t *testing.T) {
 	if readies != 1 {
 		t.Fatalf("%d transitions to ready, want 1: %+v", readies, st.History)
 	}
-	fams := b.scrape(t)
+	fams := b.scrapeTranscodes(t, 1)
 	if r, all := metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total"); r != 1 || all != 1 {
 		t.Fatalf("worker B: %v transcodes ready of %v, want 1 of 1", r, all)
 	}

@@ -162,6 +162,7 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz)
 	mux.Handle("GET /metrics", metrics.Handler(reg, log))
+	var up *upload.Service
 	if r.http {
 		home, err := site.Home()
 		if err != nil {
@@ -179,11 +180,11 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 			return err
 		}
 		rev.Register(mux)
-		up, err := upload.New(upload.Config{
+		up, err = upload.New(upload.Config{
 			MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
 			AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 			S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
-			RedisPrefix: keyPrefix + "upload:", PublicURL: cfg.PublicURL,
+			RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
 		}, upload.Deps{Sessions: sessions, Signer: signer, Statements: uploadStatements{cat}, Processor: queue,
 			Redis: rdb, Logger: log, Metrics: uploadMetrics, Localizer: site})
 		if err != nil {
@@ -231,7 +232,18 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	defer cancel()
 	if r.http {
 		if err := srv.Shutdown(sctx); err != nil {
-			log.Warn("http shutdown: requests cut at the timeout", "err", err)
+			// Uploads still sending at the timeout stop as at a tusd
+			// shutdown: each stores what it received, so its client
+			// resumes from there, and releases its upload lock.
+			up.Interrupt()
+			gctx, gcancel := context.WithTimeout(context.Background(), uploadCheckpointGrace)
+			err = srv.Shutdown(gctx)
+			gcancel()
+			if err != nil {
+				log.Warn("http shutdown: requests cut at the timeout", "err", err)
+			} else {
+				log.Info("http shutdown: uploads still sending at the timeout were stopped at their current offset")
+			}
 		}
 	}
 	if workersDone != nil {
@@ -243,6 +255,22 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	log.Info("stopped")
 	return nil
 }
+
+// uploadBase is the base of the upload URLs the tus endpoint hands out:
+// PRESESSION_PUBLIC_URL when it was set; else "", so they follow the
+// request's Host (the default public URL is a guess for printed links, and
+// a client that reached the service at another address must be able to
+// continue its upload there).
+func uploadBase(cfg config.Config) string {
+	if cfg.PublicURLSet {
+		return cfg.PublicURL
+	}
+	return ""
+}
+
+// uploadCheckpointGrace bounds how long a stop waits, after its timeout,
+// for interrupted uploads to store what they received.
+const uploadCheckpointGrace = 5 * time.Second
 
 // queueMetricsInterval bounds the Asynq queue scan to one per interval,
 // however many scrapers ask.
