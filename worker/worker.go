@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -163,6 +166,9 @@ func (w *Worker) handleError(ctx context.Context, t *asynq.Task, err error) {
 // statement, and waits for them: at most ShutdownTimeout plus ffmpeg's
 // exit grace (media.WaitDelay) and a few seconds.
 func (w *Worker) Run(ctx context.Context) error {
+	if n := cleanWorkDir(w.cfg.WorkDir, time.Hour); n > 0 {
+		w.log.Info("removed work directories left by a stopped worker", "count", n)
+	}
 	mux := w.Handler()
 	newServer := func(queue string, n int) *asynq.Server {
 		return asynq.NewServer(w.redis, asynq.Config{
@@ -215,10 +221,37 @@ func (w *Worker) Run(ctx context.Context) error {
 var errBusy = errors.New("busy: another worker holds the lock")
 
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	if errors.Is(err, errBusy) {
+	// A lock held elsewhere clears in a moment; a lease that expired means
+	// the worker died, and its task has already waited a minute for
+	// Asynq's recoverer: run it again at once.
+	if errors.Is(err, errBusy) || errors.Is(err, asynq.ErrLeaseExpired) {
 		return time.Second
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// cleanWorkDir removes the transcode directories under dir in which
+// nothing has changed for idle: what a killed worker left behind. (A live
+// transcode writes a segment every few seconds.)
+func cleanWorkDir(dir string, idle time.Duration) int {
+	entries, _ := filepath.Glob(filepath.Join(dir, "transcode-*"))
+	n := 0
+	for _, e := range entries {
+		newest := time.Time{}
+		filepath.WalkDir(e, func(_ string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if info, err := d.Info(); err == nil && info.ModTime().After(newest) {
+				newest = info.ModTime()
+			}
+			return nil
+		})
+		if time.Since(newest) > idle && os.RemoveAll(e) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // asynqLogger adapts slog to Asynq's Logger.

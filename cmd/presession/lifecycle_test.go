@@ -183,8 +183,8 @@ func TestWorkerSIGKILL(t *testing.T) {
 	}
 	t.Logf("worker A killed at %.0f%% of the transcode", st.Progress)
 
-	// The killed worker's ffmpeg runs in its own process group: it is
-	// not killed with its parent.
+	// The killed worker's ffmpeg runs in its own process group, but the
+	// kernel kills it with its parent (media's parent-death signal).
 	time.Sleep(500 * time.Millisecond)
 	var orphans []int
 	for _, pid := range ffmpegs {
@@ -194,6 +194,7 @@ func TestWorkerSIGKILL(t *testing.T) {
 	}
 	orphanGone := make(chan time.Duration, 1)
 	if len(orphans) > 0 {
+		t.Errorf("ffmpeg %v outlived its SIGKILLed worker", orphans)
 		t.Cleanup(func() {
 			for _, pid := range orphans {
 				if running(pid) {
