@@ -103,7 +103,10 @@ func (p Plan) graph() *ffmpeg.Stream {
 		// x264's B-frames would start each segment's video 2 frames after its
 		// audio; at a stitched playlist's discontinuity Chromium stalls on
 		// that gap. Negative composition offsets start both at 0.
-		"hls_segment_options": "movflags=+negative_cts_offsets",
+		// A 90 kHz video timescale whatever the frame rate: the stitched
+		// stream shifts later statements' times in their own timescale,
+		// and ffmpeg reads them all with the first statement's.
+		"hls_segment_options": "movflags=+negative_cts_offsets:video_track_timescale=90000",
 		// SPS/PPS in-band on keyframes: a player crossing a discontinuity to
 		// a statement whose init segment differs can still decode.
 		"bsf:v": "dump_extra=freq=keyframe",

@@ -233,7 +233,9 @@ func Build(in Input) (*Result, error) {
 			var track strings.Builder
 			track.WriteString("WEBVTT\n")
 			for i, st := range list {
-				src := CueSource{MPEGTS: int64(math.Round(in.StartTimes[st.s.ID] * 90000)), Text: in.Captions[l+"/"+st.s.ID]}
+				// The statement's media starts at its place in the stream
+				// (its segments are shifted there) plus its own start.
+				src := CueSource{MPEGTS: int64(math.Round((st.start + in.StartTimes[st.s.ID]) * 90000)), Text: in.Captions[l+"/"+st.s.ID]}
 				if c, ok := st.s.Caption(l); ok {
 					src.Key, src.Placeholder = c.Key, c.Placeholder
 				}
@@ -438,6 +440,12 @@ func mediaPlaylist(name string, list []*stmt) string {
 		b.WriteString(MediaURL(id, r.Init))
 		b.WriteString("\"\n")
 		prefix, rest := mediaPrefix(id)
+		// Later statements' segments are served shifted to their start in
+		// the stream (see Shift), so the timeline is continuous.
+		at := ""
+		if st.start > 0 {
+			at = "?at=" + strconv.FormatFloat(st.start, 'f', -1, 64)
+		}
 		for _, seg := range r.Segments {
 			b.WriteString("#EXTINF:")
 			num = appendDur(num[:0], seg.Duration)
@@ -449,6 +457,7 @@ func mediaPlaylist(name string, list []*stmt) string {
 			} else {
 				b.WriteString(MediaURL(id, seg.Key))
 			}
+			b.WriteString(at)
 			b.WriteByte('\n')
 		}
 	}

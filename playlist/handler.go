@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,8 +62,9 @@ type Handler struct {
 	watch       *web.Page
 	session     *web.Page // the session-wide index
 
-	mu    sync.Mutex
-	cache map[string]cachedBuild
+	mu     sync.Mutex
+	cache  map[string]cachedBuild
+	scales map[string]map[uint32]uint32 // init segment key → track timescales
 }
 
 type cachedBuild struct {
@@ -73,7 +76,7 @@ type cachedBuild struct {
 // NewHandler returns the handler of the playlist, media and watch routes.
 func NewHandler(site *web.Site, store Store, statements Statements) (*Handler, error) {
 	h := &Handler{site: site, store: store, statements: statements, RedirectTTL: 10 * time.Minute,
-		now: time.Now, cache: map[string]cachedBuild{}}
+		now: time.Now, cache: map[string]cachedBuild{}, scales: map[string]map[uint32]uint32{}}
 	p, err := site.ParsePage(assets, "assets/watch.html")
 	if err != nil {
 		return nil, err
@@ -395,6 +398,10 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		serveBytes(w, r, b, "text/vtt; charset=utf-8", etag(info.ETag, key, ""), fileCache)
 		return
 	}
+	if at := r.URL.Query().Get("at"); at != "" && path.Ext(key) == ".m4s" {
+		h.serveShifted(w, r, s, key, at, notFound)
+		return
+	}
 	presign := h.store.URL
 	if p, ok := h.store.(publicURLer); ok {
 		presign = p.PublicURL
@@ -522,6 +529,76 @@ func (o *objectReader) Close() error {
 	err := o.body.Close()
 	o.body = nil
 	return err
+}
+
+// maxSegmentBytes bounds a segment read to be shifted (a 6 s segment of
+// the top rung is a few MB).
+const maxSegmentBytes = 64 << 20
+
+// serveShifted serves a media segment moved later by ?at= seconds, the
+// way a stitched stream addresses its later statements' segments (Shift).
+func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *presession.Statement, key, at string, notFound error) {
+	sec, err := strconv.ParseFloat(at, 64)
+	if err != nil || !(sec >= 0 && sec <= 7*24*3600) {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	initKey := ""
+	for _, rd := range s.Media.Renditions {
+		if path.Dir(rd.Init) == path.Dir(key) {
+			initKey = rd.Init
+		}
+	}
+	if initKey == "" {
+		h.site.Error(w, r, notFound)
+		return
+	}
+	ctx := r.Context()
+	h.mu.Lock()
+	scales, ok := h.scales[initKey]
+	h.mu.Unlock()
+	if !ok {
+		b, err := h.readAll(ctx, initKey, 1<<20)
+		if err != nil {
+			h.mediaError(w, r, err, notFound)
+			return
+		}
+		if scales, err = Timescales(b); err != nil {
+			h.site.Error(w, r, fmt.Errorf("%s: %w", initKey, err))
+			return
+		}
+		h.mu.Lock()
+		if len(h.scales) >= 4096 {
+			clear(h.scales)
+		}
+		h.scales[initKey] = scales
+		h.mu.Unlock()
+	}
+	body, info, err := h.store.Get(ctx, key, nil)
+	if err != nil {
+		h.mediaError(w, r, err, notFound)
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxSegmentBytes))
+	body.Close()
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	if err := Shift(b, scales, sec); err != nil {
+		h.site.Error(w, r, fmt.Errorf("%s: %w", key, err))
+		return
+	}
+	serveBytes(w, r, b, storage.ContentTypeOf(key), etag(info.ETag, key, at), segmentCache)
+}
+
+func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte, error) {
+	body, _, err := h.store.Get(ctx, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return io.ReadAll(io.LimitReader(body, limit))
 }
 
 func (h *Handler) mediaError(w http.ResponseWriter, r *http.Request, err, notFound error) {

@@ -261,3 +261,80 @@ func forBoxes(b []byte, fn func(typ string, payload []byte)) {
 		b = b[size:]
 	}
 }
+
+// Timescales returns the timescale of each track of an init segment.
+func Timescales(init []byte) (map[uint32]uint32, error) {
+	moov, ok := findBox(init, "moov")
+	if !ok {
+		return nil, errors.New("playlist: init segment has no moov box")
+	}
+	ts := map[uint32]uint32{}
+	forBoxes(moov, func(typ string, b []byte) {
+		if typ == "trak" {
+			if t := parseTrak(b); t.id != 0 && t.timescale != 0 {
+				ts[t.id] = t.timescale
+			}
+		}
+	})
+	if len(ts) == 0 {
+		return nil, errors.New("playlist: init segment has no tracks with a timescale")
+	}
+	return ts, nil
+}
+
+// Shift moves the media segment seg later by seconds, in place: it adds
+// the time, in each track's timescale, to the baseMediaDecodeTime (tfdt)
+// of every track fragment.
+//
+// Each statement's segments start at time 0. HLS players reset their
+// timeline at a discontinuity, but ffmpeg's HLS demuxer keeps the first
+// init segment and drops samples whose times go back; a stitched stream
+// whose later statements are shifted to their start in it is continuous
+// for every reader.
+func Shift(seg []byte, timescales map[uint32]uint32, seconds float64) error {
+	var err error
+	n := 0
+	forBoxes(seg, func(typ string, moof []byte) {
+		if typ != "moof" || err != nil {
+			return
+		}
+		forBoxes(moof, func(typ string, traf []byte) {
+			if typ != "traf" || err != nil {
+				return
+			}
+			var scale uint32
+			forBoxes(traf, func(typ string, b []byte) {
+				switch {
+				case err != nil:
+				case typ == "tfhd" && len(b) >= 8:
+					scale = timescales[binary.BigEndian.Uint32(b[4:])]
+				case typ == "tfdt":
+					if scale == 0 {
+						err = errors.New("playlist: track fragment of an unknown track")
+						return
+					}
+					add := uint64(math.Round(seconds * float64(scale)))
+					switch {
+					case len(b) >= 12 && b[0] == 1:
+						binary.BigEndian.PutUint64(b[4:], binary.BigEndian.Uint64(b[4:])+add)
+					case len(b) >= 8 && b[0] == 0:
+						v := uint64(binary.BigEndian.Uint32(b[4:])) + add
+						if v > math.MaxUint32 {
+							err = errors.New("playlist: shifted time does not fit a version 0 tfdt")
+							return
+						}
+						binary.BigEndian.PutUint32(b[4:], uint32(v))
+					default:
+						err = errors.New("playlist: malformed tfdt box")
+						return
+					}
+					n++
+				}
+			})
+		})
+	})
+	if err == nil && n == 0 {
+		err = errors.New("playlist: no track fragment times to shift")
+	}
+	return err
+}
