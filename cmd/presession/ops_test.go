@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,7 +46,7 @@ type cluster struct {
 	insp  *asynq.Inspector
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	t.Helper()
 	testenv.FFmpeg(t)
 	ro := testenv.RedisDB(t)
@@ -74,7 +75,7 @@ func newCluster(t *testing.T) *cluster {
 // submit puts file in storage as a new statement's source, records the
 // statement as uploaded and queues its processing, as the upload endpoint
 // does when an upload finishes.
-func (c *cluster) submit(t *testing.T, file string) string {
+func (c *cluster) submit(t testing.TB, file string) string {
 	t.Helper()
 	ctx := context.Background()
 	id := "st" + testenv.RandomHex(6)
@@ -99,7 +100,7 @@ func (c *cluster) submit(t *testing.T, file string) string {
 }
 
 // waitReady waits until every statement is ready and returns them.
-func (c *cluster) waitReady(t *testing.T, ids []string, within time.Duration) []*presession.Statement {
+func (c *cluster) waitReady(t testing.TB, ids []string, within time.Duration) []*presession.Statement {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -128,7 +129,7 @@ func (c *cluster) waitReady(t *testing.T, ids []string, within time.Duration) []
 
 // checkMedia checks that a ready statement's media is whole in storage:
 // everything its record names, and the manifest.
-func (c *cluster) checkMedia(t *testing.T, st *presession.Statement) {
+func (c *cluster) checkMedia(t testing.TB, st *presession.Statement) {
 	t.Helper()
 	m := st.Media
 	if m == nil || len(m.Renditions) == 0 || m.Master == "" || m.MP4 == "" {
@@ -190,7 +191,7 @@ var addrLine = regexp.MustCompile(`msg=(?:listening|"serving /healthz, /readyz a
 // its own data dir (extra may name another), and waits until it serves
 // /healthz. Its log is shown if the test fails; it is stopped at the end
 // of the test.
-func (c *cluster) start(t *testing.T, name, role string, extra ...string) *proc {
+func (c *cluster) start(t testing.TB, name, role string, extra ...string) *proc {
 	t.Helper()
 	env := append(append(slices.Clone(c.env), "PRESESSION_DATA_DIR="+t.TempDir()), extra...)
 	return launch(t, name, role, env)
@@ -201,7 +202,7 @@ func (c *cluster) start(t *testing.T, name, role string, extra ...string) *proc 
 // (so a stray REDIS_URL cannot turn an embedded run into another), and
 // waits until it serves /healthz. Its log is shown if the test fails; it
 // is stopped at the end of the test.
-func launch(t *testing.T, name, role string, env []string) *proc {
+func launch(t testing.TB, name, role string, env []string) *proc {
 	t.Helper()
 	p := &proc{name: name, role: role, out: &syncBuffer{}, done: make(chan struct{})}
 	var args []string
@@ -269,7 +270,7 @@ func launch(t *testing.T, name, role string, env []string) *proc {
 
 // stop sends SIGTERM and returns how long the process took to exit and
 // its exit code, failing the test if it outlives within.
-func (p *proc) stop(t *testing.T, within time.Duration) (time.Duration, int) {
+func (p *proc) stop(t testing.TB, within time.Duration) (time.Duration, int) {
 	t.Helper()
 	start := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -292,7 +293,7 @@ func (p *proc) stop(t *testing.T, within time.Duration) (time.Duration, int) {
 
 // exitCode waits for the process to end (it must within d) and returns its
 // exit code; -1 for a death by signal.
-func (p *proc) exitCode(t *testing.T, d time.Duration) int {
+func (p *proc) exitCode(t testing.TB, d time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -309,7 +310,7 @@ func (p *proc) exitCode(t *testing.T, d time.Duration) int {
 }
 
 // scrape reads and parses the process's /metrics.
-func (p *proc) scrape(t *testing.T) map[string]*dto.MetricFamily {
+func (p *proc) scrape(t testing.TB) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get("http://" + p.addr + "/metrics")
 	if err != nil {
@@ -330,7 +331,7 @@ func (p *proc) scrape(t *testing.T) map[string]*dto.MetricFamily {
 // scrapeTranscodes scrapes the worker's metrics once it counts n transcode
 // executions (or after 5 s): it counts one as its handler returns, just
 // after the statement turned ready.
-func (p *proc) scrapeTranscodes(t *testing.T, n float64) map[string]*dto.MetricFamily {
+func (p *proc) scrapeTranscodes(t testing.TB, n float64) map[string]*dto.MetricFamily {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		fams := p.scrape(t)
@@ -343,7 +344,7 @@ func (p *proc) scrapeTranscodes(t *testing.T, n float64) map[string]*dto.MetricF
 // metric returns the value of a counter or gauge series; labels are name,
 // value pairs the series must have. A missing family fails the test; a
 // family without the series is 0.
-func metric(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+func metric(t testing.TB, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
 	t.Helper()
 	f, ok := fams[name]
 	if !ok {
@@ -477,77 +478,13 @@ func TestScaleOut(t *testing.T) {
 
 	api := c.start(t, "serve", "serve")
 	a := c.start(t, "worker A", "worker")
-	transcodes := func(p *proc) (ready, all float64) {
-		fams := p.scrape(t)
-		return metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total")
-	}
-	run := func(workers ...*proc) time.Duration {
-		t.Helper()
-		var before []float64
-		for _, w := range workers {
-			_, all := transcodes(w)
-			before = append(before, all)
-		}
-		// Sample how many transcodes run at once, across processes.
-		sampling, sampled := make(chan struct{}), make(chan int)
-		go func() {
-			most := 0
-			for {
-				if active, err := c.insp.ListActiveTasks(worker.QueueTranscode); err == nil {
-					most = max(most, len(active))
-				}
-				select {
-				case <-sampling:
-					sampled <- most
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-			}
-		}()
-		start := time.Now()
-		var ids []string
-		for range batch {
-			ids = append(ids, c.submit(t, clip))
-		}
-		sts := c.waitReady(t, ids, 3*time.Minute)
-		took := time.Since(start)
-		close(sampling)
-		if most := <-sampled; most != len(workers) {
-			t.Errorf("at most %d transcodes ran at once with %d worker(s) of concurrency 1", most, len(workers))
-		}
-		for _, st := range sts {
-			c.checkMedia(t, st)
-		}
-		// A worker counts an execution as its handler returns, just
-		// after the statement turned ready.
-		var all float64
-		var per []string
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			all, per = 0, nil
-			for i, w := range workers {
-				_, n := transcodes(w)
-				all += n - before[i]
-				per = append(per, fmt.Sprintf("%s %v", w.name, n-before[i]))
-			}
-			if all >= batch || time.Now().After(deadline) {
-				break
-			}
-		}
-		t.Logf("batch of %d with %d worker(s): %v; transcode executions: %s", batch, len(workers), took.Round(time.Millisecond), strings.Join(per, ", "))
-		if all != batch {
-			t.Fatalf("%v transcode executions for %d statements, want exactly one each", all, batch)
-		}
-		return took
-	}
-
-	one := run(a)
+	one := c.processBatch(t, clip, batch, a)
 	b := c.start(t, "worker B", "worker")
-	two := run(a, b)
-	ratio := two.Seconds() / one.Seconds()
-	t.Logf("batch of %d: one worker %v, two workers %v: ratio %.2f on %d CPUs", batch,
-		one.Round(time.Millisecond), two.Round(time.Millisecond), ratio, runtime.NumCPU())
+	two := c.processBatch(t, clip, batch, a, b)
+	t.Logf("batch of %d: one worker %v, two workers %v: ratio %.2f on %d CPUs (BenchmarkScaleOut measures it with a core per worker)", batch,
+		one.Round(time.Millisecond), two.Round(time.Millisecond), two.Seconds()/one.Seconds(), runtime.NumCPU())
 	for _, w := range []*proc{a, b} {
-		if _, n := transcodes(w); n == 0 {
+		if _, n := transcodes(t, w); n == 0 {
 			t.Errorf("%s transcoded nothing: the work was not shared", w.name)
 		}
 	}
@@ -564,4 +501,108 @@ func TestScaleOut(t *testing.T) {
 	if _, ok := fams["presession_transcodes_total"]; ok {
 		t.Error("serve runs no workers but reports transcodes")
 	}
+}
+
+// BenchmarkScaleOut measures what more worker machines buy: each worker
+// is pinned to a core of its own (a one-core machine, ffmpeg included),
+// and the same batch is processed by one worker, then by two. It reports
+// the wall-time ratio two/one (1 would mean no gain, 0.5 a perfect one).
+func BenchmarkScaleOut(b *testing.B) {
+	if runtime.NumCPU() < 2 {
+		b.Skip("needs two cores")
+	}
+	c := newCluster(b)
+	const batch = 6
+	clip := testenv.Clip(b, b.TempDir(), "statement.mp4", "1280x720", 10, true)
+	c.start(b, "serve", "serve")
+	a := c.start(b, "worker A", "worker")
+	pin(b, a, 0)
+	var one, two time.Duration
+	for b.Loop() {
+		one = c.processBatch(b, clip, batch, a)
+		w := c.start(b, "worker B", "worker")
+		pin(b, w, 1)
+		two = c.processBatch(b, clip, batch, a, w)
+	}
+	b.ReportMetric(one.Seconds(), "s_one_worker")
+	b.ReportMetric(two.Seconds(), "s_two_workers")
+	b.ReportMetric(two.Seconds()/one.Seconds(), "two/one")
+}
+
+// pin binds a process (every thread, and the ffmpeg it starts later) to
+// one CPU.
+func pin(tb testing.TB, p *proc, cpu int) {
+	tb.Helper()
+	if out, err := exec.Command("taskset", "-a", "-p", "-c", strconv.Itoa(cpu), strconv.Itoa(p.cmd.Process.Pid)).CombinedOutput(); err != nil {
+		tb.Fatalf("taskset: %v\n%s", err, out)
+	}
+}
+
+// transcodes returns a worker's transcode executions that made a
+// statement ready, and all of them.
+func transcodes(t testing.TB, p *proc) (ready, all float64) {
+	fams := p.scrape(t)
+	return metric(t, fams, "presession_transcodes_total", "result", "ready"), metric(t, fams, "presession_transcodes_total")
+}
+
+// processBatch submits batch copies of clip and waits until all are ready;
+// each must be transcoded exactly once, with as many transcodes at once as
+// workers (of concurrency 1). It returns the wall time.
+func (c *cluster) processBatch(t testing.TB, clip string, batch int, workers ...*proc) time.Duration {
+	t.Helper()
+	var before []float64
+	for _, w := range workers {
+		_, all := transcodes(t, w)
+		before = append(before, all)
+	}
+	// Sample how many transcodes run at once, across processes.
+	sampling, sampled := make(chan struct{}), make(chan int)
+	go func() {
+		most := 0
+		for {
+			if active, err := c.insp.ListActiveTasks(worker.QueueTranscode); err == nil {
+				most = max(most, len(active))
+			}
+			select {
+			case <-sampling:
+				sampled <- most
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	var ids []string
+	for range batch {
+		ids = append(ids, c.submit(t, clip))
+	}
+	sts := c.waitReady(t, ids, 5*time.Minute)
+	took := time.Since(start)
+	close(sampling)
+	if most := <-sampled; most != len(workers) {
+		t.Errorf("at most %d transcodes ran at once with %d worker(s) of concurrency 1", most, len(workers))
+	}
+	for _, st := range sts {
+		c.checkMedia(t, st)
+	}
+	// A worker counts an execution as its handler returns, just
+	// after the statement turned ready.
+	var all float64
+	var per []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		all, per = 0, nil
+		for i, w := range workers {
+			_, n := transcodes(t, w)
+			all += n - before[i]
+			per = append(per, fmt.Sprintf("%s %v", w.name, n-before[i]))
+		}
+		if all >= float64(batch) || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("batch of %d with %d worker(s): %v; transcode executions: %s", batch, len(workers), took.Round(time.Millisecond), strings.Join(per, ", "))
+	if all != float64(batch) {
+		t.Fatalf("%v transcode executions for %d statements, want exactly one each", all, batch)
+	}
+	return took
 }
