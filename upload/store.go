@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -157,14 +159,23 @@ func NewS3Client(c config.S3) *s3.Client {
 	if region == "" {
 		region = "us-east-1"
 	}
-	return s3.New(s3.Options{
+	o := s3.Options{
 		Region:                     region,
 		BaseEndpoint:               aws.String(scheme + "://" + c.Endpoint),
 		UsePathStyle:               true,
 		Credentials:                credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey.Reveal(), ""),
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
+	}
+	if !c.UseSSL {
+		// Over TLS the SDK sends part bodies as UNSIGNED-PAYLOAD; over plain
+		// HTTP (an S3 server inside the deployment's own network) it would
+		// hash every byte again for the signature, the largest CPU cost of
+		// an upload after the copies themselves. The request is still
+		// signed; as over TLS, the body is not part of the signature.
+		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+	}
+	return s3.New(o)
 }
 
 func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
