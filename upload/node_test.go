@@ -25,26 +25,6 @@ type nodeEvent struct {
 	Message string `json:"message"`
 }
 
-// nodeScript copies an e2e script next to a link to the test run's
-// node_modules (ES modules resolve imports from the script's directory).
-func nodeScript(t *testing.T, name string) string {
-	t.Helper()
-	modules := testenv.NodeModules(t)
-	dir := t.TempDir()
-	if err := os.Symlink(filepath.Join(modules, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "e2e", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // runNode runs upload-tus.mjs with opts; onEvent sees each event as it
 // comes. It returns every event.
 func runNode(t *testing.T, script string, opts map[string]any, onEvent func(nodeEvent)) []nodeEvent {
@@ -131,7 +111,7 @@ func checkOneUpload(t *testing.T, e *env, events []nodeEvent, data []byte, wantA
 // three offsets and resumed each time with findPreviousUploads and
 // resumeFromPreviousUpload.
 func TestTusJSClientResumes(t *testing.T) {
-	script := nodeScript(t, "upload-tus.mjs")
+	script := testenv.NodeScript(t, "upload-tus.mjs")
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, kind)
@@ -162,7 +142,7 @@ func TestTusJSClientResumes(t *testing.T) {
 // in the middle of an upload and started again on the same address;
 // tus-js-client's retries resume the upload on the new process.
 func TestTusJSClientServerRestart(t *testing.T) {
-	script := nodeScript(t, "upload-tus.mjs")
+	script := testenv.NodeScript(t, "upload-tus.mjs")
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, kind)

@@ -139,7 +139,7 @@ func TestPageRenders(t *testing.T) {
 // the bytes in storage are the file's and the statement is listed.
 func TestPageInChromium(t *testing.T) {
 	chromium := testenv.Chromium(t)
-	script := nodeScript(t, "upload-page.mjs")
+	script := testenv.NodeScript(t, "upload-page.mjs")
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t, kind)

@@ -27,26 +27,6 @@ import (
 // people use: tus-js-client for uploads, ffmpeg/ffprobe and Chromium for
 // playback, plain HTTP for the staff and CSO APIs.
 
-// e2eScript copies e2e/name next to a link to the run's node_modules: an ES
-// module resolves its imports from its own directory.
-func e2eScript(t *testing.T, name string) string {
-	t.Helper()
-	modules := testenv.NodeModules(t)
-	dir := t.TempDir()
-	if err := os.Symlink(filepath.Join(modules, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "e2e", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // tusEvent is one line of e2e/upload-tus.mjs's output.
 type tusEvent struct {
 	Event   string `json:"event"`
@@ -435,7 +415,7 @@ func fileSize(t *testing.T, p string) int64 {
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
-	script := e2eScript(t, "upload-tus.mjs")
+	script := testenv.NodeScript(t, "upload-tus.mjs")
 	testenv.Chromium(t)
 	api := c.start(t, "serve", "serve")
 	c.start(t, "worker", "worker")

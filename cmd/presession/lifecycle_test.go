@@ -459,7 +459,7 @@ func TestServeSIGTERMInflightPatch(t *testing.T) {
 func TestEmbeddedRestart(t *testing.T) {
 	t.Parallel()
 	testenv.FFmpeg(t)
-	script := e2eScript(t, "upload-tus.mjs")
+	script := testenv.NodeScript(t, "upload-tus.mjs")
 	data := t.TempDir()
 	staff := testenv.RandomHex(24)
 	env := []string{"PRESESSION_DATA_DIR=" + data, "PRESESSION_STAFF_TOKEN=" + staff, "PRESESSION_ADDR=127.0.0.1:0"}

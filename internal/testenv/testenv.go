@@ -248,3 +248,24 @@ func Tool(t testing.TB, name string) string {
 	}
 	return p
 }
+
+// NodeScript returns a copy of the e2e script name placed next to a link
+// to the run's node_modules: an ES module resolves its imports from its
+// own directory, wherever the test runs.
+func NodeScript(t testing.TB, name string) string {
+	t.Helper()
+	modules := NodeModules(t)
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(modules, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(RepoRoot(t), "e2e", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
