@@ -293,6 +293,16 @@ func testProcess(t *testing.T, store storage.Store) {
 	if n := len(keys(t, store, "statements/"+bad.ID+"/hls/")); n != 0 {
 		t.Fatalf("a rejected source left %d media files", n)
 	}
+	// Executions are counted as their handler returns, just after the
+	// statement turned ready.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		e.mu.Lock()
+		n := e.runs[good.ID] + e.runs[silent.ID]
+		e.mu.Unlock()
+		if n >= 2 && maps.Equal(e.m.get(&e.m.transcodes), map[string]int{"ready": 2}) {
+			break
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.runs[good.ID] != 1 || e.runs[silent.ID] != 1 || e.runs[bad.ID] != 0 {
@@ -510,7 +520,13 @@ func TestShutdownRequeues(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d transitions to ready, want 1: %+v", n, got.History)
 	}
-	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, map[string]int{"interrupted": 1, "ready": 1}) {
-		t.Fatalf("transcode results %v", got)
+	// The execution is counted as its handler returns, just after the
+	// statement turned ready.
+	want := map[string]int{"interrupted": 1, "ready": 1}
+	for deadline := time.Now().Add(5 * time.Second); !maps.Equal(e.m.get(&e.m.transcodes), want) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := e.m.get(&e.m.transcodes); !maps.Equal(got, want) {
+		t.Fatalf("transcode results %v, want %v", got, want)
 	}
 }
