@@ -87,6 +87,28 @@ func (b *Bundle) T(lang, key string, args ...any) string {
 	return fmt.Sprintf(s, args...)
 }
 
+// Message renders a stored message — a key and its pre-formatted string
+// arguments, as a statement keeps its failure reason — in lang. It is
+// false when the key is unknown or the message takes other arguments than
+// were stored (so the caller falls back to the stored text).
+func (b *Bundle) Message(lang, key string, args []string) (string, bool) {
+	if !b.Has(key) {
+		return "", false
+	}
+	as := make([]any, len(args))
+	for i, a := range args {
+		if strings.Contains(a, "%!") {
+			return "", false // a misfit could not be told from the argument itself
+		}
+		as[i] = a
+	}
+	out := b.T(lang, key, as...)
+	if strings.Contains(out, "%!") {
+		return "", false
+	}
+	return out, true
+}
+
 // Has reports whether key exists in English.
 func (b *Bundle) Has(key string) bool {
 	_, ok := b.msgs[Languages[0]][key]

@@ -3,6 +3,7 @@ package i18n_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,25 @@ func TestBytes(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%s", i18n.Size(10<<20)); got != "10 MiB" {
 		t.Errorf("Size prints %q", got)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	b, _ := i18n.Load()
+	for _, tc := range []struct {
+		key  string
+		args []string
+		ok   bool
+	}{
+		{"reject.truncated", []string{"0:24", "1:00"}, true},
+		{"reject.truncated", []string{"0:24"}, false},              // too few arguments
+		{"reject.truncated", []string{"0:24", "1:00", "x"}, false}, // too many
+		{"reject.truncated", []string{"%!d", "1:00"}, false},       // an argument that looks like a misfit
+		{"no.such.key", nil, false},
+	} {
+		got, ok := b.Message("fr", tc.key, tc.args)
+		if ok != tc.ok || (ok && (!strings.Contains(got, "0:24") || strings.Contains(got, "%!"))) {
+			t.Errorf("Message(fr, %s, %q) = %q, %v; want ok=%v", tc.key, tc.args, got, ok, tc.ok)
+		}
 	}
 }

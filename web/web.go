@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -84,21 +83,13 @@ func (s *Site) Message(lang string, err error) string {
 // when the catalogue has it and the arguments fit; otherwise the stored
 // Reason, which is English (or, for a staff rejection, as staff typed it).
 func (s *Site) Reason(lang string, st *presession.Statement) string {
-	if st.Reason == "" || st.ReasonKey == "" || s.Bundle == nil || !s.Bundle.Has(st.ReasonKey) {
+	if st.Reason == "" || st.ReasonKey == "" || s.Bundle == nil {
 		return st.Reason
 	}
-	args := make([]any, len(st.ReasonArgs))
-	for i, a := range st.ReasonArgs {
-		if strings.Contains(a, "%!") {
-			return st.Reason // could not tell a misfit from the argument itself
-		}
-		args[i] = a
+	if out, ok := s.Bundle.Message(lang, st.ReasonKey, st.ReasonArgs); ok {
+		return out
 	}
-	out := s.Bundle.T(lang, st.ReasonKey, args...)
-	if strings.Contains(out, "%!") {
-		return st.Reason // the message takes other arguments than were stored
-	}
-	return out
+	return st.Reason
 }
 
 func (s *Site) localArgs(lang string, args []any) []any {
