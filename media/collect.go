@@ -14,7 +14,7 @@ import (
 )
 
 // Result describes what a successful run produced, for the statement's
-// manifest. File names are relative to the plan's output directory;
+// media description. File names are relative to the plan's output directory;
 // segment URIs are relative to their rung's directory.
 type Result struct {
 	Rungs          []RungResult `json:"rungs"` // highest first

@@ -9,7 +9,7 @@
 //	plan, err := media.NewPlan(src, info, dir, media.DefaultOptions())
 //	err = plan.PrepareOutput()                    // clears what an earlier attempt left
 //	err = media.Run(ctx, plan.Args(), plan.Duration, onPercent)
-//	res, err := media.Collect(plan)               // describes the outputs (for the manifest)
+//	res, err := media.Collect(plan)               // describes the outputs (the statement's media)
 //	master := media.WriteMaster(res, tracks)      // with WriteSubtitlePlaylist + PlaceholderVTT per language
 //
 // A *Rejection means the input will never work (do not retry; wrap

@@ -80,7 +80,7 @@ func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("source url: %w", err))
 	}
-	info, err := media.Probe(ctx, src)
+	info, err := w.probe(ctx, src)
 	if err == nil {
 		var warnings []string
 		warnings, err = media.Validate(info, media.DefaultLimits(float64(sess.MaxStatementSeconds)))
@@ -103,7 +103,7 @@ func (w *Worker) handleProbe(ctx context.Context, t *asynq.Task) error {
 		return w.transient(ctx, st, err)
 	}
 	w.catalog.SetProgress(ctx, st.ID, 1)
-	if err := w.client.enqueue(ctx, NewTranscodeTask(st.ID, info.Duration)); err != nil {
+	if err := w.client.enqueue(ctx, NewTranscodeTask(st.ID, info)); err != nil {
 		return w.transient(ctx, st, err)
 	}
 	log.Info("source accepted", "duration", info.Duration, "format", info.FormatName)
@@ -176,13 +176,15 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("source url: %w", err))
 	}
-	info, err := media.Probe(ctx, src)
-	if err != nil {
-		var rej *media.Rejection
-		if errors.As(err, &rej) {
-			return w.fail(ctx, st, rejected(rej), err)
+	info := p.Probe
+	if info == nil { // queued before the probe travelled in the task
+		if info, err = w.probe(ctx, src); err != nil {
+			var rej *media.Rejection
+			if errors.As(err, &rej) {
+				return w.fail(ctx, st, rejected(rej), err)
+			}
+			return w.transient(ctx, st, err)
 		}
-		return w.transient(ctx, st, err)
 	}
 	opts := media.DefaultOptions()
 	if w.cfg.Preset != "" {
@@ -224,16 +226,15 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
 	}
-	m := mediaOf(st.ID, res)
 	man := manifest{Statement: st.ID, Source: sourceFacts{Key: st.SourceKey, Size: st.Size, Probe: info}, Plan: plan,
-		Result: res, Media: m, Captions: captions, Warnings: st.Warnings, Files: files,
-		Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
+		Files: files, Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
 	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
 	b, _ := json.MarshalIndent(man, "", "  ")
 	if err := w.store.Put(ctx, ManifestKey(st.ID), bytes.NewReader(b), int64(len(b)),
 		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
 		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
+	m := mediaOf(st.ID, res)
 	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
 		s.Media = m
 		s.Captions = captions
@@ -351,18 +352,18 @@ func mediaOf(id string, res *media.Result) *presession.Media {
 	return m
 }
 
-// manifest is statements/{id}/media.json: the facts of one processing run.
+// manifest is statements/{id}/media.json: the facts of one processing
+// run — the source as probed, the plan, and every file the run wrote with
+// its size and hash. It does not describe the media: the record of the
+// statement it names (the catalog's statement.json) holds that, the
+// renditions, captions and warnings, so each fact is written once.
 type manifest struct {
-	Statement   string               `json:"statement"`
-	Source      sourceFacts          `json:"source"`
-	Plan        media.Plan           `json:"plan"`
-	Result      *media.Result        `json:"result"`
-	Media       *presession.Media    `json:"media"`
-	Captions    []presession.Caption `json:"captions"`
-	Warnings    []string             `json:"warnings,omitempty"`
-	Files       []fileFact           `json:"files"`
-	Processed   time.Time            `json:"processed"`
-	TookSeconds float64              `json:"took_seconds"`
+	Statement   string      `json:"statement"`
+	Source      sourceFacts `json:"source"`
+	Plan        media.Plan  `json:"plan"`
+	Files       []fileFact  `json:"files"`
+	Processed   time.Time   `json:"processed"`
+	TookSeconds float64     `json:"took_seconds"`
 }
 
 type sourceFacts struct {

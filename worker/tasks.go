@@ -25,6 +25,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/uprinfo/presession/media"
 )
 
 // Task types.
@@ -46,6 +47,11 @@ type StatementPayload struct {
 	// Duration (seconds) of the probed source, set on transcode tasks so
 	// their timeout can follow it.
 	Duration float64 `json:"duration,omitempty"`
+	// Probe is what the probe task found and validated, set on transcode
+	// tasks so the transcode plans from it instead of probing the source
+	// again. A transcode task queued before it travelled here has none;
+	// the transcode then probes the source itself.
+	Probe *media.Info `json:"probe,omitempty"`
 }
 
 // PlaylistPayload names the playlist to rebuild and the change version
@@ -63,12 +69,12 @@ func NewProbeTask(id string) *asynq.Task {
 		asynq.MaxRetry(8), asynq.Timeout(5*time.Minute))
 }
 
-// NewTranscodeTask returns the transcode task of a probed statement; its
-// timeout is proportional to the media duration.
-func NewTranscodeTask(id string, duration float64) *asynq.Task {
-	b, _ := json.Marshal(StatementPayload{ID: id, Duration: duration})
+// NewTranscodeTask returns the transcode task of a statement whose source
+// probed as info; its timeout is proportional to the media duration.
+func NewTranscodeTask(id string, info *media.Info) *asynq.Task {
+	b, _ := json.Marshal(StatementPayload{ID: id, Duration: info.Duration, Probe: info})
 	return asynq.NewTask(TypeTranscode, b, asynq.Queue(QueueTranscode), asynq.TaskID("transcode:"+id),
-		asynq.MaxRetry(4), asynq.Timeout(TranscodeTimeout(duration)))
+		asynq.MaxRetry(4), asynq.Timeout(TranscodeTimeout(info.Duration)))
 }
 
 // TranscodeTimeout allows 10 minutes plus 8× the duration: the ladder

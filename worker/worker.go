@@ -103,6 +103,9 @@ type Worker struct {
 	// transcodeHook, when set, is called after each transcode execution
 	// (tests count executions with it).
 	transcodeHook func(id string)
+
+	// probe describes a source: media.Probe (tests count its runs).
+	probe func(ctx context.Context, input string) (*media.Info, error)
 }
 
 // New returns a worker. client is used to enqueue follow-up tasks.
@@ -122,7 +125,7 @@ func New(cfg Config, opt asynq.RedisConnOpt, rdb redis.UniversalClient, client *
 		m = noMetrics{}
 	}
 	return &Worker{cfg: cfg, redis: opt, rdb: rdb, client: client, catalog: cat, store: store, rebuild: rebuild,
-		sessions: sessions, log: log, metrics: m}
+		sessions: sessions, log: log, metrics: m, probe: media.Probe}
 }
 
 // TaskTypes lists every task type the worker handles.

@@ -23,6 +23,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -329,12 +330,17 @@ func TestTranscodeInterruptedThenRerun(t *testing.T) {
 	e := newEnv(t, s)
 	ctx := context.Background()
 	clips := t.TempDir()
-	st := e.upload(t, testenv.Clip(t, clips, "a.mp4", "640x360", 20, true))
+	clip := testenv.Clip(t, clips, "a.mp4", "640x360", 20, true)
+	st := e.upload(t, clip)
 	probe := NewProbeTask(st.ID)
 	if err := e.w.handleProbe(ctx, probe); err != nil {
 		t.Fatal(err)
 	}
-	task := NewTranscodeTask(st.ID, 20)
+	info, err := media.Probe(ctx, clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := NewTranscodeTask(st.ID, info)
 
 	// First run: cancelled once ffmpeg is under way.
 	cctx, cancel := context.WithCancel(ctx)

@@ -24,6 +24,7 @@ import (
 	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/upload"
 	"github.com/uprinfo/presession/web"
@@ -34,15 +35,112 @@ import (
 type roles struct{ http, workers bool }
 
 // runService starts the configured roles and blocks until ctx is done,
-// then shuts them down gracefully.
+// then shuts them down gracefully. In order: build the parts, start the
+// workers, register the routes (starting upload's background work), serve
+// HTTP; at the end stop, then release the parts.
 func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer, r roles) error {
-	if err := cfg.LoadSecrets(); err != nil {
-		return configError{err}
-	}
-	sessions, err := loadSessions(cfg)
+	p, err := build(ctx, cfg, log, stderr, r)
+	defer p.close()
 	if err != nil {
 		return err
 	}
+	errc := make(chan error, 2)
+	var workersDone <-chan struct{}
+	if r.workers {
+		if workersDone, err = p.startWorkers(ctx, errc); err != nil {
+			return err
+		}
+	}
+	mux, up, err := p.routes(ctx, errc)
+	if err != nil {
+		return err
+	}
+	srv, err := p.listen(mux, errc)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", p.cfg.ShutdownTimeout)
+	case err := <-errc:
+		return err
+	}
+	p.stop(srv, up, workersDone)
+	log.Info("stopped")
+	return nil
+}
+
+// parts are the components a service process is made of, built once by
+// build and shared by the roles that use them.
+type parts struct {
+	cfg        config.Config // its secrets loaded
+	log        *slog.Logger
+	roles      roles
+	sessions   *presession.Sessions
+	rdb        *redis.Client
+	queueOpt   asynq.RedisClientOpt
+	queue      *worker.Client
+	store      storage.Store
+	cat        *catalog.Catalog
+	signer     *token.Signer
+	site       *web.Site
+	reg        *prometheus.Registry
+	processing *metrics.Processing // nil unless the process runs workers
+	uploads    *metrics.Uploads
+	closers    []func() // what close releases, the last acquired first
+}
+
+// onClose adds f to what close releases.
+func (p *parts) onClose(f func()) { p.closers = append(p.closers, f) }
+
+// close releases what the parts hold, in the reverse order of acquiring.
+func (p *parts) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// build makes the parts of a process running roles r: it logs what the
+// service runs on (its first log line) and prints a staff token it
+// generated, connects Redis and storage, brings the catalog up to date
+// and registers the metrics. The parts it returns, also with an error,
+// must be closed.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer, r roles) (*parts, error) {
+	p := &parts{log: log, roles: r}
+	if err := cfg.LoadSecrets(); err != nil {
+		return p, configError{err}
+	}
+	p.cfg = cfg
+	sessions, err := loadSessions(cfg)
+	if err != nil {
+		return p, err
+	}
+	p.sessions = sessions
+	announce(cfg, log, stderr)
+	if err := p.connect(ctx); err != nil {
+		return p, err
+	}
+	if err := p.openCatalog(ctx); err != nil {
+		return p, err
+	}
+
+	signer := token.NewSigner([]byte(cfg.Secret.Reveal()))
+	bundle, err := i18n.Load()
+	if err != nil {
+		return p, err
+	}
+	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal()}
+	site, err := web.NewSite(sessions, bundle, auth, log)
+	if err != nil {
+		return p, err
+	}
+	p.signer, p.site = signer, site
+	return p, p.registerMetrics()
+}
+
+// announce logs what the service runs on and prints a generated staff
+// token, once.
+func announce(cfg config.Config, log *slog.Logger, stderr io.Writer) {
 	if cfg.Embedded() || cfg.EmbeddedStorage() {
 		log.Info("running on the embedded default: "+embeddedWhat(cfg)+"; set REDIS_URL and S3_ENDPOINT (see README) to use real Redis and S3",
 			"data_dir", cfg.DataDir)
@@ -52,37 +150,53 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	if cfg.GeneratedStaffToken {
 		fmt.Fprintf(stderr, "\n  Staff token (shown once; also saved in %s/staff-token):\n  %s\n\n", cfg.DataDir, cfg.StaffToken.Reveal())
 	}
+}
 
-	redisOpts := cfg.Redis
-	if cfg.Embedded() {
+// connect reaches Redis (starting the in-process one on the embedded
+// default) and storage, and makes the task queue's client.
+func (p *parts) connect(ctx context.Context) error {
+	redisOpts := p.cfg.Redis
+	if p.cfg.Embedded() {
 		m, err := startEmbeddedRedis()
 		if err != nil {
 			return fmt.Errorf("start embedded redis: %w", err)
 		}
-		defer m.Close()
+		p.onClose(m.Close)
 		redisOpts = &redis.Options{Addr: m.Addr()}
 	}
 	rdb := redis.NewClient(redisOpts)
-	defer rdb.Close()
+	p.rdb = rdb
+	p.onClose(func() { rdb.Close() })
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", redisOpts.Addr, err)
 	}
 
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, p.cfg)
 	if err != nil {
 		return err
 	}
-	queueOpt := asynq.RedisClientOpt{Network: redisOpts.Network, Addr: redisOpts.Addr, Username: redisOpts.Username,
+	p.store = store
+	p.queueOpt = asynq.RedisClientOpt{Network: redisOpts.Network, Addr: redisOpts.Addr, Username: redisOpts.Username,
 		Password: redisOpts.Password, DB: redisOpts.DB, TLSConfig: redisOpts.TLSConfig}
-	queue := worker.NewClient(queueOpt, rdb, keyPrefix)
-	defer queue.Close()
-	cat := catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix(keyPrefix),
+	queue := worker.NewClient(p.queueOpt, rdb, keyPrefix)
+	p.queue = queue
+	p.onClose(func() { queue.Close() })
+	return nil
+}
+
+// openCatalog makes the catalog, whose playlist changes queue rebuilds,
+// and brings it up to date with storage: rebuilt from it on the embedded
+// default, else with the changes a stop left undurable written to it.
+func (p *parts) openCatalog(ctx context.Context) error {
+	queue, log := p.queue, p.log
+	cat := catalog.New(p.rdb, catalog.StorageBlobs(p.store), catalog.WithPrefix(keyPrefix),
 		catalog.WithPlaylistHook(func(ctx context.Context, session, country string) {
 			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
 				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
 			}
 		}))
-	if cfg.Embedded() {
+	p.cat = cat
+	if p.cfg.Embedded() {
 		// The in-process Redis starts empty: storage is the record of truth.
 		n, err := cat.Reindex(ctx)
 		if err != nil {
@@ -92,168 +206,181 @@ func runService(ctx context.Context, cfg config.Config, log *slog.Logger, stderr
 	} else if err := cat.Sync(ctx); err != nil {
 		return fmt.Errorf("write pending catalog changes to storage: %w", err)
 	}
+	return nil
+}
 
-	signer := token.NewSigner([]byte(cfg.Secret.Reveal()))
-	bundle, err := i18n.Load()
-	if err != nil {
-		return err
-	}
-	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal()}
-	site, err := web.NewSite(sessions, bundle, auth, log)
-	if err != nil {
-		return err
-	}
-
-	// One registry per process. Every process reports its own work and
-	// runtime; the cluster-wide gauges (statements per status, Asynq's
-	// queues) come from the HTTP roles only, so N workers don't multiply
-	// the catalog and queue scans.
+// registerMetrics makes the process's registry, one per process. Every
+// process reports its own work and runtime; the cluster-wide gauges
+// (statements per status, Asynq's queues) come from the HTTP roles only,
+// so N workers don't multiply the catalog and queue scans.
+func (p *parts) registerMetrics() error {
 	reg := prometheus.NewRegistry()
+	p.reg = reg
 	if err := registerAll(reg, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return err
 	}
-	var processing *metrics.Processing
-	if r.workers {
-		processing = metrics.NewProcessing(worker.TaskTypes()...)
-		if err := reg.Register(processing); err != nil {
+	if p.roles.workers {
+		p.processing = metrics.NewProcessing(worker.TaskTypes()...)
+		if err := reg.Register(p.processing); err != nil {
 			return err
 		}
 	}
-	uploadMetrics := metrics.NewUploads()
-	if r.http {
-		inspector := asynq.NewInspector(queueOpt)
-		defer inspector.Close()
-		if err := registerAll(reg, uploadMetrics, metrics.NewStatements(cat),
-			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval)); err != nil {
-			return err
-		}
+	p.uploads = metrics.NewUploads()
+	if p.roles.http {
+		inspector := asynq.NewInspector(p.queueOpt)
+		p.onClose(func() { inspector.Close() })
+		return registerAll(reg, p.uploads, metrics.NewStatements(p.cat),
+			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval))
 	}
+	return nil
+}
 
-	errc := make(chan error, 2)
-	var workersDone chan struct{}
-	if r.workers {
-		if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
-			return configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
-		}
-		w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-			ShutdownTimeout: cfg.ShutdownTimeout, Metrics: processing}, queueOpt, rdb, queue, cat, store,
-			&playlist.Rebuilder{Sessions: sessions, Catalog: cat, Store: store, Log: log}, sessions, log)
-		workersDone = make(chan struct{})
-		go func() {
-			defer close(workersDone)
-			if err := w.Run(ctx); err != nil {
-				errc <- err
-			}
-		}()
-		if err := reconcile(ctx, cat, queue, sessions, log); err != nil {
-			log.Error("reconcile at start", "err", err)
-		}
+// startWorkers runs the task queues' workers until ctx is done (the
+// returned channel closes when they have stopped; an error goes to errc)
+// and requeues what a stop may have left behind.
+func (p *parts) startWorkers(ctx context.Context, errc chan<- error) (<-chan struct{}, error) {
+	cfg := p.cfg
+	if err := os.MkdirAll(cfg.WorkDir(), 0o750); err != nil {
+		return nil, configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
 	}
-	// The HTTP roles serve everything; a worker-only process serves its
-	// health and metrics on the same address, for orchestrators' checks
-	// and Prometheus.
+	w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
+		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
+		&playlist.Rebuilder{Sessions: p.sessions, Catalog: p.cat, Store: p.store, Log: p.log}, p.sessions, p.log)
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		if err := w.Run(ctx); err != nil {
+			errc <- err
+		}
+	}()
+	if err := reconcile(ctx, p.cat, p.queue, p.sessions, p.log); err != nil {
+		p.log.Error("reconcile at start", "err", err)
+	}
+	return workersDone, nil
+}
+
+// routes registers the process's routes on a new mux. The HTTP roles
+// serve everything; a worker-only process serves its health and metrics
+// on the same address, for orchestrators' checks and Prometheus. The
+// upload service (nil without the HTTP roles) starts its background work
+// until ctx is done; an error goes to errc.
+func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, *upload.Service, error) {
 	mux := http.NewServeMux()
+	rdb, site := p.rdb, p.site
 	healthz, readyz := site.Health([]web.Check{
 		{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-		{Name: "storage", Fn: store.Ping},
+		{Name: "storage", Fn: p.store.Ping},
 		web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
 	})
 	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz)
-	mux.Handle("GET /metrics", metrics.Handler(reg, log))
-	var up *upload.Service
-	if r.http {
-		home, err := site.Home()
-		if err != nil {
-			return err
-		}
-		mux.Handle("GET /{$}", home)
-		mux.Handle("GET /static/", web.Static())
-		play, err := playlist.NewHandler(site, store, cat)
-		if err != nil {
-			return err
-		}
-		play.Register(mux)
-		rev, err := review.New(site, cat, &token.Issuer{Signer: signer, Sessions: sessions, PublicURL: cfg.PublicURL}, store, log)
-		if err != nil {
-			return err
-		}
-		rev.Register(mux)
-		up, err = upload.New(upload.Config{
-			MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
-			AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
-			S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
-			RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
-		}, upload.Deps{Sessions: sessions, Signer: signer, Statements: uploadStatements{cat}, Processor: queue,
-			Redis: rdb, Logger: log, Metrics: uploadMetrics, Localizer: site})
-		if err != nil {
-			return err
-		}
-		defer up.Close()
-		if err := up.Routes(mux, site); err != nil {
-			return err
-		}
-		go func() {
-			if err := up.Run(ctx); err != nil {
-				errc <- err
-			}
-		}()
-		mux.Handle("/", home) // everything unknown: a 404 in the site's shape
+	mux.Handle("GET /metrics", metrics.Handler(p.reg, p.log))
+	if !p.roles.http {
+		return mux, nil, nil
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	home, err := site.Home()
 	if err != nil {
-		return configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", cfg.Addr, err)}
+		return nil, nil, err
+	}
+	mux.Handle("GET /{$}", home)
+	mux.Handle("GET /static/", web.Static())
+	play, err := playlist.NewHandler(site, p.store, p.cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	play.Register(mux)
+	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL}, p.store, p.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	rev.Register(mux)
+	up, err := p.newUpload()
+	if err != nil {
+		return nil, nil, err
+	}
+	p.onClose(func() { up.Close() })
+	if err := up.Routes(mux, site); err != nil {
+		return nil, nil, err
+	}
+	go func() {
+		if err := up.Run(ctx); err != nil {
+			errc <- err
+		}
+	}()
+	mux.Handle("/", home) // everything unknown: a 404 in the site's shape
+	return mux, up, nil
+}
+
+// newUpload makes the tus upload service.
+func (p *parts) newUpload() (*upload.Service, error) {
+	cfg := p.cfg
+	return upload.New(upload.Config{
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
+		AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
+		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
+		RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
+	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
+		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site})
+}
+
+// listen opens PRESESSION_ADDR and serves mux on it; an error of the
+// server goes to errc.
+func (p *parts) listen(mux *http.ServeMux, errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return nil, configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", p.cfg.Addr, err)}
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if r.http {
-		log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)}
+	if p.roles.http {
+		p.log.Info("listening", "addr", ln.Addr().String(), "public_url", p.cfg.PublicURL)
 	} else {
-		log.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+		p.log.Info("serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
+	return srv, nil
+}
 
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	case err := <-errc:
-		return err
-	}
-	// The workers stop taking tasks as ctx ends (worker.Run); meanwhile
-	// the HTTP server stops accepting and lets in-flight requests finish,
-	// both within ShutdownTimeout. A worker-only process keeps answering
-	// health and metrics until its workers are done.
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if r.http {
-		if err := srv.Shutdown(sctx); err != nil {
-			// Uploads still sending at the timeout stop as at a tusd
-			// shutdown: each stores what it received, so its client
-			// resumes from there, and releases its upload lock.
-			up.Interrupt()
-			gctx, gcancel := context.WithTimeout(context.Background(), uploadCheckpointGrace)
-			err = srv.Shutdown(gctx)
-			gcancel()
-			if err != nil {
-				log.Warn("http shutdown: requests cut at the timeout", "err", err)
-			} else {
-				log.Info("http shutdown: uploads still sending at the timeout were stopped at their current offset")
-			}
-		}
+// stop shuts down what runs once ctx is done. The workers stop taking
+// tasks as ctx ends (worker.Run); meanwhile the HTTP server stops
+// accepting and lets in-flight requests finish, both within
+// ShutdownTimeout. A worker-only process keeps answering health and
+// metrics until its workers are done.
+func (p *parts) stop(srv *http.Server, up *upload.Service, workersDone <-chan struct{}) {
+	if p.roles.http {
+		p.shutdownHTTP(srv, up)
 	}
 	if workersDone != nil {
 		<-workersDone // bounded by ShutdownTimeout and ffmpeg's exit (worker.Run)
 	}
-	if !r.http {
+	if !p.roles.http {
 		srv.Close()
 	}
-	log.Info("stopped")
-	return nil
+}
+
+// shutdownHTTP stops the HTTP server within ShutdownTimeout.
+func (p *parts) shutdownHTTP(srv *http.Server, up *upload.Service) {
+	sctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Uploads still sending at the timeout stop as at a tusd
+		// shutdown: each stores what it received, so its client
+		// resumes from there, and releases its upload lock.
+		up.Interrupt()
+		gctx, gcancel := context.WithTimeout(context.Background(), uploadCheckpointGrace)
+		err = srv.Shutdown(gctx)
+		gcancel()
+		if err != nil {
+			p.log.Warn("http shutdown: requests cut at the timeout", "err", err)
+		} else {
+			p.log.Info("http shutdown: uploads still sending at the timeout were stopped at their current offset")
+		}
+	}
 }
 
 // uploadBase is the base of the upload URLs the tus endpoint hands out:
