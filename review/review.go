@@ -101,7 +101,7 @@ func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *sl
 func (h *Handler) Register(mux *http.ServeMux) {
 	staff := func(fn http.HandlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := h.site.Auth.Staff(r); err != nil {
+			if err := h.site.Auth.Principal(r).RequireStaff(); err != nil {
 				h.site.Error(w, r, err)
 				return
 			}

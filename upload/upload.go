@@ -29,6 +29,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
 )
 
 // Statements is what the endpoint needs from the catalog.
@@ -143,6 +144,7 @@ type Service struct {
 	cfg     Config
 	deps    Deps
 	log     *slog.Logger
+	auth    *web.Auth // reads the invitation of a tus request; it knows no staff token
 	store   backend
 	locker  *Locker
 	tus     *handler.UnroutedHandler
@@ -184,7 +186,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.RedisPrefix == "" {
 		cfg.RedisPrefix = "upload:"
 	}
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload")}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now}}
 	s.stopping, s.interrupt = context.WithCancel(context.Background())
 
 	if cfg.S3.Endpoint != "" {
@@ -446,7 +448,7 @@ func actor(inv token.Invitation) string { return "cso:" + inv.ID }
 // carry the token of the invitation that created it, else 404.
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	st := state(r.Context())
-	inv, err := authenticate(s.deps.Signer, r.Header)
+	inv, err := authenticate(s.auth.Principal(r))
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="presession uploads"`)
 		s.sendError(w, r, err)
