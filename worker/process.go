@@ -20,6 +20,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/storage"
 )
@@ -451,11 +452,8 @@ type reason struct {
 // because returns the reason whose English text is format with args;
 // format is the English message of key in the catalogue, word for word.
 func because(key, format string, args ...string) reason {
-	a := make([]any, len(args))
-	for i, s := range args {
-		a[i] = s
-	}
-	return reason{text: fmt.Sprintf(format, a...), msg: presession.Message{Key: key, Args: args}}
+	text, msg := i18n.Reason(key, format, args...)
+	return reason{text: text, msg: msg}
 }
 
 // rejected is the reason of a source media refuses.
