@@ -28,6 +28,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -62,12 +63,12 @@ type Processor interface {
 }
 
 // Metrics receives the endpoint's measures (metrics.Uploads implements
-// it); optional. Refusal reasons: unauthorized, deadline, too_large,
-// limit, invalid.
+// it); optional. Refusal reasons are the label values the metrics
+// package declares.
 type Metrics interface {
 	UploadStarted()
 	UploadFinished()
-	UploadRefused(reason string)
+	UploadRefused(reason metrics.Refusal)
 	BytesReceived(n int64)
 }
 
@@ -82,10 +83,10 @@ type Localizer interface {
 
 type noMetrics struct{}
 
-func (noMetrics) UploadStarted()       {}
-func (noMetrics) UploadFinished()      {}
-func (noMetrics) UploadRefused(string) {}
-func (noMetrics) BytesReceived(int64)  {}
+func (noMetrics) UploadStarted()                {}
+func (noMetrics) UploadFinished()               {}
+func (noMetrics) UploadRefused(metrics.Refusal) {}
+func (noMetrics) BytesReceived(int64)           {}
 
 // Config is the endpoint's configuration; main fills it from config.Config.
 type Config struct {
@@ -318,15 +319,15 @@ func (s *Service) measureCreation(status int) {
 	case http.StatusCreated:
 		m.UploadStarted()
 	case http.StatusUnauthorized:
-		m.UploadRefused("unauthorized")
+		m.UploadRefused(metrics.RefusedUnauthorized)
 	case http.StatusForbidden:
-		m.UploadRefused("deadline")
+		m.UploadRefused(metrics.RefusedDeadline)
 	case http.StatusRequestEntityTooLarge:
-		m.UploadRefused("too_large")
+		m.UploadRefused(metrics.RefusedTooLarge)
 	case http.StatusConflict:
-		m.UploadRefused("limit")
+		m.UploadRefused(metrics.RefusedLimit)
 	case http.StatusBadRequest:
-		m.UploadRefused("invalid")
+		m.UploadRefused(metrics.RefusedInvalid)
 	}
 }
 

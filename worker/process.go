@@ -22,6 +22,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -128,17 +129,17 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 	if run.started.IsZero() {
 		return err
 	}
-	result := resultError
+	result := metrics.TranscodeError
 	switch {
 	case run.ready:
-		result = resultReady
+		result = metrics.TranscodeReady
 	case run.superseded:
-		result = resultSuperseded
+		result = metrics.TranscodeSuperseded
 	case errors.Is(ctx.Err(), context.Canceled):
-		result = resultInterrupted // shutdown: Asynq has put the task back
+		result = metrics.TranscodeInterrupted // shutdown: Asynq has put the task back
 		w.log.Info("transcode interrupted; the task is back in its queue", "statement", run.id)
 	case errors.Is(err, asynq.SkipRetry):
-		result = resultFailed
+		result = metrics.TranscodeFailed
 	}
 	w.metrics.Transcoded(result, run.media, time.Since(run.started))
 	return err
