@@ -8,6 +8,8 @@ import (
 	"math"
 	"os/exec"
 	"strings"
+
+	"github.com/uprinfo/presession/i18n"
 )
 
 // Rejection is the error for a source that will never process: the
@@ -47,11 +49,8 @@ const (
 // format is the English message of key in the catalogue, word for word
 // (TestRejectionMessages holds the two together).
 func reject(code, key, format string, args ...string) *Rejection {
-	a := make([]any, len(args))
-	for i, s := range args {
-		a[i] = s
-	}
-	return &Rejection{Code: code, Reason: fmt.Sprintf(format, a...), Key: key, Args: args}
+	text, msg := i18n.Reason(key, format, args...)
+	return &Rejection{Code: code, Reason: text, Key: msg.Key, Args: msg.Args}
 }
 
 func rejectDamaged() *Rejection {

@@ -31,17 +31,28 @@ import (
 
 const namespace = "presession"
 
+// Label names.
+const (
+	labelReason = "reason" // uploads_refused_total: a Refusal
+	labelResult = "result" // transcodes_total: a TranscodeResult; playlist_rebuilds_total: a PlaylistResult
+	labelType   = "type"   // task_failures_total: an Asynq task type
+	labelStatus = "status" // statements: a presession.Status
+)
+
+// Refusal is why an upload was refused: a value of the reason label.
+type Refusal string
+
 // Refusal reasons of an upload: the fixed set of the reason label.
 const (
-	RefusedUnauthorized = "unauthorized" // no, bad or expired invitation
-	RefusedDeadline     = "deadline"     // the country's upload deadline has passed
-	RefusedTooLarge     = "too_large"    // above PRESESSION_MAX_UPLOAD_BYTES
-	RefusedInvalid      = "invalid"      // bad metadata or protocol use
-	RefusedLimit        = "limit"        // the invitation's statement limit is reached
+	RefusedUnauthorized Refusal = "unauthorized" // no, bad or expired invitation
+	RefusedDeadline     Refusal = "deadline"     // the country's upload deadline has passed
+	RefusedTooLarge     Refusal = "too_large"    // above PRESESSION_MAX_UPLOAD_BYTES
+	RefusedInvalid      Refusal = "invalid"      // bad metadata or protocol use
+	RefusedLimit        Refusal = "limit"        // the invitation's statement limit is reached
 )
 
 // RefusalReasons lists the values of the reason label.
-var RefusalReasons = []string{RefusedUnauthorized, RefusedDeadline, RefusedTooLarge, RefusedInvalid, RefusedLimit}
+var RefusalReasons = []Refusal{RefusedUnauthorized, RefusedDeadline, RefusedTooLarge, RefusedInvalid, RefusedLimit}
 
 // Handler serves the registry's metrics in the Prometheus text format. A
 // collector that fails (Redis down during a scrape) leaves its metrics out
@@ -76,12 +87,12 @@ func NewUploads() *Uploads {
 		finished: prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "uploads_finished_total",
 			Help: "Uploads received completely and recorded as statements."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "uploads_refused_total",
-			Help: "Upload requests refused, by reason: unauthorized, deadline, too_large, invalid, limit."}, []string{"reason"}),
+			Help: "Upload requests refused, by reason: unauthorized, deadline, too_large, invalid, limit."}, []string{labelReason}),
 		bytes: prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "upload_received_bytes_total",
 			Help: "Bytes of upload bodies received and stored."}),
 	}
 	for _, r := range RefusalReasons {
-		u.refused.WithLabelValues(r)
+		u.refused.WithLabelValues(string(r))
 	}
 	return u
 }
@@ -94,13 +105,13 @@ func (u *Uploads) UploadFinished() { u.finished.Inc() }
 
 // UploadRefused counts a refused request; reason is one of
 // RefusalReasons (anything else counts as invalid).
-func (u *Uploads) UploadRefused(reason string) {
+func (u *Uploads) UploadRefused(reason Refusal) {
 	switch reason {
 	case RefusedUnauthorized, RefusedDeadline, RefusedTooLarge, RefusedLimit:
 	default:
 		reason = RefusedInvalid
 	}
-	u.refused.WithLabelValues(reason).Inc()
+	u.refused.WithLabelValues(string(reason)).Inc()
 }
 
 // BytesReceived counts n bytes of upload body written.
@@ -126,28 +137,36 @@ func (u *Uploads) Collect(ch chan<- prometheus.Metric) {
 	u.bytes.Collect(ch)
 }
 
+// TranscodeResult is how a transcode execution ended: a value of the
+// result label of transcodes_total.
+type TranscodeResult string
+
 // Transcode results: the fixed set of the result label.
 const (
-	TranscodeReady       = "ready"       // the statement became ready
-	TranscodeFailed      = "failed"      // the statement was marked failed
-	TranscodeError       = "error"       // a transient error or a timeout: the task is retried
-	TranscodeInterrupted = "interrupted" // the worker stopped (shutdown): the task went back to its queue
-	TranscodeSuperseded  = "superseded"  // staff moved the statement on meanwhile; the result was dropped
+	TranscodeReady       TranscodeResult = "ready"       // the statement became ready
+	TranscodeFailed      TranscodeResult = "failed"      // the statement was marked failed
+	TranscodeError       TranscodeResult = "error"       // a transient error or a timeout: the task is retried
+	TranscodeInterrupted TranscodeResult = "interrupted" // the worker stopped (shutdown): the task went back to its queue
+	TranscodeSuperseded  TranscodeResult = "superseded"  // staff moved the statement on meanwhile; the result was dropped
 )
 
 // TranscodeResults lists the values of the result label.
-var TranscodeResults = []string{TranscodeReady, TranscodeFailed, TranscodeError, TranscodeInterrupted, TranscodeSuperseded}
+var TranscodeResults = []TranscodeResult{TranscodeReady, TranscodeFailed, TranscodeError, TranscodeInterrupted, TranscodeSuperseded}
+
+// PlaylistResult is how a playlist task ended: a value of the result
+// label of playlist_rebuilds_total.
+type PlaylistResult string
 
 // Playlist rebuild results.
 const (
-	PlaylistRebuilt = "rebuilt" // written
-	PlaylistSkipped = "skipped" // a later rebuild already covered this change
-	PlaylistBusy    = "busy"    // another worker held the country's lock; retried in a second
-	PlaylistError   = "error"   // failed; retried
+	PlaylistRebuilt PlaylistResult = "rebuilt" // written
+	PlaylistSkipped PlaylistResult = "skipped" // a later rebuild already covered this change
+	PlaylistBusy    PlaylistResult = "busy"    // another worker held the country's lock; retried in a second
+	PlaylistError   PlaylistResult = "error"   // failed; retried
 )
 
 // PlaylistResults lists the values of the result label.
-var PlaylistResults = []string{PlaylistRebuilt, PlaylistSkipped, PlaylistBusy, PlaylistError}
+var PlaylistResults = []PlaylistResult{PlaylistRebuilt, PlaylistSkipped, PlaylistBusy, PlaylistError}
 
 // Processing measures the workers.
 type Processing struct {
@@ -164,7 +183,7 @@ func NewProcessing(taskTypes ...string) *Processing {
 	p := &Processing{
 		transcodes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "transcodes_total",
 			Help: "Transcode executions (one ffmpeg run per execution) by result: ready, failed, error (retried), interrupted (shutdown; requeued), superseded."},
-			[]string{"result"}),
+			[]string{labelResult}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: "processing_duration_seconds",
 			Help:    "Wall time of a successful transcode execution: source read, ffmpeg, uploads of every output, manifest.",
 			Buckets: prometheus.ExponentialBuckets(5, 2, 10)}), // 5 s … 43 min
@@ -173,16 +192,16 @@ func NewProcessing(taskTypes ...string) *Processing {
 			Buckets: []float64{0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10}}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "task_failures_total",
 			Help: "Asynq task executions that failed (retried or archived), by task type; shutdowns and lock waits are not failures."},
-			[]string{"type"}),
+			[]string{labelType}),
 		playlists: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "playlist_rebuilds_total",
 			Help: "Playlist rebuild tasks by result: rebuilt, skipped (already covered), busy (lock held elsewhere), error."},
-			[]string{"result"}),
+			[]string{labelResult}),
 	}
 	for _, r := range TranscodeResults {
-		p.transcodes.WithLabelValues(r)
+		p.transcodes.WithLabelValues(string(r))
 	}
 	for _, r := range PlaylistResults {
-		p.playlists.WithLabelValues(r)
+		p.playlists.WithLabelValues(string(r))
 	}
 	for _, t := range taskTypes {
 		p.failures.WithLabelValues(t)
@@ -192,8 +211,8 @@ func NewProcessing(taskTypes ...string) *Processing {
 
 // Transcoded counts one transcode execution; a ready one also records its
 // wall time and realtime factor.
-func (p *Processing) Transcoded(result string, mediaSeconds float64, took time.Duration) {
-	p.transcodes.WithLabelValues(result).Inc()
+func (p *Processing) Transcoded(result TranscodeResult, mediaSeconds float64, took time.Duration) {
+	p.transcodes.WithLabelValues(string(result)).Inc()
 	if result == TranscodeReady && took > 0 {
 		p.duration.Observe(took.Seconds())
 		if mediaSeconds > 0 {
@@ -206,7 +225,9 @@ func (p *Processing) Transcoded(result string, mediaSeconds float64, took time.D
 func (p *Processing) TaskFailed(taskType string) { p.failures.WithLabelValues(taskType).Inc() }
 
 // PlaylistRebuilt counts a playlist task's outcome.
-func (p *Processing) PlaylistRebuilt(result string) { p.playlists.WithLabelValues(result).Inc() }
+func (p *Processing) PlaylistRebuilt(result PlaylistResult) {
+	p.playlists.WithLabelValues(string(result)).Inc()
+}
 
 // Describe implements prometheus.Collector.
 func (p *Processing) Describe(ch chan<- *prometheus.Desc) {
@@ -243,7 +264,7 @@ type Statements struct {
 func NewStatements(counter StatusCounter) *Statements {
 	return &Statements{counter: counter, timeout: 5 * time.Second,
 		desc: prometheus.NewDesc(namespace+"_statements", "Statements per status, as the catalog holds them at scrape time.",
-			[]string{"status"}, nil)}
+			[]string{labelStatus}, nil)}
 }
 
 // Describe implements prometheus.Collector.

@@ -82,12 +82,12 @@ func TestUploadsAndProcessing(t *testing.T) {
 
 	fams := scrape(t, reg)
 	for _, r := range RefusalReasons {
-		if v := value(t, fams, "presession_uploads_refused_total", "reason", r); v != 0 {
+		if v := value(t, fams, "presession_uploads_refused_total", "reason", string(r)); v != 0 {
 			t.Errorf("refused %s = %v before any refusal", r, v)
 		}
 	}
 	for _, r := range TranscodeResults {
-		value(t, fams, "presession_transcodes_total", "result", r)
+		value(t, fams, "presession_transcodes_total", "result", string(r))
 	}
 	value(t, fams, "presession_task_failures_total", "type", "statement:transcode")
 

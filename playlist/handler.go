@@ -20,7 +20,6 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/storage"
-	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -58,7 +57,6 @@ type Handler struct {
 	statements Statements
 	// RedirectTTL is how long a presigned media URL stays valid.
 	RedirectTTL time.Duration
-	now         func() time.Time
 	watch       *web.Page
 	session     *web.Page // the session-wide index
 
@@ -76,7 +74,7 @@ type cachedBuild struct {
 // NewHandler returns the handler of the playlist, media and watch routes.
 func NewHandler(site *web.Site, store Store, statements Statements) (*Handler, error) {
 	h := &Handler{site: site, store: store, statements: statements, RedirectTTL: 10 * time.Minute,
-		now: time.Now, cache: map[string]cachedBuild{}, scales: map[string]map[uint32]uint32{}}
+		cache: map[string]cachedBuild{}, scales: map[string]map[uint32]uint32{}}
 	p, err := site.ParsePage(assets, "assets/watch.html")
 	if err != nil {
 		return nil, err
@@ -101,103 +99,26 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /watch/assets/{file}", h.serveAsset)
 }
 
-// principal is who a request comes from.
-type principal struct {
-	staff  bool
-	inv    *token.Invitation
-	viewer *token.Viewer
-	key    string // the ?key= of the request, carried into URIs
-}
-
-// who identifies the request: a bearer (staff token or invitation), then
-// ?key=, ?token=, the staff cookie, the viewer cookie.
-func (h *Handler) who(r *http.Request) (principal, error) {
-	a := h.site.Auth
-	if tok := web.Bearer(r); tok != "" {
-		if a.CheckStaffToken(tok) {
-			return principal{staff: true}, nil
-		}
-		inv, err := a.Signer.ParseInvitation(tok)
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{inv: &inv}, nil
-	}
-	q := r.URL.Query()
-	if k := q.Get("key"); k != "" {
-		v, err := a.Signer.ParseViewer(k, h.now())
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{viewer: &v, key: k}, nil
-	}
-	if t := q.Get("token"); t != "" {
-		inv, err := a.Signer.ParseInvitation(t)
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{inv: &inv}, nil
-	}
-	if _, err := r.Cookie(web.StaffCookie); err == nil && a.Staff(r) == nil {
-		return principal{staff: true}, nil
-	}
-	if c, err := r.Cookie(web.ViewerCookie); err == nil && c.Value != "" {
-		v, err := a.Signer.ParseViewer(c.Value, h.now())
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{viewer: &v}, nil
-	}
-	return principal{}, presession.Errorf(presession.EUNAUTHORIZED,
-		"a viewing link is required: open the link the organisers sent your delegation").Localize("auth.viewer_required")
-}
-
-// canWatch checks that p may see the playlist of the country.
-func (p principal) canWatch(sess *presession.Session, c presession.Country) error {
-	switch {
-	case p.staff:
-		return nil
-	case p.viewer != nil && p.viewer.Allows(sess.ID, c.Code):
-		return nil
-	case p.viewer != nil:
-		return presession.Errorf(presession.EFORBIDDEN, "this viewing link does not cover %s in %s; open the link the organisers sent for it", c.Name, sess.Title).
-			Localize("err.viewer_other_country", c, sess.Title)
-	}
-	return presession.Errorf(presession.EFORBIDDEN, "an upload link does not give access to the delegations' playlists").Localize("err.upload_link_no_playlist")
-}
-
-// canSee reports whether p may fetch the media of s.
-func (p principal) canSee(s *presession.Statement) bool {
-	switch {
-	case p.staff:
-		return true
-	case p.inv != nil:
-		return s.InvitationID != "" && s.InvitationID == p.inv.ID
-	case p.viewer != nil:
-		return s.Status == presession.StatusApproved && p.viewer.Allows(s.Session, s.Country)
-	}
-	return false
-}
-
 // playlistRequest authorises a playlist route and loads its build.
-func (h *Handler) playlistRequest(w http.ResponseWriter, r *http.Request, cc string) (principal, *Result, bool) {
+func (h *Handler) playlistRequest(w http.ResponseWriter, r *http.Request, cc string) (web.Principal, *Result, bool) {
 	sess, c, err := h.site.Sessions.Lookup(r.PathValue("s"), cc)
 	if err != nil {
 		h.site.Error(w, r, err)
-		return principal{}, nil, false
+		return web.Principal{}, nil, false
 	}
-	p, err := h.who(r)
+	p := h.site.Auth.Principal(r)
+	err = p.Err()
 	if err == nil {
-		err = p.canWatch(sess, c)
+		err = p.CanWatch(sess, c)
 	}
 	if err != nil {
 		h.site.Error(w, r, err)
-		return principal{}, nil, false
+		return web.Principal{}, nil, false
 	}
 	res, err := h.load(r.Context(), sess, c)
 	if err != nil {
 		h.site.Error(w, r, err)
-		return principal{}, nil, false
+		return web.Principal{}, nil, false
 	}
 	return p, res, true
 }
@@ -257,11 +178,11 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(res.Playlist.WithKey(p.key)); err != nil {
+	if err := enc.Encode(res.Playlist.WithKey(p.Key)); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	serveBytes(w, r, buf.Bytes(), "application/json; charset=utf-8", etag(res.Version, "json", p.key), playlistCache)
+	serveBytes(w, r, buf.Bytes(), "application/json; charset=utf-8", etag(res.Version, "json", p.Key), playlistCache)
 }
 
 const (
@@ -293,7 +214,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasSuffix(name, ".m3u8") {
-		serveBytes(w, r, []byte(WithKey(text, p.key)), "application/vnd.apple.mpegurl", etag(res.Version, name, p.key), playlistCache)
+		serveBytes(w, r, []byte(WithKey(text, p.Key)), "application/vnd.apple.mpegurl", etag(res.Version, name, p.Key), playlistCache)
 		return
 	}
 	serveBytes(w, r, []byte(text), "text/vtt; charset=utf-8", etag(res.Version, name, ""), playlistCache)
@@ -347,8 +268,8 @@ func mediaKeys(s *presession.Statement) map[string]string {
 }
 
 func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
-	p, err := h.who(r)
-	if err != nil {
+	p := h.site.Auth.Principal(r)
+	if err := p.Err(); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
@@ -362,7 +283,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	if !p.canSee(s) {
+	if !p.CanSee(s) {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -388,8 +309,8 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if ext == ".m3u8" {
-			b = []byte(WithKey(string(b), p.key))
-			serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.key), playlistCache)
+			b = []byte(WithKey(string(b), p.Key))
+			serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.Key), playlistCache)
 			return
 		}
 		if r.URL.Query().Get("download") != "" {

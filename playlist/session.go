@@ -31,18 +31,18 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "there is no session %q", r.PathValue("s")).Localize("err.session_unknown", r.PathValue("s")))
 		return
 	}
-	p, err := h.who(r)
-	if err != nil {
+	p := h.site.Auth.Principal(r)
+	if err := p.Err(); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	if p.viewer != nil && p.key != "" {
-		web.SetViewerCookie(w, r, p.key, p.viewer.Expires)
+	if p.Viewer != nil && p.Key != "" {
+		web.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
 	}
 	lang := h.site.Lang(r)
 	d := sessionData{Title: sess.Title, Review: sess.Review}
 	for _, c := range sess.Countries {
-		if p.canWatch(sess, c) != nil {
+		if p.CanWatch(sess, c) != nil {
 			continue
 		}
 		res, err := h.load(r.Context(), sess, c)
@@ -51,8 +51,8 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u := "/watch/" + url.PathEscape(sess.ID) + "/" + strings.ToLower(c.Code)
-		if p.key != "" {
-			u += "?key=" + url.QueryEscape(p.key)
+		if p.Key != "" {
+			u += "?key=" + url.QueryEscape(p.Key)
 		}
 		d.Rows = append(d.Rows, sessionRow{Name: presession.CountryName(c.Code, lang), URL: u,
 			Count: len(res.Playlist.Statements), Duration: res.Playlist.Duration})

@@ -45,10 +45,10 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if p.viewer != nil && p.key != "" {
-		web.SetViewerCookie(w, r, p.key, p.viewer.Expires)
+	if p.Viewer != nil && p.Key != "" {
+		web.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
 	}
-	pl := res.Playlist.WithKey(p.key)
+	pl := res.Playlist.WithKey(p.Key)
 	lang := h.site.Lang(r)
 	d := watchData{Playlist: pl, CountryName: presession.CountryName(pl.Country.Code, lang)}
 	for i, it := range pl.Statements {

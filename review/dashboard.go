@@ -117,7 +117,7 @@ var jsMessages = []string{
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	if err := h.site.Auth.Staff(r); err != nil {
+	if err := h.site.Auth.Principal(r).RequireStaff(); err != nil {
 		h.site.Render(w, r, h.login, http.StatusOK, loginData{})
 		return
 	}
@@ -308,7 +308,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 // signOut serves POST /staff/logout.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	if !web.SameOrigin(r) {
-		h.site.Error(w, r, presession.Errorf(presession.EFORBIDDEN, "this request did not come from the staff dashboard's own page; reload the page and try again").Localize("auth.cross_site"))
+		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
 	web.ClearStaffCookie(w)

@@ -40,7 +40,7 @@ type MyStatements struct {
 // statement's reason comes as stored (English, or as staff typed it) and
 // as reason_text, in the request's language where the system wrote it.
 func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
-	inv, err := h.site.Auth.Invitation(r)
+	inv, _, err := h.site.Auth.Principal(r).RequireInvitation()
 	if err != nil {
 		h.site.Error(w, r, err)
 		return

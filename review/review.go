@@ -10,10 +10,11 @@
 //
 // Staff authenticate with the staff token as a bearer token, or with the
 // cookie the sign-in form sets; a cookie-authenticated unsafe request must
-// come from the same origin (web.Auth.Staff), which is the dashboard's CSRF
-// defence. Every decision is recorded in the statement's history with the
-// actor "staff". Errors are the catalog's and storage's coded errors,
-// written by web.Site.Error; this package maps no status itself.
+// come from the same origin (web.Principal.RequireStaff), which is the
+// dashboard's CSRF defence. Every decision is recorded in the statement's
+// history with the actor "staff". Errors are the catalog's and storage's
+// coded errors, written by web.Site.Error; this package maps no status
+// itself.
 //
 // The catalog fires its playlist hook on every change that affects a
 // playlist (approve, reject, reopen, order, captions of an approved
@@ -101,7 +102,7 @@ func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *sl
 func (h *Handler) Register(mux *http.ServeMux) {
 	staff := func(fn http.HandlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := h.site.Auth.Staff(r); err != nil {
+			if err := h.site.Auth.Principal(r).RequireStaff(); err != nil {
 				h.site.Error(w, r, err)
 				return
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -354,19 +355,8 @@ func (s *Service) removeIfAbandoned(ctx context.Context, e entry) (bool, error) 
 	return true, nil
 }
 
-// failure returns the English text of a reason the endpoint writes,
-// format with args, and the catalogue message that says it in the
-// reader's language; format is key's English message, word for word.
-func failure(key, format string, args ...string) (string, presession.Message) {
-	a := make([]any, len(args))
-	for i, s := range args {
-		a[i] = s
-	}
-	return fmt.Sprintf(format, a...), presession.Message{Key: key, Args: args}
-}
-
 func cancelled() (string, presession.Message) {
-	return failure("reason.upload_cancelled", "upload cancelled by the organisation")
+	return i18n.Reason("reason.upload_cancelled", "upload cancelled by the organisation")
 }
 
 // abandoned says how long no data arrived as people say it: "7 days",
@@ -374,19 +364,19 @@ func cancelled() (string, presession.Message) {
 func abandoned(d time.Duration) (string, presession.Message) {
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return failure("reason.upload_abandoned_days", "upload abandoned: no data arrived for %s days; start the upload again", strconv.Itoa(int(d/(24*time.Hour))))
+		return i18n.Reason("reason.upload_abandoned_days", "upload abandoned: no data arrived for %s days; start the upload again", strconv.Itoa(int(d/(24*time.Hour))))
 	case d >= 2*time.Hour && d%time.Hour == 0:
-		return failure("reason.upload_abandoned_hours", "upload abandoned: no data arrived for %s hours; start the upload again", strconv.Itoa(int(d/time.Hour)))
+		return i18n.Reason("reason.upload_abandoned_hours", "upload abandoned: no data arrived for %s hours; start the upload again", strconv.Itoa(int(d/time.Hour)))
 	}
-	return failure("reason.upload_abandoned", "upload abandoned: no data arrived for %s; start the upload again", d.String())
+	return i18n.Reason("reason.upload_abandoned", "upload abandoned: no data arrived for %s; start the upload again", d.String())
 }
 
 func neverStarted() (string, presession.Message) {
-	return failure("reason.upload_never_started", "upload abandoned: the upload never started; start it again")
+	return i18n.Reason("reason.upload_never_started", "upload abandoned: the upload never started; start it again")
 }
 
 func notCreated() (string, presession.Message) {
-	return failure("reason.upload_not_created", "the upload could not be started; please try again")
+	return i18n.Reason("reason.upload_not_created", "the upload could not be started; please try again")
 }
 
 // failOrphans fails statements still uploading, older than

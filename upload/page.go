@@ -96,7 +96,7 @@ var srvCodes = []string{
 }
 
 func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
-	inv, err := site.Auth.Invitation(r)
+	inv, tok, err := site.Auth.Principal(r).RequireInvitation()
 	if err != nil {
 		return pageData{}, http.StatusUnauthorized
 	}
@@ -115,10 +115,6 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 	}
 	for _, l := range sess.Languages {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: presession.LanguageName(l), Selected: l == lang})
-	}
-	tok := web.Bearer(r)
-	if tok == "" {
-		tok = r.URL.Query().Get("token")
 	}
 	chunk := s.cfg.S3Tuning.PartSize
 	if chunk <= 0 {

@@ -52,7 +52,7 @@ func (e *env) pageServer(throttleRate int64) (*httptest.Server, *atomic.Int64) {
 	mux.Handle("GET /upload/static/", page)
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /api/v1/me/statements", func(w http.ResponseWriter, r *http.Request) {
-		inv, err := site.Auth.Invitation(r)
+		inv, _, err := site.Auth.Principal(r).RequireInvitation()
 		if err != nil {
 			site.Error(w, r, err)
 			return

@@ -28,7 +28,9 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
 )
 
 // Statements is what the endpoint needs from the catalog.
@@ -61,12 +63,12 @@ type Processor interface {
 }
 
 // Metrics receives the endpoint's measures (metrics.Uploads implements
-// it); optional. Refusal reasons: unauthorized, deadline, too_large,
-// limit, invalid.
+// it); optional. Refusal reasons are the label values the metrics
+// package declares.
 type Metrics interface {
 	UploadStarted()
 	UploadFinished()
-	UploadRefused(reason string)
+	UploadRefused(reason metrics.Refusal)
 	BytesReceived(n int64)
 }
 
@@ -81,10 +83,10 @@ type Localizer interface {
 
 type noMetrics struct{}
 
-func (noMetrics) UploadStarted()       {}
-func (noMetrics) UploadFinished()      {}
-func (noMetrics) UploadRefused(string) {}
-func (noMetrics) BytesReceived(int64)  {}
+func (noMetrics) UploadStarted()                {}
+func (noMetrics) UploadFinished()               {}
+func (noMetrics) UploadRefused(metrics.Refusal) {}
+func (noMetrics) BytesReceived(int64)           {}
 
 // Config is the endpoint's configuration; main fills it from config.Config.
 type Config struct {
@@ -143,6 +145,7 @@ type Service struct {
 	cfg     Config
 	deps    Deps
 	log     *slog.Logger
+	auth    *web.Auth // reads the invitation of a tus request; it knows no staff token
 	store   backend
 	locker  *Locker
 	tus     *handler.UnroutedHandler
@@ -184,7 +187,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.RedisPrefix == "" {
 		cfg.RedisPrefix = "upload:"
 	}
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload")}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now}}
 	s.stopping, s.interrupt = context.WithCancel(context.Background())
 
 	if cfg.S3.Endpoint != "" {
@@ -316,15 +319,15 @@ func (s *Service) measureCreation(status int) {
 	case http.StatusCreated:
 		m.UploadStarted()
 	case http.StatusUnauthorized:
-		m.UploadRefused("unauthorized")
+		m.UploadRefused(metrics.RefusedUnauthorized)
 	case http.StatusForbidden:
-		m.UploadRefused("deadline")
+		m.UploadRefused(metrics.RefusedDeadline)
 	case http.StatusRequestEntityTooLarge:
-		m.UploadRefused("too_large")
+		m.UploadRefused(metrics.RefusedTooLarge)
 	case http.StatusConflict:
-		m.UploadRefused("limit")
+		m.UploadRefused(metrics.RefusedLimit)
 	case http.StatusBadRequest:
-		m.UploadRefused("invalid")
+		m.UploadRefused(metrics.RefusedInvalid)
 	}
 }
 
@@ -446,7 +449,7 @@ func actor(inv token.Invitation) string { return "cso:" + inv.ID }
 // carry the token of the invitation that created it, else 404.
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	st := state(r.Context())
-	inv, err := authenticate(s.deps.Signer, r.Header)
+	inv, err := authenticate(s.auth.Principal(r))
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="presession uploads"`)
 		s.sendError(w, r, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
 )
 
 // Error codes of our refusals, in tusd's "ERR_…" style. The upload page
@@ -87,23 +88,14 @@ func (r refusal) as(args ...any) refusal {
 
 var errNotFound = tusError(ErrCodeNotFound, http.StatusNotFound, "upload.tus.not_found", "there is no such upload for this invitation")
 
-// bearer returns the token of an "Authorization: Bearer T" header.
-func bearer(h http.Header) string {
-	a := h.Get("Authorization")
-	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
-}
-
-// authenticate verifies the invitation token of the request.
-func authenticate(signer *token.Signer, h http.Header) (token.Invitation, error) {
-	tok := bearer(h)
-	if tok == "" {
+// authenticate returns the invitation of a tus request: tus clients send
+// it as a bearer token, and only so.
+func authenticate(p web.Principal) (token.Invitation, error) {
+	if p.Source != web.SourceBearer {
 		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.token_required",
 			"this upload needs the invitation token: send it as \"Authorization: Bearer <token>\" (the token is the part after token= in your upload link)")
 	}
-	inv, err := signer.ParseInvitation(tok)
+	inv, _, err := p.RequireInvitation() // the bearer token's
 	if err != nil {
 		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.message", "%s", presession.ErrorMessage(err)).as(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -20,8 +19,9 @@ const (
 	ViewerCookie = "presession_view"
 )
 
-// Auth extracts and verifies the three kinds of credentials: the staff
-// token, invitation tokens (CSOs) and viewer tokens (delegations).
+// Auth verifies the three kinds of credentials: the staff token,
+// invitation tokens (CSOs) and viewer tokens (delegations). Principal
+// reads them from a request.
 type Auth struct {
 	Signer     *token.Signer
 	StaffToken string
@@ -35,15 +35,6 @@ func (a *Auth) now() time.Time {
 	return time.Now()
 }
 
-// Bearer returns the token of an "Authorization: Bearer" header.
-func Bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
-}
-
 // staffCookieValue is what the login form stores: a MAC of the staff token,
 // so the cookie never holds the token itself and rotates with it.
 func (a *Auth) staffCookieValue() string {
@@ -52,29 +43,14 @@ func (a *Auth) staffCookieValue() string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// validStaffCookie reports whether v is the staff cookie's value.
+func (a *Auth) validStaffCookie(v string) bool {
+	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(v), []byte(a.staffCookieValue())) == 1
+}
+
 // CheckStaffToken reports whether tok is the staff token (constant time).
 func (a *Auth) CheckStaffToken(tok string) bool {
 	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.StaffToken)) == 1
-}
-
-// Staff returns nil when the request carries the staff token (bearer) or
-// the staff cookie. A cookie-authenticated request with an unsafe method
-// must come from the same origin (CSRF).
-func (a *Auth) Staff(r *http.Request) error {
-	if tok := Bearer(r); tok != "" {
-		if a.CheckStaffToken(tok) {
-			return nil
-		}
-		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; sign in with the staff token printed at first start").Localize("auth.staff_bad")
-	}
-	c, err := r.Cookie(StaffCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.staffCookieValue())) != 1 {
-		return presession.Errorf(presession.EUNAUTHORIZED, "staff sign-in required: send Authorization: Bearer <staff token> or sign in at /staff").Localize("auth.staff_required")
-	}
-	if !SameOrigin(r) {
-		return presession.Errorf(presession.EFORBIDDEN, "this request did not come from the staff dashboard's own page; reload the page and try again").Localize("auth.cross_site")
-	}
-	return nil
 }
 
 // SetStaffCookie signs a staff browser in.
@@ -106,35 +82,10 @@ func SameOrigin(r *http.Request) bool {
 	return false // a browser always sends one of the two on unsafe requests
 }
 
-// Invitation returns the verified invitation of the request: its bearer
-// token, or ?token= (the upload page's link).
-func (a *Auth) Invitation(r *http.Request) (token.Invitation, error) {
-	tok := Bearer(r)
-	if tok == "" {
-		tok = r.URL.Query().Get("token")
-	}
-	if tok == "" {
-		return token.Invitation{}, presession.Errorf(presession.EUNAUTHORIZED,
-			"an invitation token is required: open the upload link you were sent").Localize("auth.invitation_required")
-	}
-	return a.Signer.ParseInvitation(tok)
-}
-
-// Viewer returns the verified viewer token of the request: ?key= first,
-// then the cookie the watch page sets.
-func (a *Auth) Viewer(r *http.Request) (token.Viewer, string, error) {
-	tok := r.URL.Query().Get("key")
-	if tok == "" {
-		if c, err := r.Cookie(ViewerCookie); err == nil {
-			tok = c.Value
-		}
-	}
-	if tok == "" {
-		return token.Viewer{}, "", presession.Errorf(presession.EUNAUTHORIZED,
-			"a viewing link is required: open the link the organisers sent your delegation").Localize("auth.viewer_required")
-	}
-	v, err := a.Signer.ParseViewer(tok, a.now())
-	return v, tok, err
+// CrossSiteError is the refusal of a cookie-authenticated unsafe request
+// that did not come from the site's own pages (see SameOrigin).
+func CrossSiteError() error {
+	return presession.Errorf(presession.EFORBIDDEN, "this request did not come from the staff dashboard's own page; reload the page and try again").Localize("auth.cross_site")
 }
 
 // SetViewerCookie remembers a viewer token for the watch pages.

@@ -160,7 +160,7 @@ func TestAuth(t *testing.T) {
 			if tc.cookie {
 				r.AddCookie(cookie)
 			}
-			if got := presession.ErrorCode(a.Staff(r)); got != tc.want {
+			if got := presession.ErrorCode(a.Principal(r).RequireStaff()); got != tc.want {
 				t.Fatalf("got %q want %q", got, tc.want)
 			}
 		})
@@ -209,7 +209,7 @@ func TestErrorsTranslated(t *testing.T) {
 	_, expiredErr := signer.ParseViewer(expired, now)
 	decode := web.DecodeJSON(httptest.NewRequest("POST", "/", strings.NewReader("{")), 100, &struct{}{})
 	_, reason := cat.Transition(context.Background(), "0123456789abcdef", presession.StatusRejected, "staff", " ")
-	staff := s.Auth.Staff(httptest.NewRequest("GET", "/", nil))
+	staff := s.Auth.Principal(httptest.NewRequest("GET", "/", nil)).RequireStaff()
 
 	for _, tc := range []struct {
 		name   string
@@ -287,5 +287,90 @@ func TestMessageArguments(t *testing.T) {
 		if got := s.Message(tc.lang, tc.err); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want it to contain %q", tc.lang, got, tc.want)
 		}
+	}
+}
+
+// TestPrincipal reads every kind of credential, alone and in the
+// combinations where the routes' rules differ: the kind the first
+// credential decides (playlists, media, watch pages), the staff routes'
+// rule (a bearer token, else the staff cookie) and an invitation's own
+// routes' rule (a bearer token, else ?token=).
+func TestPrincipal(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	signer := token.NewSigner([]byte(secret))
+	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }}
+	cookieRec := httptest.NewRecorder()
+	a.SetStaffCookie(cookieRec, httptest.NewRequest("POST", "/staff/login", nil))
+	staffCookie := cookieRec.Result().Cookies()[0]
+	invTok, inv := signer.SignInvitation(token.Invitation{Session: "upr36", Country: "BG", Organisation: "Org"})
+	viewTok, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(time.Hour)})
+	expired, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(-time.Hour)})
+
+	type want struct {
+		kind   web.Kind
+		source web.Source
+		err    string // code of Err
+		key    bool   // Key is the viewer token
+		staff  string // code of RequireStaff
+		inv    string // code of RequireInvitation
+	}
+	for _, tc := range []struct {
+		name   string
+		method string
+		query  string
+		bearer string
+		cookie []*http.Cookie
+		want   want
+	}{
+		{"nothing", "GET", "", "", nil,
+			want{web.KindAnonymous, web.SourceNone, presession.EUNAUTHORIZED, false, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+		{"staff bearer", "POST", "", "staff-token-for-tests", nil,
+			want{web.KindStaff, web.SourceBearer, "", false, "", presession.EUNAUTHORIZED}},
+		{"invitation bearer", "GET", "", invTok, nil,
+			want{web.KindInvitation, web.SourceBearer, "", false, presession.EUNAUTHORIZED, ""}},
+		{"bad bearer beats a good key", "GET", "key=" + viewTok, "nope", nil,
+			want{web.KindAnonymous, web.SourceBearer, presession.EUNAUTHORIZED, false, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+		{"key", "GET", "key=" + viewTok, "", nil,
+			want{web.KindViewer, web.SourceKey, "", true, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+		{"expired key", "GET", "key=" + expired, "", nil,
+			want{web.KindAnonymous, web.SourceKey, presession.EUNAUTHORIZED, false, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+		{"key before token", "GET", "key=" + viewTok + "&token=" + invTok, "", nil,
+			want{web.KindViewer, web.SourceKey, "", true, presession.EUNAUTHORIZED, ""}},
+		{"token", "GET", "token=" + invTok, "", nil,
+			want{web.KindInvitation, web.SourceToken, "", false, presession.EUNAUTHORIZED, ""}},
+		{"key before staff cookie", "GET", "key=" + viewTok, "", []*http.Cookie{staffCookie},
+			want{web.KindViewer, web.SourceKey, "", true, "", presession.EUNAUTHORIZED}},
+		{"staff cookie", "GET", "", "", []*http.Cookie{staffCookie},
+			want{web.KindStaff, web.SourceStaffCookie, "", false, "", presession.EUNAUTHORIZED}},
+		{"staff cookie cross-site", "POST", "", "", []*http.Cookie{staffCookie, {Name: web.ViewerCookie, Value: viewTok}},
+			want{web.KindViewer, web.SourceViewerCookie, "", false, presession.EFORBIDDEN, presession.EUNAUTHORIZED}},
+		{"forged staff cookie", "GET", "", "", []*http.Cookie{{Name: web.StaffCookie, Value: strings.Repeat("0", len(staffCookie.Value))}},
+			want{web.KindAnonymous, web.SourceNone, presession.EUNAUTHORIZED, false, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+		{"viewer cookie", "GET", "", "", []*http.Cookie{{Name: web.ViewerCookie, Value: viewTok}},
+			want{web.KindViewer, web.SourceViewerCookie, "", false, presession.EUNAUTHORIZED, presession.EUNAUTHORIZED}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "http://example.com/x?"+tc.query, nil)
+			if tc.bearer != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.bearer)
+			}
+			for _, c := range tc.cookie {
+				r.AddCookie(c)
+			}
+			p := a.Principal(r)
+			gotInv, _, invErr := p.RequireInvitation()
+			got := want{p.Kind, p.Source, presession.ErrorCode(p.Err()), p.Key == viewTok,
+				presession.ErrorCode(p.RequireStaff()), presession.ErrorCode(invErr)}
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+			if (p.Kind == web.KindInvitation) != (p.Invitation != nil) || (p.Kind == web.KindViewer) != (p.Viewer != nil) {
+				t.Errorf("kind %v with invitation %v and viewer %v", p.Kind, p.Invitation, p.Viewer)
+			}
+			if invErr == nil && gotInv.ID != inv.ID {
+				t.Errorf("invitation %+v, want %s", gotInv, inv.ID)
+			}
+		})
 	}
 }

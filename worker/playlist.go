@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -26,13 +27,13 @@ var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] the
 func (w *Worker) handlePlaylist(ctx context.Context, t *asynq.Task) error {
 	result, err := w.playlist(ctx, t)
 	if result == "" {
-		result = resultError
+		result = metrics.PlaylistError
 	}
 	w.metrics.PlaylistRebuilt(result)
 	return err
 }
 
-func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (string, error) {
+func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (metrics.PlaylistResult, error) {
 	var p PlaylistPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return "", fmt.Errorf("playlist task payload: %v: %w", err, asynq.SkipRetry)
@@ -48,7 +49,7 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (string, error) {
 		return "", fmt.Errorf("playlist lock: %w", err)
 	}
 	if !ok {
-		return resultBusy, errBusy
+		return metrics.PlaylistBusy, errBusy
 	}
 	defer unlockScript.Run(context.WithoutCancel(ctx), w.rdb, []string{lock}, owner)
 
@@ -59,7 +60,7 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (string, error) {
 	}
 	if built >= p.Version && p.Version > 0 {
 		log.Debug("playlist already rebuilt past this change", "built", built)
-		return resultSkipped, nil
+		return metrics.PlaylistSkipped, nil
 	}
 	current, err := w.rdb.Get(ctx, w.client.versionKey(p.Session, p.Country)).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -76,5 +77,5 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (string, error) {
 		return "", fmt.Errorf("playlist built version: %w", err)
 	}
 	log.Info("playlist rebuilt", "built", current, "took", time.Since(start).Round(time.Millisecond))
-	return resultRebuilt, nil
+	return metrics.PlaylistRebuilt, nil
 }

@@ -20,7 +20,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -127,17 +129,17 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 	if run.started.IsZero() {
 		return err
 	}
-	result := resultError
+	result := metrics.TranscodeError
 	switch {
 	case run.ready:
-		result = resultReady
+		result = metrics.TranscodeReady
 	case run.superseded:
-		result = resultSuperseded
+		result = metrics.TranscodeSuperseded
 	case errors.Is(ctx.Err(), context.Canceled):
-		result = resultInterrupted // shutdown: Asynq has put the task back
+		result = metrics.TranscodeInterrupted // shutdown: Asynq has put the task back
 		w.log.Info("transcode interrupted; the task is back in its queue", "statement", run.id)
 	case errors.Is(err, asynq.SkipRetry):
-		result = resultFailed
+		result = metrics.TranscodeFailed
 	}
 	w.metrics.Transcoded(result, run.media, time.Since(run.started))
 	return err
@@ -451,11 +453,8 @@ type reason struct {
 // because returns the reason whose English text is format with args;
 // format is the English message of key in the catalogue, word for word.
 func because(key, format string, args ...string) reason {
-	a := make([]any, len(args))
-	for i, s := range args {
-		a[i] = s
-	}
-	return reason{text: fmt.Sprintf(format, a...), msg: presession.Message{Key: key, Args: args}}
+	text, msg := i18n.Reason(key, format, args...)
+	return reason{text: text, msg: msg}
 }
 
 // rejected is the reason of a source media refuses.

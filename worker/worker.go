@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -41,36 +42,23 @@ type Rebuilder interface {
 
 // Metrics receives what the worker measures (metrics.Processing
 // implements it). Results are the label values the metrics package
-// documents: TranscodeReady … and PlaylistRebuilt ….
+// declares.
 type Metrics interface {
 	// Transcoded reports one transcode execution (one ffmpeg run): how it
 	// ended, the statement's duration in seconds and the wall time taken.
-	Transcoded(result string, mediaSeconds float64, took time.Duration)
+	Transcoded(result metrics.TranscodeResult, mediaSeconds float64, took time.Duration)
 	// TaskFailed reports a task execution that failed: it will be retried
 	// or archived. A shutdown's requeue is not a failure.
 	TaskFailed(taskType string)
 	// PlaylistRebuilt reports how a playlist task ended.
-	PlaylistRebuilt(result string)
+	PlaylistRebuilt(result metrics.PlaylistResult)
 }
-
-// Transcode and playlist results (the metrics' label values).
-const (
-	resultReady       = "ready"
-	resultFailed      = "failed"
-	resultError       = "error"
-	resultInterrupted = "interrupted"
-	resultSuperseded  = "superseded"
-
-	resultRebuilt = "rebuilt"
-	resultSkipped = "skipped"
-	resultBusy    = "busy"
-)
 
 type noMetrics struct{}
 
-func (noMetrics) Transcoded(string, float64, time.Duration) {}
-func (noMetrics) TaskFailed(string)                         {}
-func (noMetrics) PlaylistRebuilt(string)                    {}
+func (noMetrics) Transcoded(metrics.TranscodeResult, float64, time.Duration) {}
+func (noMetrics) TaskFailed(string)                                          {}
+func (noMetrics) PlaylistRebuilt(metrics.PlaylistResult)                     {}
 
 // Config holds the worker's settings.
 type Config struct {

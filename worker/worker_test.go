@@ -24,6 +24,7 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -47,10 +48,10 @@ type counts struct {
 	playlists  map[string]int
 }
 
-func (c *counts) Transcoded(result string, media float64, took time.Duration) {
+func (c *counts) Transcoded(result metrics.TranscodeResult, media float64, took time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.transcodes[result]++
+	c.transcodes[string(result)]++
 }
 
 func (c *counts) TaskFailed(typ string) {
@@ -59,10 +60,10 @@ func (c *counts) TaskFailed(typ string) {
 	c.failures[typ]++
 }
 
-func (c *counts) PlaylistRebuilt(result string) {
+func (c *counts) PlaylistRebuilt(result metrics.PlaylistResult) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.playlists[result]++
+	c.playlists[string(result)]++
 }
 
 // get returns a copy of one of the maps.
