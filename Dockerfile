@@ -1,8 +1,13 @@
 # syntax=docker/dockerfile:1
 #
 # presession: one image for every role (all | serve | worker | invite |
-# viewer-link | reindex). Build with BuildKit (the default builder since
-# Docker 23):  docker build -t presession .
+# viewer-link | reindex | version). Build with BuildKit (the default builder
+# since Docker 23), stamping the version, commit and build date that
+# `presession version`, the first log line and /healthz report (the context
+# has no .git, so they come in as build arguments; without them the image
+# says "devel"):
+#
+#   make image    # docker build $(scripts/version.sh --build-args) -t presession:local .
 #
 # Not built on the development machines (no Docker engine there); the
 # structure is checked by deploy/compose_test.go.
@@ -15,11 +20,21 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
+# The version stamps (scripts/version.sh), declared here so that a new
+# commit only rebuilds from this step on.
+ARG VERSION=""
+ARG COMMIT=""
+ARG BUILT=""
 # CGO off: a static binary (the embedded Redis is pure Go), so the runtime
 # stage needs no Go toolchain or libc match.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/presession ./cmd/presession
+    CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w \
+        -X github.com/uprinfo/presession/internal/buildinfo.version=${VERSION} \
+        -X github.com/uprinfo/presession/internal/buildinfo.commit=${COMMIT} \
+        -X github.com/uprinfo/presession/internal/buildinfo.built=${BUILT}" \
+      -o /out/presession ./cmd/presession
 
 # --- runtime ------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -43,6 +58,18 @@ RUN groupadd --system --gid 10001 presession \
  && chown 10001:10001 /data
 
 COPY --from=build /out/presession /usr/local/bin/presession
+# The licence and the notices of everything linked into the binary travel
+# with it.
+COPY --from=build /src/LICENSE /src/THIRD_PARTY_NOTICES /usr/share/doc/presession/
+
+ARG VERSION=""
+ARG COMMIT=""
+ARG BUILT=""
+LABEL org.opencontainers.image.title="presession" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      org.opencontainers.image.created="${BUILT}"
 
 # /data: embedded storage (when S3_ENDPOINT is unset), generated secrets
 # (when PRESESSION_SECRET / PRESESSION_STAFF_TOKEN are unset) and per-task

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -123,10 +124,35 @@ func TestDockerfile(t *testing.T) {
 		}
 		for _, want := range []string{
 			"--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build",
-			"CGO_ENABLED=0", "-trimpath", `-ldflags="-s -w"`, "./cmd/presession",
+			"CGO_ENABLED=0", "-trimpath", "./cmd/presession",
 		} {
 			if !strings.Contains(goBuild, want) {
 				t.Errorf("the go build RUN lacks %s: %q", want, goBuild)
+			}
+		}
+		// -ldflags="-s -w" plus the version stamps, each from a build
+		// argument declared in the build stage (scripts/version.sh
+		// --build-args gives them).
+		ldflags := regexp.MustCompile(`-ldflags="([^"]*)"`).FindStringSubmatch(goBuild)
+		if ldflags == nil {
+			t.Fatalf("the go build RUN has no -ldflags=\"...\": %q", goBuild)
+		}
+		f := strings.Fields(ldflags[1])
+		if len(f) < 2 || f[0] != "-s" || f[1] != "-w" {
+			t.Errorf(`-ldflags=%q does not start with "-s -w"`, ldflags[1])
+		}
+		args := map[string]bool{}
+		for _, in := range build.all("ARG") {
+			name, _, _ := strings.Cut(in.args, "=")
+			args[name] = true
+		}
+		for v, arg := range map[string]string{"version": "VERSION", "commit": "COMMIT", "built": "BUILT"} {
+			stamp := "-X github.com/uprinfo/presession/internal/buildinfo." + v + "=${" + arg + "}"
+			if !strings.Contains(strings.Join(f, " "), stamp) {
+				t.Errorf("-ldflags=%q lacks %s", ldflags[1], stamp)
+			}
+			if !args[arg] {
+				t.Errorf("the build stage declares no ARG %s", arg)
 			}
 		}
 		copied := false

@@ -12,5 +12,6 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
 fi
 mkdir -p bin
-go build -o bin/presession ./cmd/presession
+# Stamped with the version, commit and build date (`presession version`).
+go build -ldflags "$(scripts/version.sh --ldflags)" -o bin/presession ./cmd/presession
 exec bin/presession "$@"

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The test command (`make test`, which .ci/run calls): installs what is
-# missing, starts a throwaway redis-server and versitygw on free loopback
-# ports, runs go vet and the race-enabled test suite against them, and
-# stops what it started, also on failure.
+# missing, checks THIRD_PARTY_NOTICES (scripts/notices.sh --check), starts a
+# throwaway redis-server and versitygw on free loopback ports, runs go vet
+# and the race-enabled test suite against them, and stops what it started,
+# also on failure.
 #
-#   scripts/test.sh            go vet ./... && go test -race -count=1 ./...
+#   scripts/test.sh            notices check, go vet ./... && go test -race -count=1 ./...
 #   scripts/test.sh --bench    the benchmarks instead, with the same services
 #
 # Developer overrides (environment):
 #   PKG='./storage/...'        packages to test (default ./...)
 #   TEST_ARGS='-run Foo -v'    extra go test arguments
-#   PRESESSION_CACHE=DIR       where versitygw is installed (default ~/.cache/presession)
+#   PRESESSION_CACHE=DIR       where versitygw and go-licenses are installed (default ~/.cache/presession)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -79,6 +80,15 @@ if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; 
 	log "npm ci in e2e/"
 	(cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 	touch e2e/node_modules
+fi
+
+# --- licences ------------------------------------------------------------------
+
+# Every dependency's licence allowed and its notice in THIRD_PARTY_NOTICES
+# (installs the pinned go-licenses into $cache/bin once).
+if [ "$mode" = test ]; then
+	log "scripts/notices.sh --check"
+	PRESESSION_CACHE=$cache scripts/notices.sh --check
 fi
 
 # --- start the services --------------------------------------------------------

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/buildinfo"
 )
 
 // HomeCountry is one row of the landing page.
@@ -77,11 +78,13 @@ func BinaryCheck(name string) Check {
 	}}
 }
 
-// Health serves GET /healthz (the process answers) and GET /readyz (every
-// check passes; 503 with JSON naming what fails otherwise).
+// Health serves GET /healthz (the process answers, and says which build it
+// is) and GET /readyz (every check passes; 503 with JSON naming what fails
+// otherwise).
 func (s *Site) Health(checks []Check) (healthz, readyz http.Handler) {
+	b := buildinfo.Read()
 	healthz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		s.JSON(w, http.StatusOK, map[string]string{"status": "ok", "version": b.Version, "commit": b.Commit, "built": b.Built})
 	})
 	readyz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)

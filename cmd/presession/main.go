@@ -31,6 +31,7 @@ Usage:
   presession viewer-link --session S [--country CC] [--valid-for 720h]
                         print a delegation viewing link
   presession reindex    rebuild the catalog in Redis from the manifests in storage
+  presession version    print the version, commit and build date
 
 Configuration comes from the environment; see the README.
 `
@@ -57,6 +58,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "help" || (len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if cmd == "version" {
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "presession: version takes no arguments\n")
+			return exitConfig
+		}
+		runVersion(stdout)
 		return 0
 	}
 	cfg, err := config.Load(getenv)

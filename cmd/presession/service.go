@@ -143,9 +143,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 func announce(cfg config.Config, log *slog.Logger, stderr io.Writer) {
 	if cfg.Embedded() || cfg.EmbeddedStorage() {
 		log.Info("running on the embedded default: "+embeddedWhat(cfg)+"; set REDIS_URL and S3_ENDPOINT (see README) to use real Redis and S3",
-			"data_dir", cfg.DataDir)
+			"data_dir", cfg.DataDir, buildAttrs())
 	} else {
-		log.Info("running on Redis and S3", "redis", cfg.Redis.Addr, "s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
+		log.Info("running on Redis and S3", "redis", cfg.Redis.Addr, "s3", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, buildAttrs())
 	}
 	if cfg.GeneratedStaffToken {
 		fmt.Fprintf(stderr, "\n  Staff token (shown once; also saved in %s/staff-token):\n  %s\n\n", cfg.DataDir, cfg.StaffToken.Reveal())
