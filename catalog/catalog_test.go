@@ -90,7 +90,7 @@ func TestTransitionTable(t *testing.T) {
 					t.Errorf("manifest in storage\n%+v\nRedis record\n%+v", m, after)
 				}
 				for _, st := range presession.Statuses {
-					l, _, err := e.cat.List(ctx, catalog.Filter{Session: session, Country: "AD", Status: st})
+					l, _, err := e.cat.List(ctx, presession.Filter{Session: session, Country: "AD", Status: st})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -304,7 +304,7 @@ func TestApproveRejectRace(t *testing.T) {
 		}
 	}
 	// Every approved one joined the order once, in approval order.
-	approved, _, err := e.cat.List(ctx, catalog.Filter{Session: "upr36", Country: "BG", Status: presession.StatusApproved})
+	approved, _, err := e.cat.List(ctx, presession.Filter{Session: "upr36", Country: "BG", Status: presession.StatusApproved})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestCreate(t *testing.T) {
 	if again, _ := e.cat.Get(ctx, s.ID); !reflect.DeepEqual(again, got) {
 		t.Fatalf("second Create changed the record")
 	}
-	if l, n, _ := e.cat.List(ctx, catalog.Filter{}); n != 1 || len(l) != 1 {
+	if l, n, _ := e.cat.List(ctx, presession.Filter{}); n != 1 || len(l) != 1 {
 		t.Fatalf("List after duplicate create: %d total", n)
 	}
 
@@ -597,7 +597,7 @@ func TestProgress(t *testing.T) {
 	if got.Progress != 42.5 {
 		t.Fatalf("Get progress %v", got.Progress)
 	}
-	l, _, _ := e.cat.List(ctx, catalog.Filter{InvitationID: "inv1"})
+	l, _, _ := e.cat.List(ctx, presession.Filter{InvitationID: "inv1"})
 	if len(l) != 1 || l[0].Progress != 42.5 {
 		t.Fatalf("List progress %+v", l)
 	}
@@ -627,7 +627,7 @@ func TestListFilters(t *testing.T) {
 		st := presession.Statuses[i%len(presession.Statuses)]
 		all = append(all, e.statementAt(t, "upr36", cc, fmt.Sprint("inv", i%4), st))
 	}
-	check := func(f catalog.Filter, keep func(*presession.Statement) bool) {
+	check := func(f presession.Filter, keep func(*presession.Statement) bool) {
 		t.Helper()
 		var want []string
 		for _, s := range all {
@@ -651,19 +651,19 @@ func TestListFilters(t *testing.T) {
 			t.Fatalf("%+v: %v, want %v", f, ids(got), want[lo:hi])
 		}
 	}
-	check(catalog.Filter{}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Offset: 5, Limit: 7}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Offset: 50, Limit: 7}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Session: "upr36", Country: "bg"}, func(s *presession.Statement) bool { return s.Country == "BG" })
-	check(catalog.Filter{Country: "HR", Status: presession.StatusReady}, func(s *presession.Statement) bool {
+	check(presession.Filter{}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Offset: 5, Limit: 7}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Offset: 50, Limit: 7}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Session: "upr36", Country: "bg"}, func(s *presession.Statement) bool { return s.Country == "BG" })
+	check(presession.Filter{Country: "HR", Status: presession.StatusReady}, func(s *presession.Statement) bool {
 		return s.Country == "HR" && s.Status == presession.StatusReady
 	})
-	check(catalog.Filter{InvitationID: "inv2", Limit: 3, Offset: 1}, func(s *presession.Statement) bool { return s.InvitationID == "inv2" })
-	check(catalog.Filter{InvitationID: "inv2", Status: presession.StatusUploading}, func(s *presession.Statement) bool {
+	check(presession.Filter{InvitationID: "inv2", Limit: 3, Offset: 1}, func(s *presession.Statement) bool { return s.InvitationID == "inv2" })
+	check(presession.Filter{InvitationID: "inv2", Status: presession.StatusUploading}, func(s *presession.Statement) bool {
 		return s.InvitationID == "inv2" && s.Status == presession.StatusUploading
 	})
-	check(catalog.Filter{Session: "nope"}, func(*presession.Statement) bool { return false })
-	_, _, err := e.cat.List(ctx, catalog.Filter{Status: "bogus"})
+	check(presession.Filter{Session: "nope"}, func(*presession.Statement) bool { return false })
+	_, _, err := e.cat.List(ctx, presession.Filter{Status: "bogus"})
 	wantCode(t, err, presession.EINVALID)
 
 	stale, err := e.cat.Stale(ctx)

@@ -201,13 +201,13 @@ func (e *env) manifest(t *testing.T, id string) *presession.Statement {
 }
 
 // orderFile reads the order document from storage.
-func (e *env) orderFile(t *testing.T, session, country string) *catalog.Order {
+func (e *env) orderFile(t *testing.T, session, country string) *presession.Order {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(e.dir, "orders", session, country+".json"))
 	if err != nil {
 		t.Fatalf("order file %s/%s: %v", session, country, err)
 	}
-	var o catalog.Order
+	var o presession.Order
 	if err := json.Unmarshal(b, &o); err != nil {
 		t.Fatalf("order file %s/%s: %v", session, country, err)
 	}

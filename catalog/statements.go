@@ -180,21 +180,11 @@ func (c *Catalog) mergeProgress(s *presession.Statement, v string) {
 	}
 }
 
-// Filter selects statements for List. Empty fields match anything.
-type Filter struct {
-	Session      string
-	Country      string
-	Status       presession.Status
-	InvitationID string
-	Offset       int
-	Limit        int // 0: no limit
-}
-
 // List returns the statements that match f, oldest first (ties by id), and
 // how many match in all. Every combination of Session, Country and Status
 // is one index read; with InvitationID the invitation's own (few)
 // statements are read and filtered.
-func (c *Catalog) List(ctx context.Context, f Filter) ([]*presession.Statement, int, error) {
+func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
 	f.Country = strings.ToUpper(f.Country)
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status).Localize("err.status_unknown", string(f.Status))
@@ -291,7 +281,7 @@ func (c *Catalog) Stale(ctx context.Context, statuses ...presession.Status) ([]*
 	}
 	var out []*presession.Statement
 	for _, st := range statuses {
-		l, _, err := c.List(ctx, Filter{Status: st})
+		l, _, err := c.List(ctx, presession.Filter{Status: st})
 		if err != nil {
 			return nil, err
 		}
@@ -401,7 +391,7 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 		if err != nil {
 			return err
 		}
-		var ord *Order
+		var ord *presession.Order
 		if from == presession.StatusApproved || to == presession.StatusApproved {
 			ord, err = c.loadOrder(ctx, tx, session, country)
 			if err != nil {
