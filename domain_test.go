@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/fakes"
 )
 
 // allowed is every move of the lifecycle, written out.
@@ -43,26 +44,6 @@ var (
 	t1 = t0.Add(time.Hour)
 )
 
-// pathTo lists the legal moves that bring a new statement to st.
-func pathTo(st presession.Status) []presession.Status {
-	toReady := []presession.Status{presession.StatusUploaded, presession.StatusProcessing, presession.StatusReady}
-	switch st {
-	case presession.StatusUploading:
-		return nil
-	case presession.StatusUploaded:
-		return toReady[:1]
-	case presession.StatusProcessing:
-		return toReady[:2]
-	case presession.StatusReady:
-		return toReady
-	case presession.StatusApproved, presession.StatusRejected:
-		return append(toReady, st)
-	case presession.StatusFailed:
-		return []presession.Status{presession.StatusFailed}
-	}
-	panic("unknown status " + st)
-}
-
 // statementAt is a new statement driven to st by legal moves at t0, with
 // a system-written reason on the way and some live progress.
 func statementAt(t *testing.T, st presession.Status) *presession.Statement {
@@ -71,15 +52,17 @@ func statementAt(t *testing.T, st presession.Status) *presession.Statement {
 	if err := s.Begin(t0); err != nil {
 		t.Fatal(err)
 	}
-	why := presession.Reason{Text: "setup", Message: presession.Message{Key: "reason.setup", Args: []string{"1"}}}
-	for _, to := range pathTo(st) {
-		r := presession.Reason{Text: "setup"}
+	for _, to := range fakes.PathTo(st) {
+		m := presession.Move{To: to, By: presession.ActorWorker, Reason: presession.Reason{Text: "setup"}}
 		if to == presession.StatusRejected || to == presession.StatusFailed {
-			r = why
+			m.Reason.Message = presession.Message{Key: "reason.setup", Args: []string{"1"}}
 		}
-		if err := s.Apply(to, presession.ActorWorker, r, t0); err != nil {
+		if err := s.Apply(m, t0); err != nil {
 			t.Fatalf("setup → %s: %v", to, err)
 		}
+	}
+	if s.Status != st {
+		t.Fatalf("fixture at %s, want %s", s.Status, st)
 	}
 	if st == presession.StatusProcessing {
 		s.Progress = 37
@@ -100,7 +83,7 @@ func TestApply(t *testing.T) {
 				if keeps {
 					why.Message = presession.Message{Key: "reason.because", Args: []string{"0:24"}}
 				}
-				err := s.Apply(to, "staff:alice", why, t1)
+				err := s.Apply(presession.Move{To: to, By: "staff:alice", Reason: why}, t1)
 				switch {
 				case !to.Valid():
 					wantError(t, err, presession.EINVALID, "err.status_unknown")
@@ -146,8 +129,8 @@ func wantError(t *testing.T, err error, code, key string) {
 	}
 }
 
-// TestMoveRules: what a move needs, whatever the status, refused by Apply
-// and CheckMove alike, changing nothing.
+// TestMoveRules: what a move needs, whatever the status, refused by
+// NewMove and Apply alike, Apply changing nothing.
 func TestMoveRules(t *testing.T) {
 	long := strings.Repeat("é", presession.MaxReasonLength+1)
 	msg := func(key string, args ...string) presession.Message { return presession.Message{Key: key, Args: args} }
@@ -170,10 +153,11 @@ func TestMoveRules(t *testing.T) {
 		{"argument too long", presession.StatusFailed, "worker", presession.Reason{Text: "x", Message: msg("k", long)}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, presession.CheckMove(tc.to, tc.by, tc.why), presession.EINVALID, tc.key)
+			_, err := presession.NewMove(tc.to, tc.by, tc.why.Text, tc.why.Message)
+			wantError(t, err, presession.EINVALID, tc.key)
 			for _, from := range presession.Statuses {
 				s, want := statementAt(t, from), statementAt(t, from)
-				wantError(t, s.Apply(tc.to, tc.by, tc.why, t1), presession.EINVALID, tc.key)
+				wantError(t, s.Apply(presession.Move{To: tc.to, By: tc.by, Reason: tc.why}, t1), presession.EINVALID, tc.key)
 				if !reflect.DeepEqual(s, want) {
 					t.Fatalf("a refused move from %s changed the statement", from)
 				}
@@ -182,11 +166,12 @@ func TestMoveRules(t *testing.T) {
 	}
 	// At the bounds it is fine.
 	at := strings.Repeat("é", presession.MaxReasonLength)
-	ok := presession.Reason{Text: at, Message: msg(strings.Repeat("k", 200), at, "", "", "", "", "", "", "")}
-	if err := presession.CheckMove(presession.StatusFailed, "worker", ok); err != nil {
+	ok := msg(strings.Repeat("k", 200), at, "", "", "", "", "", "", "")
+	m, err := presession.NewMove(presession.StatusRejected, "staff", at, ok)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := statementAt(t, presession.StatusReady).Apply(presession.StatusRejected, "staff", ok, t1); err != nil {
+	if err := statementAt(t, presession.StatusReady).Apply(m, t1); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -195,13 +180,13 @@ func TestMoveRules(t *testing.T) {
 // failed, goes with the next move, and stays in the history.
 func TestReasonKept(t *testing.T) {
 	s := statementAt(t, presession.StatusReady)
-	if err := s.Apply(presession.StatusRejected, presession.ActorStaff, presession.Reason{Text: "  sound is inaudible "}, t1); err != nil {
+	if err := s.Apply(presession.Move{To: presession.StatusRejected, By: presession.ActorStaff, Reason: presession.Reason{Text: "  sound is inaudible "}}, t1); err != nil {
 		t.Fatal(err)
 	}
 	if s.Reason != "sound is inaudible" || s.ReasonKey != "" || s.ReasonArgs != nil {
 		t.Fatalf("reason %q key %q args %q", s.Reason, s.ReasonKey, s.ReasonArgs)
 	}
-	if err := s.Apply(presession.StatusReady, presession.ActorStaff, presession.Reason{Text: "second look"}, t1); err != nil {
+	if err := s.Apply(presession.Move{To: presession.StatusReady, By: presession.ActorStaff, Reason: presession.Reason{Text: "second look"}}, t1); err != nil {
 		t.Fatal(err)
 	}
 	if s.Reason != "" || s.History[len(s.History)-2].Reason != "sound is inaudible" || s.History[len(s.History)-1].Reason != "second look" {
@@ -214,7 +199,7 @@ func TestReasonKept(t *testing.T) {
 		t.Fatalf("failed with key %q", f.ReasonKey)
 	}
 	for _, to := range []presession.Status{presession.StatusUploaded, presession.StatusProcessing} {
-		if err := f.Apply(to, presession.ActorSystem, presession.Reason{}, t1); err != nil {
+		if err := f.Apply(presession.Move{To: to, By: presession.ActorSystem}, t1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -223,7 +208,7 @@ func TestReasonKept(t *testing.T) {
 	}
 	u := statementAt(t, presession.StatusProcessing)
 	for _, to := range []presession.Status{presession.StatusUploaded, presession.StatusProcessing} {
-		if err := u.Apply(to, presession.ActorWorker, presession.Reason{}, t1); err != nil {
+		if err := u.Apply(presession.Move{To: to, By: presession.ActorWorker}, t1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,32 +217,34 @@ func TestReasonKept(t *testing.T) {
 	}
 }
 
-func TestNewReason(t *testing.T) {
+func TestNewMove(t *testing.T) {
 	args := []string{"0:24", "1:00"}
-	r, err := presession.NewReason("  the file stops at 0:24 ", presession.Message{Key: "reject.truncated", Args: args})
+	m, err := presession.NewMove(presession.StatusFailed, presession.ActorWorker, "  the file stops at 0:24 ", presession.Message{Key: "reject.truncated", Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
 	args[0] = "changed by the caller afterwards"
-	if r.Text != "the file stops at 0:24" || r.Message.Key != "reject.truncated" || !slices.Equal(r.Message.Args, []string{"0:24", "1:00"}) {
-		t.Fatalf("reason %+v", r)
+	want := presession.Move{To: presession.StatusFailed, By: presession.ActorWorker,
+		Reason: presession.Reason{Text: "the file stops at 0:24", Message: presession.Message{Key: "reject.truncated", Args: []string{"0:24", "1:00"}}}}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("move %+v", m)
 	}
 	for _, msg := range [][]presession.Message{nil, {{}}, {{Args: []string{"no key"}}}, {{Key: "k", Args: []string{}}}} {
-		r, err := presession.NewReason("x", msg...)
-		if err != nil || r.Message.Args != nil || (len(msg) == 0 || msg[0].Key == "") != (r.Message.Key == "") {
-			t.Errorf("NewReason(x, %+v) = %+v, %v", msg, r, err)
+		m, err := presession.NewMove(presession.StatusFailed, presession.ActorWorker, "x", msg...)
+		if err != nil || m.Reason.Message.Args != nil || (len(msg) == 0 || msg[0].Key == "") != (m.Reason.Message.Key == "") {
+			t.Errorf("NewMove(x, %+v) = %+v, %v", msg, m, err)
 		}
 	}
-	_, err = presession.NewReason("x", presession.Message{Key: "a"}, presession.Message{Key: "b"})
+	_, err = presession.NewMove(presession.StatusFailed, presession.ActorWorker, "x", presession.Message{Key: "a"}, presession.Message{Key: "b"})
 	wantError(t, err, presession.EINVALID, "")
 
 	// Apply copies the arguments too.
 	s := statementAt(t, presession.StatusProcessing)
-	why := presession.Reason{Text: "x", Message: presession.Message{Key: "k", Args: []string{"a"}}}
-	if err := s.Apply(presession.StatusFailed, presession.ActorWorker, why, t1); err != nil {
+	m = presession.Move{To: presession.StatusFailed, By: presession.ActorWorker, Reason: presession.Reason{Text: "x", Message: presession.Message{Key: "k", Args: []string{"a"}}}}
+	if err := s.Apply(m, t1); err != nil {
 		t.Fatal(err)
 	}
-	why.Message.Args[0] = "changed"
+	m.Reason.Message.Args[0] = "changed"
 	if s.ReasonArgs[0] != "a" {
 		t.Fatalf("the statement shares the caller's arguments: %q", s.ReasonArgs)
 	}

@@ -44,98 +44,108 @@ type Reason struct {
 	Message Message
 }
 
-// NewReason is the reason of a transition from its text and at most one
-// catalogue message (EINVALID for more), as the catalog's Transition takes
-// them. A message with an empty key is none.
-func NewReason(text string, msg ...Message) (Reason, error) {
-	if len(msg) > 1 {
-		return Reason{}, Errorf(EINVALID, "a transition takes at most one reason message, not %d", len(msg))
-	}
-	r := Reason{Text: text}
-	if len(msg) == 1 {
-		r.Message = msg[0]
-	}
-	return r.normal(), nil
+// KeepsReason reports whether a statement in s shows why it is there
+// (rejected, failed): a move there needs a reason, any other move clears it.
+func (s Status) KeepsReason() bool { return s == StatusRejected || s == StatusFailed }
+
+// A Move is one transition asked of a statement: the status it goes to,
+// who moves it and why.
+type Move struct {
+	To     Status
+	By     Actor
+	Reason Reason
 }
 
-// normal trims the text, drops a message without a key and copies the
+// NewMove is the move to status to by actor by for the reason text and at
+// most one catalogue message, as a catalog's Transition takes them (a
+// message with an empty key is none). It checks what the move needs
+// whatever the statement's status: EINVALID for more than one message, a
+// message on a status that keeps no reason or one out of bounds, an
+// unknown status, no actor, no reason (once trimmed) for rejected or
+// failed, or a reason longer than MaxReasonLength. Apply checks the same.
+func NewMove(to Status, by Actor, text string, msg ...Message) (Move, error) {
+	if len(msg) > 1 {
+		return Move{}, Errorf(EINVALID, "a transition takes at most one reason message, not %d", len(msg))
+	}
+	m := Move{To: to, By: by, Reason: Reason{Text: text}}
+	if len(msg) == 1 {
+		m.Reason.Message = msg[0]
+	}
+	m = m.normal()
+	if err := m.check(); err != nil {
+		return Move{}, err
+	}
+	return m, nil
+}
+
+// normal trims the reason, drops a message without a key and copies the
 // arguments of one with a key, so the statement never shares them with
 // the caller.
-func (r Reason) normal() Reason {
+func (m Move) normal() Move {
+	r := &m.Reason
 	r.Text = strings.TrimSpace(r.Text)
 	if r.Message.Key == "" {
 		r.Message = Message{}
-		return r
+		return m
 	}
 	r.Message.Args = slices.Clone(r.Message.Args)
 	if len(r.Message.Args) == 0 {
 		r.Message.Args = nil
 	}
-	return r
+	return m
 }
 
-// keepsReason reports whether a statement in s shows why it is there.
-func (s Status) keepsReason() bool { return s == StatusRejected || s == StatusFailed }
-
-// CheckMove checks what a transition to status to by actor by for reason
-// why needs, whatever the statement's current status: EINVALID for a
-// message on a status that keeps no reason or one out of bounds, an
-// unknown status, no actor, no reason for rejected or failed, or a reason
-// longer than MaxReasonLength. A statement's Apply checks the same.
-func CheckMove(to Status, by Actor, why Reason) error {
-	return checkMove(to, by, why.normal())
-}
-
-func checkMove(to Status, by Actor, why Reason) error {
-	if m := why.Message; m.Key != "" {
-		if !to.keepsReason() {
-			return Errorf(EINVALID, "a statement that becomes %s keeps no reason, so no reason message %q", to, m.Key)
+// check checks a normal move; see NewMove.
+func (m Move) check() error {
+	if msg := m.Reason.Message; msg.Key != "" {
+		if !m.To.KeepsReason() {
+			return Errorf(EINVALID, "a statement that becomes %s keeps no reason, so no reason message %q", m.To, msg.Key)
 		}
-		if len(m.Key) > maxMessageKey || len(m.Args) > maxMessageArgs {
-			return Errorf(EINVALID, "the reason message %.40q is too long or has more than %d arguments", m.Key, maxMessageArgs)
+		if len(msg.Key) > maxMessageKey || len(msg.Args) > maxMessageArgs {
+			return Errorf(EINVALID, "the reason message %.40q is too long or has more than %d arguments", msg.Key, maxMessageArgs)
 		}
-		for _, a := range m.Args {
+		for _, a := range msg.Args {
 			if utf8.RuneCountInString(a) > MaxReasonLength {
-				return Errorf(EINVALID, "an argument of the reason message %q is longer than %d characters", m.Key, MaxReasonLength)
+				return Errorf(EINVALID, "an argument of the reason message %q is longer than %d characters", msg.Key, MaxReasonLength)
 			}
 		}
 	}
-	if !to.Valid() {
-		return Errorf(EINVALID, "unknown status %q", to).Localize("err.status_unknown", string(to))
+	if !m.To.Valid() {
+		return Errorf(EINVALID, "unknown status %q", m.To).Localize("err.status_unknown", string(m.To))
 	}
-	if by == "" {
+	if m.By == "" {
 		return Errorf(EINVALID, "a transition needs an actor")
 	}
-	if to.keepsReason() && why.Text == "" {
-		return Errorf(EINVALID, "a reason is required to mark a statement %s", to).Localize("err.reason_required", to)
+	if m.To.KeepsReason() && m.Reason.Text == "" {
+		return Errorf(EINVALID, "a reason is required to mark a statement %s", m.To).Localize("err.reason_required", m.To)
 	}
-	if utf8.RuneCountInString(why.Text) > MaxReasonLength {
+	if utf8.RuneCountInString(m.Reason.Text) > MaxReasonLength {
 		return Errorf(EINVALID, "the reason is longer than %d characters", MaxReasonLength).Localize("err.reason_long", MaxReasonLength)
 	}
 	return nil
 }
 
-// Apply moves s to status to at now, by actor by, for reason why (its text
-// trimmed). It refuses what CheckMove refuses, and a move the lifecycle
-// does not allow from the current status (ECONFLICT naming both; see
-// CheckTransition), changing nothing then. Otherwise it sets Status and
-// UpdatedAt; keeps the reason (text and message) on rejected and failed
-// and clears it on any other status; resets Progress to 0 on processing
-// and 100 on ready; sets UploadedAt on the first move to uploaded; and
-// appends the event (time, actor, from, to, reason text) to History.
-func (s *Statement) Apply(to Status, by Actor, why Reason, now time.Time) error {
-	why = why.normal()
-	if err := checkMove(to, by, why); err != nil {
+// Apply makes move m of s at now. It refuses what NewMove refuses, and a
+// move the lifecycle does not allow from the current status (ECONFLICT
+// naming both; see CheckTransition), changing nothing then. Otherwise it
+// sets Status and UpdatedAt; keeps the reason (trimmed text and message)
+// on rejected and failed and clears it on any other status; resets
+// Progress to 0 on processing and 100 on ready; sets UploadedAt on the
+// first move to uploaded; and appends the event (time, actor, from, to,
+// reason text) to History.
+func (s *Statement) Apply(m Move, now time.Time) error {
+	m = m.normal()
+	if err := m.check(); err != nil {
 		return err
 	}
-	from := s.Status
+	from, to := s.Status, m.To
 	if err := CheckTransition(from, to); err != nil {
 		return err
 	}
 	s.Status, s.UpdatedAt = to, now
 	s.Reason, s.ReasonKey, s.ReasonArgs = "", "", nil
-	if to.keepsReason() {
-		s.Reason, s.ReasonKey, s.ReasonArgs = why.Text, why.Message.Key, why.Message.Args
+	if to.KeepsReason() {
+		s.Reason, s.ReasonKey, s.ReasonArgs = m.Reason.Text, m.Reason.Message.Key, m.Reason.Message.Args
 	}
 	switch to {
 	case StatusProcessing:
@@ -147,7 +157,7 @@ func (s *Statement) Apply(to Status, by Actor, why Reason, now time.Time) error 
 			s.UploadedAt = now
 		}
 	}
-	s.History = append(s.History, Event{At: now, Actor: by, From: from, To: to, Reason: why.Text})
+	s.History = append(s.History, Event{At: now, Actor: m.By, From: from, To: to, Reason: m.Reason.Text})
 	return nil
 }
 

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/internal/fakes"
 )
 
 // TestTransitionTable drives a fresh statement to every status and tries
@@ -75,7 +77,7 @@ func TestTransitionTable(t *testing.T) {
 				if len(after.History) != len(before.History)+1 {
 					t.Fatalf("history grew by %d events, want 1", len(after.History)-len(before.History))
 				}
-				if err := want.Apply(to, "staff:alice", presession.Reason{Text: "because"}, after.History[len(after.History)-1].At); err != nil {
+				if err := want.Apply(presession.Move{To: to, By: "staff:alice", Reason: presession.Reason{Text: "because"}}, after.History[len(after.History)-1].At); err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(after, want) {
@@ -137,10 +139,7 @@ func TestTransitionRefused(t *testing.T) {
 		{"too many arguments", presession.StatusRejected, "staff", "x", []presession.Message{{Key: "k", Args: make([]string, 9)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			why, err := presession.NewReason(tc.reason, tc.msg...)
-			if err == nil {
-				err = presession.CheckMove(tc.to, presession.Actor(tc.actor), why)
-			}
+			_, err := presession.NewMove(tc.to, presession.Actor(tc.actor), tc.reason, tc.msg...)
 			_, got := e.cat.Transition(ctx, s.ID, tc.to, tc.actor, tc.reason, tc.msg...)
 			wantCode(t, got, presession.EINVALID)
 			if got.Error() != err.Error() {
@@ -701,5 +700,76 @@ func TestListFilters(t *testing.T) {
 		if counts[st] != n {
 			t.Errorf("counts[%s] = %d, want %d", st, counts[st], n)
 		}
+	}
+}
+
+// TestInMemoryDouble: the other packages' in-memory catalog agrees with
+// this one on a run of moves: the same refusals, statements and playlist
+// order.
+func TestInMemoryDouble(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fake := fakes.NewCatalog()
+	var ids []string
+	for range 3 {
+		s := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusReady)
+		fake.Put(s)
+		ids = append(ids, s.ID)
+	}
+	// strip drops the times, which come from different clocks.
+	strip := func(s *presession.Statement) *presession.Statement {
+		if s == nil {
+			return nil
+		}
+		s.UpdatedAt = time.Time{}
+		for i := range s.History {
+			s.History[i].At = time.Time{}
+		}
+		return s
+	}
+	for i, step := range []struct {
+		n             int
+		to            presession.Status
+		actor, reason string
+	}{
+		{0, presession.StatusApproved, "staff", ""},
+		{1, presession.StatusApproved, "staff", ""},
+		{2, presession.StatusRejected, "staff", "off topic"},
+		{2, presession.StatusApproved, "staff", ""}, // refused
+		{0, presession.StatusReady, "staff", "second look"},
+		{2, presession.StatusReady, "staff", ""},
+		{2, presession.StatusApproved, "staff", ""},
+		{0, presession.StatusApproved, "staff", ""},
+		{1, presession.StatusRejected, "staff", ""}, // refused
+		{1, presession.StatusProcessing, "worker", ""},
+		{1, presession.StatusFailed, "worker", "the file is damaged"},
+	} {
+		got, err := e.cat.Transition(ctx, ids[step.n], step.to, step.actor, step.reason)
+		fgot, ferr := fake.Transition(ctx, ids[step.n], step.to, step.actor, step.reason)
+		if presession.ErrorCode(err) != presession.ErrorCode(ferr) || presession.ErrorMessage(err) != presession.ErrorMessage(ferr) {
+			t.Fatalf("step %d: catalog says %v, the double %v", i, err, ferr)
+		}
+		if !reflect.DeepEqual(strip(got), strip(fgot)) {
+			t.Fatalf("step %d: catalog returns\n%+v\nthe double\n%+v", i, got, fgot)
+		}
+		approved, err := e.cat.ApprovedInOrder(ctx, "upr36", "AD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fapproved, _ := fake.ApprovedInOrder(ctx, "upr36", "AD")
+		for j := range approved {
+			strip(approved[j])
+		}
+		for j := range fapproved {
+			strip(fapproved[j])
+		}
+		if !reflect.DeepEqual(approved, fapproved) {
+			t.Fatalf("step %d: catalog's playlist\n%+v\nthe double's\n%+v", i, approved, fapproved)
+		}
+	}
+	_, err := e.cat.Get(ctx, "nope")
+	_, ferr := fake.Get(ctx, "nope")
+	if presession.ErrorMessage(err) != presession.ErrorMessage(ferr) {
+		t.Fatalf("missing: catalog says %v, the double %v", err, ferr)
 	}
 }

@@ -299,15 +299,11 @@ func (c *Catalog) Counts(ctx context.Context) (map[presession.Status]int, error)
 //
 // reason is English, as history and logs keep it. A reason the system
 // wrote may come with at most one msg, the catalogue message that says the
-// same in other languages (see presession.NewReason). Staff rejections
+// same in other languages (see presession.NewMove). Staff rejections
 // pass none.
 func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error) {
-	by := presession.Actor(actor)
-	why, err := presession.NewReason(reason, msg...)
+	m, err := presession.NewMove(to, presession.Actor(actor), reason, msg...)
 	if err != nil {
-		return nil, err
-	}
-	if err := presession.CheckMove(to, by, why); err != nil {
 		return nil, err
 	}
 	first, _, err := c.load(ctx, c.rdb, id)
@@ -315,24 +311,24 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 		return nil, err
 	}
 	session, country := first.Session, first.Country
-	var m move
+	var done moved
 	err = c.watch(ctx, func(tx *redis.Tx) error {
-		m, err = c.tryMove(ctx, tx, id, to, by, why)
+		done, err = c.tryMove(ctx, tx, id, m)
 		return err
 	}, c.kStmt(id), c.kOrder(session, country))
 	if err != nil {
 		if presession.ErrorCode(err) != presession.EINTERNAL {
 			return nil, err
 		}
-		return nil, fmt.Errorf("catalog: %s → %s of %s: %w", m.from, to, id, err)
+		return nil, fmt.Errorf("catalog: %s → %s of %s: %w", done.from, to, id, err)
 	}
-	affects := m.from == presession.StatusApproved || to == presession.StatusApproved
-	if m.retried {
+	affects := done.from == presession.StatusApproved || to == presession.StatusApproved
+	if done.retried {
 		// Complete what the earlier call left pending.
-		m.orderChanged = affects
+		done.orderChanged = affects
 	}
 	err = c.sync(ctx, mStmt(id))
-	if err == nil && m.orderChanged {
+	if err == nil && done.orderChanged {
 		err = c.sync(ctx, mOrder(session, country))
 	}
 	if affects {
@@ -341,40 +337,40 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 	if err != nil {
 		return nil, err
 	}
-	return m.s, nil
+	return done.s, nil
 }
 
-// move is what one attempt of a Transition did.
-type move struct {
+// moved is what one attempt of a Transition did.
+type moved struct {
 	s            *presession.Statement // the statement after it
 	from         presession.Status
 	orderChanged bool
 	retried      bool // s already showed it, pending in storage
 }
 
-// tryMove is one optimistic attempt of a Transition in tx: it applies the
-// move to the current record and queues the record, its status indexes and
+// tryMove is one optimistic attempt of a Transition in tx: it applies m
+// to the current record and queues the record, its status indexes and
 // the country's order (when approved is either end) for EXEC.
-func (c *Catalog) tryMove(ctx context.Context, tx *redis.Tx, id string, to presession.Status, by presession.Actor, why presession.Reason) (move, error) {
+func (c *Catalog) tryMove(ctx context.Context, tx *redis.Tx, id string, m presession.Move) (moved, error) {
 	s, _, err := c.load(ctx, tx, id)
 	if err != nil {
-		return move{}, err
+		return moved{}, err
 	}
-	from := s.Status
+	from, to := s.Status, m.To
 	now := c.clock()
-	if err := s.Apply(to, by, why, now); err != nil {
-		if c.isOwnPendingRetry(ctx, tx, s, to, by, why.Text) {
-			return move{s: s, from: s.History[len(s.History)-1].From, retried: true}, nil
+	if err := s.Apply(m, now); err != nil {
+		if c.isOwnPendingRetry(ctx, tx, s, m) {
+			return moved{s: s, from: s.History[len(s.History)-1].From, retried: true}, nil
 		}
-		return move{from: from}, err
+		return moved{from: from}, err
 	}
 	rec, err := json.Marshal(s)
 	if err != nil {
-		return move{from: from}, err
+		return moved{from: from}, err
 	}
-	ord, err := c.movedOrder(ctx, tx, s, from, by, now)
+	ord, err := c.movedOrder(ctx, tx, s, from, m.By, now)
 	if err != nil {
-		return move{from: from}, err
+		return moved{from: from}, err
 	}
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, c.kStmt(id), rec, 0)
@@ -402,9 +398,9 @@ func (c *Catalog) tryMove(ctx context.Context, tx *redis.Tx, id string, to prese
 		return nil
 	})
 	if err != nil {
-		return move{from: from}, err
+		return moved{from: from}, err
 	}
-	return move{s: s, from: from, orderChanged: ord != nil}, nil
+	return moved{s: s, from: from, orderChanged: ord != nil}, nil
 }
 
 // movedOrder is the country's order after s moved from status from, by by
@@ -430,12 +426,12 @@ func (c *Catalog) movedOrder(ctx context.Context, tx *redis.Tx, s *presession.St
 // isOwnPendingRetry reports whether s already shows the transition asked
 // for, by the same actor with the same reason, and that change is not yet
 // in storage: the caller is retrying a call whose storage write failed.
-func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *presession.Statement, to presession.Status, actor presession.Actor, reason string) bool {
-	if len(s.History) == 0 || s.Status != to {
+func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *presession.Statement, m presession.Move) bool {
+	if len(s.History) == 0 || s.Status != m.To {
 		return false
 	}
 	last := s.History[len(s.History)-1]
-	if last.To != to || last.Actor != actor || last.Reason != reason {
+	if last.To != m.To || last.Actor != m.By || last.Reason != m.Reason.Text {
 		return false
 	}
 	ok, err := tx.SIsMember(ctx, c.kDirty(), mStmt(s.ID)).Result()

@@ -57,7 +57,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 		}
 		m := MyStatement{ID: s.ID, Title: s.Title, Speaker: s.Speaker, Language: s.Language, Filename: s.Filename,
 			Size: s.Size, Status: s.Status, Progress: s.Progress, CreatedAt: s.CreatedAt, UploadedAt: s.UploadedAt, UpdatedAt: s.UpdatedAt}
-		if s.Status == presession.StatusFailed || s.Status == presession.StatusRejected {
+		if s.Status.KeepsReason() {
 			m.Reason, m.ReasonText = s.Reason, h.site.Reason(lang, s)
 		}
 		if s.Media != nil {

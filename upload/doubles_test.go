@@ -61,7 +61,7 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 	if r.fail.Load() {
 		return nil, errBlip
 	}
-	why, err := presession.NewReason(reason, msg...)
+	m, err := presession.NewMove(to, presession.Actor(actor), reason, msg...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 		if err := json.Unmarshal(b, &st); err != nil {
 			return err
 		}
-		if err := st.Apply(to, presession.Actor(actor), why, time.Now().UTC()); err != nil {
+		if err := st.Apply(m, time.Now().UTC()); err != nil {
 			return err
 		}
 		nb, _ := json.Marshal(&st)

@@ -73,12 +73,8 @@ func (c *Catalog) Get(_ context.Context, id string) (*presession.Statement, erro
 // Transition moves the statement through the domain's Apply and keeps the
 // country's order.
 func (c *Catalog) Transition(_ context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error) {
-	by := presession.Actor(actor)
-	why, err := presession.NewReason(reason, msg...)
+	m, err := presession.NewMove(to, presession.Actor(actor), reason, msg...)
 	if err != nil {
-		return nil, err
-	}
-	if err := presession.CheckMove(to, by, why); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -89,7 +85,7 @@ func (c *Catalog) Transition(_ context.Context, id string, to presession.Status,
 	}
 	s := clone(cur)
 	from := s.Status
-	if err := s.Apply(to, by, why, c.now()); err != nil {
+	if err := s.Apply(m, c.now()); err != nil {
 		return nil, err
 	}
 	c.byID[id] = s
