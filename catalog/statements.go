@@ -313,6 +313,7 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 	session, country := first.Session, first.Country
 	var done moved
 	err = c.watch(ctx, func(tx *redis.Tx) error {
+		var err error
 		done, err = c.tryMove(ctx, tx, id, m)
 		return err
 	}, c.kStmt(id), c.kOrder(session, country))
