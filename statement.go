@@ -23,7 +23,8 @@ const (
 // Statuses lists every status in lifecycle order.
 var Statuses = []Status{StatusUploading, StatusUploaded, StatusProcessing, StatusReady, StatusApproved, StatusRejected, StatusFailed}
 
-// transitions is the one place the lifecycle is defined.
+// transitions is the one place the lifecycle's moves are defined; what a
+// move needs and changes is Statement.Apply's (lifecycle.go).
 //
 // processing → uploaded lets a worker that lost its run (killed mid-way)
 // hand the statement back for a retry; processing → processing is a retry
@@ -61,7 +62,7 @@ func CheckTransition(from, to Status) error {
 // Event is one recorded transition of a statement.
 type Event struct {
 	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"` // "cso:<invitation id>", "staff", "worker", "system"
+	Actor  Actor     `json:"actor"`
 	From   Status    `json:"from,omitempty"`
 	To     Status    `json:"to"`
 	Reason string    `json:"reason,omitempty"`

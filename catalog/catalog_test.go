@@ -9,13 +9,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/internal/fakes"
 )
 
 // TestTransitionTable drives a fresh statement to every status and tries
-// every target status from there.
+// every target status from there. The lifecycle's rules are the domain's
+// (its own table test covers them); here, what Redis and storage hold is
+// the domain's Apply of the move, or unchanged when refused, and the
+// indexes, the order and the playlist hook follow.
 func TestTransitionTable(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -31,6 +38,7 @@ func TestTransitionTable(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				want, _ := e.cat.Get(ctx, s.ID)
 				got, err := e.cat.Transition(ctx, s.ID, to, "staff:alice", "because")
 				after, gerr := e.cat.Get(ctx, s.ID)
 				if gerr != nil {
@@ -66,31 +74,23 @@ func TestTransitionTable(t *testing.T) {
 				if err != nil {
 					t.Fatalf("legal transition refused: %v", err)
 				}
-				if got.Status != to || after.Status != to {
-					t.Fatalf("status %s / %s, want %s", got.Status, after.Status, to)
-				}
-				if !reflect.DeepEqual(got, after) {
-					t.Errorf("Transition returned\n%+v\nGet returns\n%+v", got, after)
-				}
 				if len(after.History) != len(before.History)+1 {
 					t.Fatalf("history grew by %d events, want 1", len(after.History)-len(before.History))
 				}
-				ev := after.History[len(after.History)-1]
-				if ev.From != from || ev.To != to || ev.Actor != "staff:alice" || ev.Reason != "because" || ev.At.IsZero() {
-					t.Errorf("event %+v", ev)
+				if err := want.Apply(presession.Move{To: to, By: "staff:alice", Reason: presession.Reason{Text: "because"}}, after.History[len(after.History)-1].At); err != nil {
+					t.Fatal(err)
 				}
-				wantReason := ""
-				if to == presession.StatusRejected || to == presession.StatusFailed {
-					wantReason = "because"
+				if !reflect.DeepEqual(after, want) {
+					t.Errorf("Redis record\n%+v\nthe domain's move\n%+v", after, want)
 				}
-				if after.Reason != wantReason {
-					t.Errorf("reason %q, want %q", after.Reason, wantReason)
+				if !reflect.DeepEqual(got, after) {
+					t.Errorf("Transition returned\n%+v\nGet returns\n%+v", got, after)
 				}
 				if m := e.manifest(t, s.ID); !reflect.DeepEqual(m, after) {
 					t.Errorf("manifest in storage\n%+v\nRedis record\n%+v", m, after)
 				}
 				for _, st := range presession.Statuses {
-					l, _, err := e.cat.List(ctx, catalog.Filter{Session: session, Country: "AD", Status: st})
+					l, _, err := e.cat.List(ctx, presession.Filter{Session: session, Country: "AD", Status: st})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -113,41 +113,49 @@ func TestTransitionTable(t *testing.T) {
 	}
 }
 
-func TestTransitionRules(t *testing.T) {
+// TestTransitionRefused: a move the domain refuses whatever the status
+// (see its TestMoveRules) is refused before Redis is read, with the
+// domain's error, and writes nothing; a missing statement is ENOTFOUND.
+func TestTransitionRefused(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	s := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusReady)
-
-	for _, reason := range []string{"", "  \n "} {
-		_, err := e.cat.Transition(ctx, s.ID, presession.StatusRejected, "staff", reason)
-		wantCode(t, err, presession.EINVALID)
+	msg := presession.Message{Key: "reject.truncated", Args: []string{"0:24", "1:00"}}
+	unreachable := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { unreachable.Close() })
+	down := catalog.New(unreachable, nil)
+	for _, tc := range []struct {
+		name          string
+		to            presession.Status
+		actor, reason string
+		msg           []presession.Message
+	}{
+		{"no reason", presession.StatusRejected, "staff", "", nil},
+		{"blank reason", presession.StatusRejected, "staff", "  \n ", nil},
+		{"long reason", presession.StatusRejected, "staff", strings.Repeat("x", presession.MaxReasonLength+1), nil},
+		{"no actor", presession.StatusApproved, "", "", nil},
+		{"message kept nowhere", presession.StatusApproved, "staff", "", []presession.Message{msg}},
+		{"two messages", presession.StatusRejected, "staff", "x", []presession.Message{msg, msg}},
+		{"too many arguments", presession.StatusRejected, "staff", "x", []presession.Message{{Key: "k", Args: make([]string, 9)}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := presession.NewMove(tc.to, presession.Actor(tc.actor), tc.reason, tc.msg...)
+			_, got := e.cat.Transition(ctx, s.ID, tc.to, tc.actor, tc.reason, tc.msg...)
+			wantCode(t, got, presession.EINVALID)
+			if got.Error() != err.Error() {
+				t.Errorf("catalog says %q, the domain %q", got, err)
+			}
+			// Redis is never reached.
+			if _, derr := down.Transition(ctx, s.ID, tc.to, tc.actor, tc.reason, tc.msg...); derr == nil || derr.Error() != err.Error() {
+				t.Errorf("with Redis down: %v", derr)
+			}
+			if after, _ := e.cat.Get(ctx, s.ID); !reflect.DeepEqual(after, s) {
+				t.Fatalf("a refused transition was written: %+v", after)
+			}
+		})
 	}
-	_, err := e.cat.Transition(ctx, s.ID, presession.StatusRejected, "staff", strings.Repeat("x", catalog.MaxReasonLength+1))
-	wantCode(t, err, presession.EINVALID)
-	_, err = e.cat.Transition(ctx, s.ID, presession.StatusApproved, "", "")
-	wantCode(t, err, presession.EINVALID)
-	_, err = e.cat.Transition(ctx, "nope", presession.StatusApproved, "staff", "")
+	_, err := e.cat.Transition(ctx, "nope", presession.StatusApproved, "staff", "")
 	wantCode(t, err, presession.ENOTFOUND)
-
-	p := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusProcessing)
-	_, err = e.cat.Transition(ctx, p.ID, presession.StatusFailed, "worker", "")
-	wantCode(t, err, presession.EINVALID)
-
-	// Reject, then reopen: the reason goes, the history keeps it.
-	r, err := e.cat.Transition(ctx, s.ID, presession.StatusRejected, "staff", "  sound is inaudible ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Reason != "sound is inaudible" {
-		t.Fatalf("reason %q", r.Reason)
-	}
-	r, err = e.cat.Transition(ctx, s.ID, presession.StatusReady, "staff", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Reason != "" || r.History[len(r.History)-2].Reason != "sound is inaudible" {
-		t.Fatalf("after reopen: reason %q, history %+v", r.Reason, r.History)
-	}
 }
 
 // TestReasonMessage: a failure's catalogue message is stored with its
@@ -235,14 +243,7 @@ func TestReasonMessage(t *testing.T) {
 	}
 	check(t, r.ID, "", "", nil)
 
-	// Refused: a message where no reason is kept, more than one, too many
-	// arguments. An empty one is none.
-	_, err = e.cat.Transition(ctx, r.ID, presession.StatusApproved, "staff", "", msg)
-	wantCode(t, err, presession.EINVALID)
-	_, err = e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "x", msg, msg)
-	wantCode(t, err, presession.EINVALID)
-	_, err = e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "x", presession.Message{Key: "k", Args: make([]string, 9)})
-	wantCode(t, err, presession.EINVALID)
+	// An empty message is none.
 	if s, err := e.cat.Transition(ctx, r.ID, presession.StatusRejected, "staff", "typed by staff", presession.Message{}); err != nil {
 		t.Fatal(err)
 	} else {
@@ -304,7 +305,7 @@ func TestApproveRejectRace(t *testing.T) {
 		}
 	}
 	// Every approved one joined the order once, in approval order.
-	approved, _, err := e.cat.List(ctx, catalog.Filter{Session: "upr36", Country: "BG", Status: presession.StatusApproved})
+	approved, _, err := e.cat.List(ctx, presession.Filter{Session: "upr36", Country: "BG", Status: presession.StatusApproved})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func TestCreate(t *testing.T) {
 	if again, _ := e.cat.Get(ctx, s.ID); !reflect.DeepEqual(again, got) {
 		t.Fatalf("second Create changed the record")
 	}
-	if l, n, _ := e.cat.List(ctx, catalog.Filter{}); n != 1 || len(l) != 1 {
+	if l, n, _ := e.cat.List(ctx, presession.Filter{}); n != 1 || len(l) != 1 {
 		t.Fatalf("List after duplicate create: %d total", n)
 	}
 
@@ -597,7 +598,7 @@ func TestProgress(t *testing.T) {
 	if got.Progress != 42.5 {
 		t.Fatalf("Get progress %v", got.Progress)
 	}
-	l, _, _ := e.cat.List(ctx, catalog.Filter{InvitationID: "inv1"})
+	l, _, _ := e.cat.List(ctx, presession.Filter{InvitationID: "inv1"})
 	if len(l) != 1 || l[0].Progress != 42.5 {
 		t.Fatalf("List progress %+v", l)
 	}
@@ -627,7 +628,7 @@ func TestListFilters(t *testing.T) {
 		st := presession.Statuses[i%len(presession.Statuses)]
 		all = append(all, e.statementAt(t, "upr36", cc, fmt.Sprint("inv", i%4), st))
 	}
-	check := func(f catalog.Filter, keep func(*presession.Statement) bool) {
+	check := func(f presession.Filter, keep func(*presession.Statement) bool) {
 		t.Helper()
 		var want []string
 		for _, s := range all {
@@ -651,19 +652,19 @@ func TestListFilters(t *testing.T) {
 			t.Fatalf("%+v: %v, want %v", f, ids(got), want[lo:hi])
 		}
 	}
-	check(catalog.Filter{}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Offset: 5, Limit: 7}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Offset: 50, Limit: 7}, func(*presession.Statement) bool { return true })
-	check(catalog.Filter{Session: "upr36", Country: "bg"}, func(s *presession.Statement) bool { return s.Country == "BG" })
-	check(catalog.Filter{Country: "HR", Status: presession.StatusReady}, func(s *presession.Statement) bool {
+	check(presession.Filter{}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Offset: 5, Limit: 7}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Offset: 50, Limit: 7}, func(*presession.Statement) bool { return true })
+	check(presession.Filter{Session: "upr36", Country: "bg"}, func(s *presession.Statement) bool { return s.Country == "BG" })
+	check(presession.Filter{Country: "HR", Status: presession.StatusReady}, func(s *presession.Statement) bool {
 		return s.Country == "HR" && s.Status == presession.StatusReady
 	})
-	check(catalog.Filter{InvitationID: "inv2", Limit: 3, Offset: 1}, func(s *presession.Statement) bool { return s.InvitationID == "inv2" })
-	check(catalog.Filter{InvitationID: "inv2", Status: presession.StatusUploading}, func(s *presession.Statement) bool {
+	check(presession.Filter{InvitationID: "inv2", Limit: 3, Offset: 1}, func(s *presession.Statement) bool { return s.InvitationID == "inv2" })
+	check(presession.Filter{InvitationID: "inv2", Status: presession.StatusUploading}, func(s *presession.Statement) bool {
 		return s.InvitationID == "inv2" && s.Status == presession.StatusUploading
 	})
-	check(catalog.Filter{Session: "nope"}, func(*presession.Statement) bool { return false })
-	_, _, err := e.cat.List(ctx, catalog.Filter{Status: "bogus"})
+	check(presession.Filter{Session: "nope"}, func(*presession.Statement) bool { return false })
+	_, _, err := e.cat.List(ctx, presession.Filter{Status: "bogus"})
 	wantCode(t, err, presession.EINVALID)
 
 	stale, err := e.cat.Stale(ctx)
@@ -699,5 +700,76 @@ func TestListFilters(t *testing.T) {
 		if counts[st] != n {
 			t.Errorf("counts[%s] = %d, want %d", st, counts[st], n)
 		}
+	}
+}
+
+// TestInMemoryDouble: the other packages' in-memory catalog agrees with
+// this one on a run of moves: the same refusals, statements and playlist
+// order.
+func TestInMemoryDouble(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fake := fakes.NewCatalog()
+	var ids []string
+	for range 3 {
+		s := e.statementAt(t, "upr36", "AD", "inv1", presession.StatusReady)
+		fake.Put(s)
+		ids = append(ids, s.ID)
+	}
+	// strip drops the times, which come from different clocks.
+	strip := func(s *presession.Statement) *presession.Statement {
+		if s == nil {
+			return nil
+		}
+		s.UpdatedAt = time.Time{}
+		for i := range s.History {
+			s.History[i].At = time.Time{}
+		}
+		return s
+	}
+	for i, step := range []struct {
+		n             int
+		to            presession.Status
+		actor, reason string
+	}{
+		{0, presession.StatusApproved, "staff", ""},
+		{1, presession.StatusApproved, "staff", ""},
+		{2, presession.StatusRejected, "staff", "off topic"},
+		{2, presession.StatusApproved, "staff", ""}, // refused
+		{0, presession.StatusReady, "staff", "second look"},
+		{2, presession.StatusReady, "staff", ""},
+		{2, presession.StatusApproved, "staff", ""},
+		{0, presession.StatusApproved, "staff", ""},
+		{1, presession.StatusRejected, "staff", ""}, // refused
+		{1, presession.StatusProcessing, "worker", ""},
+		{1, presession.StatusFailed, "worker", "the file is damaged"},
+	} {
+		got, err := e.cat.Transition(ctx, ids[step.n], step.to, step.actor, step.reason)
+		fgot, ferr := fake.Transition(ctx, ids[step.n], step.to, step.actor, step.reason)
+		if presession.ErrorCode(err) != presession.ErrorCode(ferr) || presession.ErrorMessage(err) != presession.ErrorMessage(ferr) {
+			t.Fatalf("step %d: catalog says %v, the double %v", i, err, ferr)
+		}
+		if !reflect.DeepEqual(strip(got), strip(fgot)) {
+			t.Fatalf("step %d: catalog returns\n%+v\nthe double\n%+v", i, got, fgot)
+		}
+		approved, err := e.cat.ApprovedInOrder(ctx, "upr36", "AD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fapproved, _ := fake.ApprovedInOrder(ctx, "upr36", "AD")
+		for j := range approved {
+			strip(approved[j])
+		}
+		for j := range fapproved {
+			strip(fapproved[j])
+		}
+		if !reflect.DeepEqual(approved, fapproved) {
+			t.Fatalf("step %d: catalog's playlist\n%+v\nthe double's\n%+v", i, approved, fapproved)
+		}
+	}
+	_, err := e.cat.Get(ctx, "nope")
+	_, ferr := fake.Get(ctx, "nope")
+	if presession.ErrorMessage(err) != presession.ErrorMessage(ferr) {
+		t.Fatalf("missing: catalog says %v, the double %v", err, ferr)
 	}
 }

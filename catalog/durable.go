@@ -197,12 +197,12 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 }
 
 // readOrders reads every orders/{session}/{CC}.json.
-func (c *Catalog) readOrders(ctx context.Context) ([]*Order, error) {
+func (c *Catalog) readOrders(ctx context.Context) ([]*presession.Order, error) {
 	keys, err := c.blobs.ListKeys(ctx, "orders/")
 	if err != nil {
 		return nil, fmt.Errorf("catalog: reindex: list orders: %w", err)
 	}
-	var out []*Order
+	var out []*presession.Order
 	for _, k := range keys {
 		rest, ok := strings.CutSuffix(strings.TrimPrefix(k, "orders/"), ".json")
 		session, country, ok2 := strings.Cut(rest, "/")
@@ -216,7 +216,7 @@ func (c *Catalog) readOrders(ctx context.Context) ([]*Order, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: reindex: read %s: %w", k, err)
 		}
-		var o Order
+		var o presession.Order
 		if err := json.Unmarshal(raw, &o); err != nil {
 			return nil, fmt.Errorf("catalog: reindex: %s is not an order: %w", k, err)
 		}
@@ -232,7 +232,7 @@ func (c *Catalog) readOrders(ctx context.Context) ([]*Order, error) {
 // reconcileOrders makes each order list exactly its country's approved
 // statements, adding orders where needed. It returns all orders and the
 // dirty-set members of those it changed or added.
-func reconcileOrders(stmts []*presession.Statement, orders []*Order, now time.Time) (all []*Order, changed []string) {
+func reconcileOrders(stmts []*presession.Statement, orders []*presession.Order, now time.Time) (all []*presession.Order, changed []string) {
 	type sc struct{ s, c string }
 	approved := map[sc][]*presession.Statement{}
 	for _, s := range stmts {
@@ -241,13 +241,13 @@ func reconcileOrders(stmts []*presession.Statement, orders []*Order, now time.Ti
 			approved[k] = append(approved[k], s)
 		}
 	}
-	byKey := map[sc]*Order{}
+	byKey := map[sc]*presession.Order{}
 	for _, o := range orders {
 		byKey[sc{o.Session, o.Country}] = o
 	}
 	for k := range approved {
 		if byKey[k] == nil {
-			o := &Order{Session: k.s, Country: k.c, Statements: []string{}}
+			o := &presession.Order{Session: k.s, Country: k.c, Statements: []string{}}
 			byKey[k] = o
 		}
 	}

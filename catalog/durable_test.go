@@ -80,7 +80,7 @@ func snapshot(t *testing.T, e *env) map[string]any {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]any{}
-	list := func(f catalog.Filter) []*presession.Statement {
+	list := func(f presession.Filter) []*presession.Statement {
 		l, total, err := e.cat.List(ctx, f)
 		if err != nil {
 			t.Fatal(err)
@@ -89,20 +89,20 @@ func snapshot(t *testing.T, e *env) map[string]any {
 		out[fmt.Sprintf("list %+v", f)] = l
 		return l
 	}
-	all := list(catalog.Filter{})
-	list(catalog.Filter{Offset: 7, Limit: 9})
+	all := list(presession.Filter{})
+	list(presession.Filter{Offset: 7, Limit: 9})
 	for _, s := range all {
 		got, err := e.cat.Get(ctx, s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out["get "+s.ID] = got
-		list(catalog.Filter{InvitationID: s.InvitationID})
+		list(presession.Filter{InvitationID: s.InvitationID})
 	}
 	for _, session := range append(slices.Clone(testSessions), "") {
 		for _, cc := range append(slices.Clone(testCountries), "") {
 			for _, st := range append(slices.Clone(presession.Statuses), "") {
-				list(catalog.Filter{Session: session, Country: cc, Status: st})
+				list(presession.Filter{Session: session, Country: cc, Status: st})
 			}
 			if session != "" && cc != "" {
 				o, err := e.cat.Order(ctx, session, cc)

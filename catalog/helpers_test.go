@@ -18,6 +18,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/internal/fakes"
 	"github.com/uprinfo/presession/internal/testenv"
 )
 
@@ -153,31 +154,11 @@ func (e *env) newStatement(t *testing.T, session, country, inv string) *presessi
 	return s
 }
 
-// pathTo lists the legal transitions that bring a new statement to st.
-func pathTo(st presession.Status) []presession.Status {
-	toReady := []presession.Status{presession.StatusUploaded, presession.StatusProcessing, presession.StatusReady}
-	switch st {
-	case presession.StatusUploading:
-		return nil
-	case presession.StatusUploaded:
-		return toReady[:1]
-	case presession.StatusProcessing:
-		return toReady[:2]
-	case presession.StatusReady:
-		return toReady
-	case presession.StatusApproved, presession.StatusRejected:
-		return append(toReady, st)
-	case presession.StatusFailed:
-		return []presession.Status{presession.StatusFailed}
-	}
-	panic("unknown status " + st)
-}
-
 // statementAt creates a statement and drives it to st by legal steps.
 func (e *env) statementAt(t *testing.T, session, country, inv string, st presession.Status) *presession.Statement {
 	t.Helper()
 	s := e.newStatement(t, session, country, inv)
-	for _, to := range pathTo(st) {
+	for _, to := range fakes.PathTo(st) {
 		var err error
 		if s, err = e.cat.Transition(context.Background(), s.ID, to, "worker", "setup reason"); err != nil {
 			t.Fatalf("setup %s → %s: %v", s.Status, to, err)
@@ -201,13 +182,13 @@ func (e *env) manifest(t *testing.T, id string) *presession.Statement {
 }
 
 // orderFile reads the order document from storage.
-func (e *env) orderFile(t *testing.T, session, country string) *catalog.Order {
+func (e *env) orderFile(t *testing.T, session, country string) *presession.Order {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(e.dir, "orders", session, country+".json"))
 	if err != nil {
 		t.Fatalf("order file %s/%s: %v", session, country, err)
 	}
-	var o catalog.Order
+	var o presession.Order
 	if err := json.Unmarshal(b, &o); err != nil {
 		t.Fatalf("order file %s/%s: %v", session, country, err)
 	}

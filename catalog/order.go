@@ -7,32 +7,21 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
 )
 
-// Order is the speaking order of a country's approved statements: the
-// playlist order. It is stored as orders/{session}/{CC}.json.
-type Order struct {
-	Session    string    `json:"session"`
-	Country    string    `json:"country"`
-	Statements []string  `json:"statements"`
-	UpdatedAt  time.Time `json:"updated_at,omitzero"`
-	UpdatedBy  string    `json:"updated_by,omitempty"` // who last changed it (SetOrder, or the approval/reopen that did)
-}
-
-func (c *Catalog) loadOrder(ctx context.Context, g getter, session, country string) (*Order, error) {
+func (c *Catalog) loadOrder(ctx context.Context, g getter, session, country string) (*presession.Order, error) {
 	raw, err := g.Get(ctx, c.kOrder(session, country)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return &Order{Session: session, Country: country, Statements: []string{}}, nil
+		return &presession.Order{Session: session, Country: country, Statements: []string{}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("catalog: order %s/%s: %w", session, country, err)
 	}
-	var o Order
+	var o presession.Order
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return nil, fmt.Errorf("catalog: order %s/%s: %w", session, country, err)
 	}
@@ -44,7 +33,7 @@ func (c *Catalog) loadOrder(ctx context.Context, g getter, session, country stri
 
 // Order returns the order of the approved statements of a country (empty,
 // never ENOTFOUND, when none was ever approved).
-func (c *Catalog) Order(ctx context.Context, session, country string) (*Order, error) {
+func (c *Catalog) Order(ctx context.Context, session, country string) (*presession.Order, error) {
 	return c.loadOrder(ctx, c.rdb, session, strings.ToUpper(country))
 }
 
@@ -98,7 +87,7 @@ func (c *Catalog) SetOrder(ctx context.Context, session, country string, ids []s
 			return presession.Errorf(presession.ECONFLICT, "the order leaves out approved statements: %s", strings.Join(missing, ", ")).
 				Localize("err.order_missing", strings.Join(missing, ", "))
 		}
-		o := Order{Session: session, Country: country, Statements: slices.Clone(ids), UpdatedAt: c.clock(), UpdatedBy: actor}
+		o := presession.Order{Session: session, Country: country, Statements: slices.Clone(ids), UpdatedAt: c.clock(), UpdatedBy: actor}
 		if o.Statements == nil {
 			o.Statements = []string{}
 		}

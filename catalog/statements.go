@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,9 +18,6 @@ import (
 
 	"github.com/uprinfo/presession"
 )
-
-// MaxReasonLength bounds the reason of a transition, in characters.
-const MaxReasonLength = 2000
 
 type getter interface {
 	Get(ctx context.Context, key string) *redis.StringCmd
@@ -63,9 +61,8 @@ func validSession(s string) bool {
 }
 
 // Create records a new statement. Its ID, Session, Country (normalised to
-// upper case) and InvitationID are fixed from then on. Status must be
-// uploading (the default) or uploaded. Create fills in CreatedAt, UpdatedAt
-// and, when History is empty, the creation event, on s itself.
+// upper case) and InvitationID are fixed from then on. The statement's
+// Begin sets its initial status, times and creation event, on s itself.
 //
 // Create is idempotent by ID: when the ID exists it changes nothing and
 // returns an ECONFLICT error wrapping ErrExists.
@@ -80,26 +77,8 @@ func (c *Catalog) Create(ctx context.Context, s *presession.Statement) error {
 	if !presession.IsCountryCode(s.Country) {
 		return presession.Errorf(presession.EINVALID, "country %q is not an ISO 3166-1 alpha-2 code", s.Country)
 	}
-	if s.Status == "" {
-		s.Status = presession.StatusUploading
-	}
-	if s.Status != presession.StatusUploading && s.Status != presession.StatusUploaded {
-		return presession.Errorf(presession.EINVALID, "a new statement must be uploading or uploaded, not %s", s.Status)
-	}
-	now := c.clock()
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = now
-	}
-	s.UpdatedAt = now
-	if s.Status == presession.StatusUploaded && s.UploadedAt.IsZero() {
-		s.UploadedAt = now
-	}
-	if len(s.History) == 0 {
-		actor := "system"
-		if s.InvitationID != "" {
-			actor = "cso:" + s.InvitationID
-		}
-		s.History = []presession.Event{{At: now, Actor: actor, To: s.Status}}
+	if err := s.Begin(c.clock()); err != nil {
+		return err
 	}
 	rec, err := json.Marshal(s)
 	if err != nil {
@@ -180,21 +159,11 @@ func (c *Catalog) mergeProgress(s *presession.Statement, v string) {
 	}
 }
 
-// Filter selects statements for List. Empty fields match anything.
-type Filter struct {
-	Session      string
-	Country      string
-	Status       presession.Status
-	InvitationID string
-	Offset       int
-	Limit        int // 0: no limit
-}
-
 // List returns the statements that match f, oldest first (ties by id), and
 // how many match in all. Every combination of Session, Country and Status
 // is one index read; with InvitationID the invitation's own (few)
 // statements are read and filtered.
-func (c *Catalog) List(ctx context.Context, f Filter) ([]*presession.Statement, int, error) {
+func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
 	f.Country = strings.ToUpper(f.Country)
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status).Localize("err.status_unknown", string(f.Status))
@@ -291,7 +260,7 @@ func (c *Catalog) Stale(ctx context.Context, statuses ...presession.Status) ([]*
 	}
 	var out []*presession.Statement
 	for _, st := range statuses {
-		l, _, err := c.List(ctx, Filter{Status: st})
+		l, _, err := c.List(ctx, presession.Filter{Status: st})
 		if err != nil {
 			return nil, err
 		}
@@ -319,144 +288,48 @@ func (c *Catalog) Counts(ctx context.Context) (map[presession.Status]int, error)
 	return out, nil
 }
 
-// Transition moves a statement to status to, the one place the lifecycle
-// is enforced: an illegal move is ECONFLICT naming the current status; a
-// rejection or failure without a reason is EINVALID. It appends the event
-// (actor, time, from, to, reason) to the history, sets Reason on failed and
-// rejected and clears it otherwise, resets progress on processing (0) and
-// ready (100), and keeps the country's order: an approved statement joins
-// its end, one leaving approved leaves it. Concurrent transitions of one
-// statement are serialised: of two staff approving and rejecting at once,
-// exactly one wins.
+// Transition moves a statement to status to: the statement's Apply decides
+// whether the move is allowed (an illegal one is ECONFLICT naming the
+// current status, a rejection or failure without a reason EINVALID) and
+// which fields change, and Transition makes it atomic. It keeps the
+// country's order: an approved statement joins its end, one leaving
+// approved leaves it. Concurrent transitions of one statement are
+// serialised: of two staff approving and rejecting at once, exactly one
+// wins.
 //
 // reason is English, as history and logs keep it. A reason the system
 // wrote may come with at most one msg, the catalogue message that says the
-// same in other languages: it is stored as ReasonKey and ReasonArgs with
-// Reason, in the same step, and cleared whenever Reason is (EINVALID on a
-// transition that keeps no reason). Staff rejections pass none.
+// same in other languages (see presession.NewMove). Staff rejections
+// pass none.
 func (c *Catalog) Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error) {
-	reason = strings.TrimSpace(reason)
-	m, err := checkMessage(to, msg)
+	m, err := presession.NewMove(to, presession.Actor(actor), reason, msg...)
 	if err != nil {
 		return nil, err
-	}
-	if !to.Valid() {
-		return nil, presession.Errorf(presession.EINVALID, "unknown status %q", to).Localize("err.status_unknown", string(to))
-	}
-	if actor == "" {
-		return nil, presession.Errorf(presession.EINVALID, "a transition needs an actor")
-	}
-	if (to == presession.StatusRejected || to == presession.StatusFailed) && reason == "" {
-		return nil, presession.Errorf(presession.EINVALID, "a reason is required to mark a statement %s", to).Localize("err.reason_required", to)
-	}
-	if utf8.RuneCountInString(reason) > MaxReasonLength {
-		return nil, presession.Errorf(presession.EINVALID, "the reason is longer than %d characters", MaxReasonLength).Localize("err.reason_long", MaxReasonLength)
 	}
 	first, _, err := c.load(ctx, c.rdb, id)
 	if err != nil {
 		return nil, err
 	}
 	session, country := first.Session, first.Country
-	okey := c.kOrder(session, country)
-
-	var out *presession.Statement
-	var from presession.Status
-	var orderChanged, retried bool
+	var done moved
 	err = c.watch(ctx, func(tx *redis.Tx) error {
-		out, orderChanged, retried = nil, false, false
-		s, _, err := c.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		from = s.Status
-		if err := presession.CheckTransition(from, to); err != nil {
-			if c.isOwnPendingRetry(ctx, tx, s, to, actor, reason) {
-				out, retried = s, true
-				from = s.History[len(s.History)-1].From
-				return nil
-			}
-			return err
-		}
-		now := c.clock()
-		s.Status = to
-		s.UpdatedAt = now
-		switch to {
-		case presession.StatusRejected, presession.StatusFailed:
-			s.Reason, s.ReasonKey, s.ReasonArgs = reason, m.Key, m.Args
-		default:
-			s.Reason, s.ReasonKey, s.ReasonArgs = "", "", nil
-		}
-		switch to {
-		case presession.StatusProcessing:
-			s.Progress = 0
-		case presession.StatusReady:
-			s.Progress = 100
-		case presession.StatusUploaded:
-			if s.UploadedAt.IsZero() {
-				s.UploadedAt = now
-			}
-		}
-		s.History = append(s.History, presession.Event{At: now, Actor: actor, From: from, To: to, Reason: reason})
-		rec, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		var ord *Order
-		if from == presession.StatusApproved || to == presession.StatusApproved {
-			ord, err = c.loadOrder(ctx, tx, session, country)
-			if err != nil {
-				return err
-			}
-			ids := slices.DeleteFunc(slices.Clone(ord.Statements), func(x string) bool { return x == id })
-			if to == presession.StatusApproved {
-				ids = append(ids, id)
-			}
-			ord.Statements, ord.UpdatedAt, ord.UpdatedBy = ids, now, actor
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, c.kStmt(id), rec, 0)
-			p.SAdd(ctx, c.kDirty(), mStmt(id))
-			if from != to {
-				for _, k := range c.statusIdxKeys(session, country, from) {
-					p.ZRem(ctx, k, id)
-				}
-				z := redis.Z{Score: score(s), Member: id}
-				for _, k := range c.statusIdxKeys(session, country, to) {
-					p.ZAdd(ctx, k, z)
-				}
-			}
-			if ord != nil {
-				b, err := json.Marshal(ord)
-				if err != nil {
-					return err
-				}
-				p.Set(ctx, okey, b, 0)
-				p.SAdd(ctx, c.kDirty(), mOrder(session, country))
-			}
-			if to == presession.StatusProcessing || from == presession.StatusProcessing {
-				p.HDel(ctx, c.kProgress(), id)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		out, orderChanged = s, ord != nil
-		return nil
-	}, c.kStmt(id), okey)
+		var err error
+		done, err = c.tryMove(ctx, tx, id, m)
+		return err
+	}, c.kStmt(id), c.kOrder(session, country))
 	if err != nil {
 		if presession.ErrorCode(err) != presession.EINTERNAL {
 			return nil, err
 		}
-		return nil, fmt.Errorf("catalog: %s → %s of %s: %w", from, to, id, err)
+		return nil, fmt.Errorf("catalog: %s → %s of %s: %w", done.from, to, id, err)
 	}
-	affects := from == presession.StatusApproved || to == presession.StatusApproved
-	if retried {
+	affects := done.from == presession.StatusApproved || to == presession.StatusApproved
+	if done.retried {
 		// Complete what the earlier call left pending.
-		orderChanged = affects
+		done.orderChanged = affects
 	}
 	err = c.sync(ctx, mStmt(id))
-	if err == nil && orderChanged {
+	if err == nil && done.orderChanged {
 		err = c.sync(ctx, mOrder(session, country))
 	}
 	if affects {
@@ -465,52 +338,101 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return done.s, nil
 }
 
-// Bounds of a reason's message.
-const (
-	maxMessageKey  = 200
-	maxMessageArgs = 8
-)
+// moved is what one attempt of a Transition did.
+type moved struct {
+	s            *presession.Statement // the statement after it
+	from         presession.Status
+	orderChanged bool
+	retried      bool // s already showed it, pending in storage
+}
 
-// checkMessage returns the one message of a transition (zero when none or
-// an empty key), EINVALID for more than one, for one on a transition that
-// keeps no reason, or for one out of bounds.
-func checkMessage(to presession.Status, msg []presession.Message) (presession.Message, error) {
-	if len(msg) > 1 {
-		return presession.Message{}, presession.Errorf(presession.EINVALID, "a transition takes at most one reason message, not %d", len(msg))
+// tryMove is one optimistic attempt of a Transition in tx: it applies m
+// to the current record and queues the record, its status indexes and
+// the country's order (when approved is either end) for EXEC.
+func (c *Catalog) tryMove(ctx context.Context, tx *redis.Tx, id string, m presession.Move) (moved, error) {
+	s, _, err := c.load(ctx, tx, id)
+	if err != nil {
+		return moved{}, err
 	}
-	if len(msg) == 0 || msg[0].Key == "" {
-		return presession.Message{}, nil
-	}
-	m := presession.Message{Key: msg[0].Key, Args: slices.Clone(msg[0].Args)}
-	if to != presession.StatusRejected && to != presession.StatusFailed {
-		return m, presession.Errorf(presession.EINVALID, "a statement that becomes %s keeps no reason, so no reason message %q", to, m.Key)
-	}
-	if len(m.Key) > maxMessageKey || len(m.Args) > maxMessageArgs {
-		return m, presession.Errorf(presession.EINVALID, "the reason message %.40q is too long or has more than %d arguments", m.Key, maxMessageArgs)
-	}
-	for _, a := range m.Args {
-		if utf8.RuneCountInString(a) > MaxReasonLength {
-			return m, presession.Errorf(presession.EINVALID, "an argument of the reason message %q is longer than %d characters", m.Key, MaxReasonLength)
+	from, to := s.Status, m.To
+	now := c.clock()
+	if err := s.Apply(m, now); err != nil {
+		if c.isOwnPendingRetry(ctx, tx, s, m) {
+			return moved{s: s, from: s.History[len(s.History)-1].From, retried: true}, nil
 		}
+		return moved{from: from}, err
 	}
-	if len(m.Args) == 0 {
-		m.Args = nil
+	rec, err := json.Marshal(s)
+	if err != nil {
+		return moved{from: from}, err
 	}
-	return m, nil
+	ord, err := c.movedOrder(ctx, tx, s, from, m.By, now)
+	if err != nil {
+		return moved{from: from}, err
+	}
+	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, c.kStmt(id), rec, 0)
+		p.SAdd(ctx, c.kDirty(), mStmt(id))
+		if from != to {
+			for _, k := range c.statusIdxKeys(s.Session, s.Country, from) {
+				p.ZRem(ctx, k, id)
+			}
+			z := redis.Z{Score: score(s), Member: id}
+			for _, k := range c.statusIdxKeys(s.Session, s.Country, to) {
+				p.ZAdd(ctx, k, z)
+			}
+		}
+		if ord != nil {
+			b, err := json.Marshal(ord)
+			if err != nil {
+				return err
+			}
+			p.Set(ctx, c.kOrder(s.Session, s.Country), b, 0)
+			p.SAdd(ctx, c.kDirty(), mOrder(s.Session, s.Country))
+		}
+		if to == presession.StatusProcessing || from == presession.StatusProcessing {
+			p.HDel(ctx, c.kProgress(), id)
+		}
+		return nil
+	})
+	if err != nil {
+		return moved{from: from}, err
+	}
+	return moved{s: s, from: from, orderChanged: ord != nil}, nil
+}
+
+// movedOrder is the country's order after s moved from status from, by by
+// at now: s joins its end when it became approved and leaves it when it
+// stopped being approved. It is nil when approved is neither end.
+func (c *Catalog) movedOrder(ctx context.Context, tx *redis.Tx, s *presession.Statement, from presession.Status, by presession.Actor, now time.Time) (*presession.Order, error) {
+	to := s.Status
+	if from != presession.StatusApproved && to != presession.StatusApproved {
+		return nil, nil
+	}
+	ord, err := c.loadOrder(ctx, tx, s.Session, s.Country)
+	if err != nil {
+		return nil, err
+	}
+	ids := slices.DeleteFunc(slices.Clone(ord.Statements), func(x string) bool { return x == s.ID })
+	if to == presession.StatusApproved {
+		ids = append(ids, s.ID)
+	}
+	ord.Statements, ord.UpdatedAt, ord.UpdatedBy = ids, now, string(by)
+	return ord, nil
 }
 
 // isOwnPendingRetry reports whether s already shows the transition asked
 // for, by the same actor with the same reason, and that change is not yet
 // in storage: the caller is retrying a call whose storage write failed.
-func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *presession.Statement, to presession.Status, actor, reason string) bool {
-	if len(s.History) == 0 || s.Status != to {
+func (c *Catalog) isOwnPendingRetry(ctx context.Context, tx *redis.Tx, s *presession.Statement, m presession.Move) bool {
+	if len(s.History) == 0 || s.Status != m.To {
 		return false
 	}
 	last := s.History[len(s.History)-1]
-	if last.To != to || last.Actor != actor || last.Reason != reason {
+	if last.To != m.To || last.Actor != m.By || last.Reason != m.Reason.Text {
 		return false
 	}
 	ok, err := tx.SIsMember(ctx, c.kDirty(), mStmt(s.ID)).Result()

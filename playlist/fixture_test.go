@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/internal/fakes"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/storage"
@@ -27,70 +27,18 @@ import (
 	"github.com/uprinfo/presession/web"
 )
 
-// fakeCatalog is an in-memory catalog: statements and per-country order.
-type fakeCatalog struct {
-	mu    sync.Mutex
-	byID  map[string]*presession.Statement
-	order map[string][]string // "session/CC" → ids
-}
-
-func newFakeCatalog() *fakeCatalog {
-	return &fakeCatalog{byID: map[string]*presession.Statement{}, order: map[string][]string{}}
-}
-
-func (c *fakeCatalog) put(s *presession.Statement) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cp := *s
-	c.byID[s.ID] = &cp
-	k := s.Session + "/" + s.Country
-	if !slices.Contains(c.order[k], s.ID) {
-		c.order[k] = append(c.order[k], s.ID)
-	}
-}
-
-func (c *fakeCatalog) setStatus(id string, st presession.Status) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.byID[id].Status = st
-}
-
-func (c *fakeCatalog) setOrder(session, cc string, ids ...string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.order[session+"/"+cc] = ids
-}
-
-func (c *fakeCatalog) Get(ctx context.Context, id string) (*presession.Statement, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.byID[id]
-	if !ok {
-		return nil, presession.Errorf(presession.ENOTFOUND, "no statement %s", id)
-	}
-	cp := *s
-	return &cp, nil
-}
-
-func (c *fakeCatalog) ApprovedInOrder(ctx context.Context, session, country string) ([]*presession.Statement, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []*presession.Statement
-	for _, id := range c.order[session+"/"+country] {
-		if s := c.byID[id]; s != nil && s.Status == presession.StatusApproved {
-			cp := *s
-			out = append(out, &cp)
-		}
-	}
-	return out, nil
-}
+// The in-memory catalog is what the package asks of the catalog.
+var (
+	_ Statements = (*fakes.Catalog)(nil)
+	_ Approved   = (*fakes.Catalog)(nil)
+)
 
 // env is a running playlist service on a directory store.
 type env struct {
 	t      *testing.T
 	store  Store
 	dir    string
-	cat    *fakeCatalog
+	cat    *fakes.Catalog
 	signer *token.Signer
 	staff  string
 	rb     *Rebuilder
@@ -101,7 +49,7 @@ type env struct {
 
 func newEnv(t *testing.T, store Store) *env {
 	t.Helper()
-	e := &env{t: t, store: store, cat: newFakeCatalog(), signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")),
+	e := &env{t: t, store: store, cat: fakes.NewCatalog(), signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")),
 		staff: "staff-secret-token", now: time.Now()}
 	if store == nil {
 		e.dir = t.TempDir()
@@ -145,6 +93,16 @@ func (e *env) rebuild(session, cc string) {
 	e.t.Helper()
 	if err := e.rb.Rebuild(context.Background(), session, cc); err != nil {
 		e.t.Fatalf("rebuild %s/%s: %v", session, cc, err)
+	}
+}
+
+// move takes statement id through the given statuses as staff would.
+func (e *env) move(id string, path ...presession.Status) {
+	e.t.Helper()
+	for _, to := range path {
+		if _, err := e.cat.Transition(context.Background(), id, to, "staff", "off topic"); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 }
 

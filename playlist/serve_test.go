@@ -62,7 +62,7 @@ func threeStatements(t *testing.T, e *env) []*presession.Statement {
 	b := genStatement(t, e.store, "s2", "AD", 3, clipLo)
 	c := genStatement(t, e.store, "s3", "AD", 4, clipHi, clipLo)
 	for _, s := range []*presession.Statement{a, b, c} {
-		e.cat.put(s)
+		e.cat.Put(s)
 	}
 	return []*presession.Statement{a, b, c}
 }
@@ -258,12 +258,14 @@ func TestRebuildFollowsTheCatalog(t *testing.T) {
 		t.Error("an unchanged rebuild rewrote the build")
 	}
 
-	e.cat.setOrder("upr36", "AD", "s3", "s1", "s2")
+	if err := e.cat.SetOrder(context.Background(), "upr36", "AD", []string{"s3", "s1", "s2"}, "staff"); err != nil {
+		t.Fatal(err)
+	}
 	e.rebuild("upr36", "AD")
 	if got := strings.Join(ids(), ","); got != "s3,s1,s2" {
 		t.Errorf("after reorder: %s", got)
 	}
-	e.cat.setStatus("s1", presession.StatusRejected)
+	e.move("s1", presession.StatusReady, presession.StatusRejected)
 	e.rebuild("upr36", "AD")
 	if got := strings.Join(ids(), ","); got != "s3,s2" || discs() != 1 {
 		t.Errorf("after reject: %s", got)
@@ -271,8 +273,8 @@ func TestRebuildFollowsTheCatalog(t *testing.T) {
 	if r := e.get("/media/s1/hls/360p/seg_00000.m4s?key="+key, ""); r.status != 404 {
 		t.Errorf("rejected statement's segment: %d", r.status)
 	}
-	e.cat.setStatus("s2", presession.StatusReady)
-	e.cat.setStatus("s3", presession.StatusReady)
+	e.move("s2", presession.StatusReady)
+	e.move("s3", presession.StatusReady)
 	e.rebuild("upr36", "AD")
 	if got := ids(); len(got) != 0 {
 		t.Errorf("after reopening all: %v", got)
@@ -281,7 +283,7 @@ func TestRebuildFollowsTheCatalog(t *testing.T) {
 	if r.status != 404 || !strings.Contains(r.body, `"code":"not_found"`) {
 		t.Errorf("empty master: %d %s", r.status, r.body)
 	}
-	e.cat.setStatus("s2", presession.StatusApproved)
+	e.move("s2", presession.StatusApproved)
 	e.rebuild("upr36", "AD")
 	if got := strings.Join(ids(), ","); got != "s2" || discs() != 0 {
 		t.Errorf("after approving one: %s", got)
@@ -315,15 +317,15 @@ func TestEmptyCountry(t *testing.T) {
 func TestAccessMatrix(t *testing.T) {
 	e := newEnv(t, nil)
 	a := genStatement(t, e.store, "ok1", "AD", 3, clipLo)
-	e.cat.put(a)
+	e.cat.Put(a)
 	states := map[string]presession.Status{"rej": presession.StatusRejected, "rdy": presession.StatusReady, "fail": presession.StatusFailed}
 	for id, st := range states {
 		s := genStatement(t, e.store, id, "AD", 3, clipLo)
 		s.Status = st
-		e.cat.put(s)
+		e.cat.Put(s)
 	}
 	bg := genStatement(t, e.store, "bg1", "BG", 3, clipLo)
-	e.cat.put(bg)
+	e.cat.Put(bg)
 	e.rebuild("upr36", "AD")
 	e.rebuild("upr36", "BG")
 
@@ -516,7 +518,7 @@ func TestWatchPageLanguages(t *testing.T) {
 	e := newEnv(t, nil)
 	threeStatements(t, e)
 	e.rebuild("upr36", "AD")
-	e.cat.put(genStatement(t, e.store, "j1", "JM", 3, clipLo))
+	e.cat.Put(genStatement(t, e.store, "j1", "JM", 3, clipLo))
 	e.rebuild("upr36", "JM")
 	key := e.viewer("upr36", "", time.Hour)
 	tracks := []string{`srclang="en" label="English"`, `srclang="fr" label="Français"`, `srclang="es" label="Español"`}

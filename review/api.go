@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -61,8 +60,8 @@ func invalid(key, format string, args ...any) error {
 }
 
 // filter reads and validates the list filters of a query.
-func (h *Handler) filter(q url.Values) (catalog.Filter, error) {
-	f := catalog.Filter{Limit: DefaultLimit}
+func (h *Handler) filter(q url.Values) (presession.Filter, error) {
+	f := presession.Filter{Limit: DefaultLimit}
 	if s := q.Get("session"); s != "" {
 		if _, ok := h.site.Sessions.Find(s); !ok {
 			return f, invalid("staff.err.session", "there is no session %q", s)

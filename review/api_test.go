@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/review"
 )
 
@@ -183,7 +182,7 @@ func TestOrderAPI(t *testing.T) {
 	foreign := e.statement("BG", "", "Foreign", presession.StatusApproved)
 	e.drainHooks()
 
-	var o catalog.Order
+	var o presession.Order
 	if st, _ := e.staff("GET", "/api/v1/sessions/upr36/countries/ad/order", nil, &o); st != 200 || !slices.Equal(o.Statements, []string{a.ID, b.ID, c.ID}) {
 		t.Fatalf("order: %d %v", st, o.Statements)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -148,7 +147,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		for _, c := range s.Countries {
 			cv := CountryView{Code: c.Code, Name: presession.CountryName(c.Code, lang)}
 			for _, st := range presession.Statuses {
-				_, n, err := h.cat.List(ctx, catalog.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
+				_, n, err := h.cat.List(ctx, presession.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
 				if err != nil {
 					return nil, err
 				}
@@ -172,7 +171,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	f, err := h.filter(fq)
 	if err != nil {
 		d.Error = h.site.Message(lang, err)
-		f = catalog.Filter{Limit: PageLimit}
+		f = presession.Filter{Limit: PageLimit}
 	}
 	d.Filter = Filter{Session: f.Session, Country: f.Country, Status: string(f.Status)}
 	list, total, err := h.cat.List(ctx, f)
@@ -232,7 +231,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 			if err != nil {
 				return nil, err
 			}
-			approved, _, err := h.cat.List(ctx, catalog.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
+			approved, _, err := h.cat.List(ctx, presession.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
 			if err != nil {
 				return nil, err
 			}

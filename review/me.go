@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/catalog"
 )
 
 // MyStatement is what an organisation sees of one of its statements: no
@@ -45,7 +44,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	list, _, err := h.cat.List(r.Context(), catalog.Filter{InvitationID: inv.ID})
+	list, _, err := h.cat.List(r.Context(), presession.Filter{InvitationID: inv.ID})
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -58,7 +57,7 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
 		}
 		m := MyStatement{ID: s.ID, Title: s.Title, Speaker: s.Speaker, Language: s.Language, Filename: s.Filename,
 			Size: s.Size, Status: s.Status, Progress: s.Progress, CreatedAt: s.CreatedAt, UploadedAt: s.UploadedAt, UpdatedAt: s.UpdatedAt}
-		if s.Status == presession.StatusFailed || s.Status == presession.StatusRejected {
+		if s.Status.KeepsReason() {
 			m.Reason, m.ReasonText = s.Reason, h.site.Reason(lang, s)
 		}
 		if s.Media != nil {

@@ -30,7 +30,6 @@ import (
 	"net/http"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
@@ -43,10 +42,10 @@ const Actor = "staff"
 // *catalog.Catalog implements it.
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
-	List(ctx context.Context, f catalog.Filter) ([]*presession.Statement, int, error)
+	List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
 	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
-	Order(ctx context.Context, session, country string) (*catalog.Order, error)
+	Order(ctx context.Context, session, country string) (*presession.Order, error)
 	SetOrder(ctx context.Context, session, country string, ids []string, actor string) error
 }
 

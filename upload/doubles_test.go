@@ -11,8 +11,9 @@ import (
 	"github.com/uprinfo/presession"
 )
 
-// redisStatements is a small Statements on the test's own Redis DB, until
-// the catalog package lands; the lead wires the real one.
+// redisStatements is a small Statements on the test's own Redis DB, which
+// the nodes a test starts as processes share. The lifecycle is the
+// domain's: Create begins a statement and Transition applies the move.
 type redisStatements struct {
 	rdb *redis.Client
 	// fail, when set, makes every call fail (a Redis blip).
@@ -26,6 +27,9 @@ func (r *redisStatements) key(id string) string { return "st:" + id }
 func (r *redisStatements) Create(ctx context.Context, st *presession.Statement) error {
 	if r.fail.Load() {
 		return errBlip
+	}
+	if err := st.Begin(time.Now().UTC()); err != nil {
+		return err
 	}
 	b, _ := json.Marshal(st)
 	ok, err := r.rdb.SetNX(ctx, r.key(st.ID), b, 0).Result()
@@ -57,8 +61,12 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 	if r.fail.Load() {
 		return nil, errBlip
 	}
+	m, err := presession.NewMove(to, presession.Actor(actor), reason, msg...)
+	if err != nil {
+		return nil, err
+	}
 	var out *presession.Statement
-	err := r.rdb.Watch(ctx, func(tx *redis.Tx) error {
+	err = r.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		b, err := tx.Get(ctx, r.key(id)).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return presession.Errorf(presession.ENOTFOUND, "no statement %s", id)
@@ -70,20 +78,8 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 		if err := json.Unmarshal(b, &st); err != nil {
 			return err
 		}
-		if err := presession.CheckTransition(st.Status, to); err != nil {
+		if err := st.Apply(m, time.Now().UTC()); err != nil {
 			return err
-		}
-		now := time.Now().UTC()
-		st.History = append(st.History, presession.Event{At: now, Actor: actor, From: st.Status, To: to, Reason: reason})
-		st.Status, st.UpdatedAt = to, now
-		if to == presession.StatusFailed {
-			st.Reason = reason
-			if len(msg) > 0 {
-				st.ReasonKey, st.ReasonArgs = msg[0].Key, msg[0].Args
-			}
-		}
-		if to == presession.StatusUploaded {
-			st.UploadedAt = now
 		}
 		nb, _ := json.Marshal(&st)
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {

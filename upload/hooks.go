@@ -102,7 +102,7 @@ func newStatement(id string, size int64, meta handler.MetaData, now time.Time) *
 		Status:       presession.StatusUploading,
 		CreatedAt:    now,
 		UpdatedAt:    now,
-		History:      []presession.Event{{At: now, Actor: "cso:" + meta[metaInvitation], To: presession.StatusUploading}},
+		History:      []presession.Event{{At: now, Actor: presession.ActorCSO(meta[metaInvitation]), To: presession.StatusUploading}},
 	}
 }
 

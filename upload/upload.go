@@ -42,7 +42,8 @@ type Statements interface {
 	// Transition moves the statement to status to, recording actor and
 	// reason (English, with the catalogue message that says it in other
 	// languages); an ECONFLICT-coded error if the lifecycle does not allow
-	// it from the current status. Moving to uploaded sets UploadedAt.
+	// it from the current status. The first move to uploaded sets
+	// UploadedAt (see presession.Statement.Apply).
 	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	// CountByInvitation counts the invitation's statements that hold a
 	// place under the per-invitation limit: all but the failed ones.

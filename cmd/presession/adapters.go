@@ -31,7 +31,7 @@ func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
 type uploadStatements struct{ *catalog.Catalog }
 
 func (u uploadStatements) CountByInvitation(ctx context.Context, invitationID string) (int, error) {
-	all, _, err := u.List(ctx, catalog.Filter{InvitationID: invitationID})
+	all, _, err := u.List(ctx, presession.Filter{InvitationID: invitationID})
 	if err != nil {
 		return 0, err
 	}
