@@ -414,7 +414,7 @@ func (o *objectReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if o.body == nil {
-		body, _, err := o.store.Get(o.ctx, o.key, &storage.Range{Start: o.off, End: -1})
+		body, _, err := o.store.Get(o.ctx, o.key, &presession.Range{Start: o.off, End: -1})
 		if err != nil {
 			return 0, err
 		}

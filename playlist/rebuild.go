@@ -25,9 +25,9 @@ type Approved interface {
 // provide it. Get and Stat of a missing key return an error matching
 // storage.ErrNotFound.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
-	Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.ObjectInfo, error)
-	Stat(ctx context.Context, key string) (storage.ObjectInfo, error)
+	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
+	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
+	Stat(ctx context.Context, key string) (presession.ObjectInfo, error)
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
@@ -88,7 +88,7 @@ func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Res
 		return nil, err
 	}
 	if err := rb.Store.Put(ctx, key, bytes.NewReader(enc), int64(len(enc)),
-		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
 		return nil, fmt.Errorf("playlist: store %s: %w", key, err)
 	}
 	log.InfoContext(ctx, "playlist rebuilt", "version", res.Version, "statements", len(res.Playlist.Statements), "duration", res.Playlist.Duration)
@@ -105,7 +105,7 @@ func (rb *Rebuilder) logger() *slog.Logger {
 // storedVersion reads the version of a stored build from its first bytes:
 // Encode writes the version first.
 func (rb *Rebuilder) storedVersion(ctx context.Context, key string) (string, error) {
-	body, _, err := rb.Store.Get(ctx, key, &storage.Range{Start: 0, End: 63})
+	body, _, err := rb.Store.Get(ctx, key, &presession.Range{Start: 0, End: 63})
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 		init, err := rb.read(ctx, r.Init, nil, 1<<20)
 		var first []byte
 		if err == nil {
-			first, err = rb.read(ctx, r.Segments[0].Key, &storage.Range{Start: 0, End: 256<<10 - 1}, 256<<10)
+			first, err = rb.read(ctx, r.Segments[0].Key, &presession.Range{Start: 0, End: 256<<10 - 1}, 256<<10)
 		}
 		if errors.Is(err, storage.ErrNotFound) {
 			log.WarnContext(ctx, "media file missing; assuming the media starts at 0", "err", err)
@@ -214,7 +214,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 	return start, caps, nil
 }
 
-func (rb *Rebuilder) read(ctx context.Context, key string, rng *storage.Range, limit int64) ([]byte, error) {
+func (rb *Rebuilder) read(ctx context.Context, key string, rng *presession.Range, limit int64) ([]byte, error) {
 	body, _, err := rb.Store.Get(ctx, key, rng)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/media"
-	"github.com/uprinfo/presession/storage"
 )
 
 // MaxCaptionBytes is the largest caption body PUT .../captions/{lang}
@@ -79,7 +78,7 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 		key = c.Key
 	}
 	if err := h.store.Put(ctx, key, bytes.NewReader(vtt), int64(len(vtt)),
-		storage.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
+		presession.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
 		h.site.Error(w, r, fmt.Errorf("store captions %s: %w", key, err))
 		return
 	}

@@ -200,7 +200,7 @@ func (s *S3) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, Ob
 	}
 	var opts minio.GetObjectOptions
 	if rng != nil {
-		if !rng.valid() {
+		if !rng.Valid() {
 			return nil, ObjectInfo{}, fmt.Errorf("storage: get %s: %w: %s", key, ErrInvalidRange, rng)
 		}
 		opts.Set("Range", rng.String())

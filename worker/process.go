@@ -23,7 +23,6 @@ import (
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/metrics"
-	"github.com/uprinfo/presession/storage"
 )
 
 // actor is how the worker appears in a statement's history.
@@ -233,7 +232,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
 	b, _ := json.MarshalIndent(man, "", "  ")
 	if err := w.store.Put(ctx, ManifestKey(st.ID), bytes.NewReader(b), int64(len(b)),
-		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
 		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
 	m := mediaOf(st.ID, res)
@@ -437,7 +436,8 @@ func (w *Worker) uploadFile(ctx context.Context, key, file string) (fileFact, er
 	if strings.HasSuffix(key, ".m3u8") || strings.HasSuffix(key, ".vtt") {
 		cache = "no-cache" // captions are replaced by staff; playlists follow
 	}
-	if err := w.store.PutFile(ctx, key, file, storage.PutOptions{ContentType: storage.ContentTypeOf(key), CacheControl: cache}); err != nil {
+	// The content type is the one storage infers from the key.
+	if err := w.store.PutFile(ctx, key, file, presession.PutOptions{CacheControl: cache}); err != nil {
 		return fileFact{}, fmt.Errorf("%s: %w", key, err)
 	}
 	return fileFact{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
