@@ -69,15 +69,12 @@ import (
 type Blobs interface {
 	// WriteObject stores data under key, replacing any object there.
 	WriteObject(ctx context.Context, key string, data []byte, contentType string) error
-	// ReadObject returns the object's bytes, or an error for which
-	// errors.Is(err, ErrBlobNotFound) holds when there is none.
+	// ReadObject returns the object's bytes, or an error with code
+	// presession.ENOTFOUND when there is none.
 	ReadObject(ctx context.Context, key string) ([]byte, error)
 	// ListKeys returns every key that starts with prefix, at any depth.
 	ListKeys(ctx context.Context, prefix string) ([]string, error)
 }
-
-// ErrBlobNotFound is what a Blobs adapter wraps for a missing object.
-var ErrBlobNotFound = errors.New("catalog: object not found")
 
 // ErrExists is wrapped by the ECONFLICT error of Create when the id is taken.
 var ErrExists = errors.New("catalog: statement exists")

@@ -170,7 +170,7 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			raw, err := c.blobs.ReadObject(ctx, k)
-			if errors.Is(err, ErrBlobNotFound) {
+			if presession.ErrorCode(err) == presession.ENOTFOUND {
 				return // deleted since the listing
 			}
 			if err != nil {
@@ -210,7 +210,7 @@ func (c *Catalog) readOrders(ctx context.Context) ([]*presession.Order, error) {
 			continue
 		}
 		raw, err := c.blobs.ReadObject(ctx, k)
-		if errors.Is(err, ErrBlobNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			continue
 		}
 		if err != nil {

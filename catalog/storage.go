@@ -3,16 +3,14 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/storage"
 )
 
 // Store is the part of storage the catalog's durable copy needs;
-// storage.Dir and storage.S3 provide it.
+// storage.Dir and storage.S3 provide it. Get of a missing key returns an
+// error with code presession.ENOTFOUND.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
@@ -30,9 +28,6 @@ func (b storageBlobs) WriteObject(ctx context.Context, key string, data []byte, 
 
 func (b storageBlobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
 	r, _, err := b.s.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", key, ErrBlobNotFound)
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func (h *Handler) playlistRequest(w http.ResponseWriter, r *http.Request, cc str
 func (h *Handler) load(ctx context.Context, sess *presession.Session, c presession.Country) (*Result, error) {
 	key := BuildKey(sess.ID, c.Code)
 	info, err := h.store.Stat(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		return Build(Input{Session: sess, Country: c})
 	}
 	if err != nil {
@@ -141,7 +141,7 @@ func (h *Handler) load(ctx context.Context, sess *presession.Session, c presessi
 		return cb.res, nil
 	}
 	body, info, err := h.store.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		return Build(Input{Session: sess, Country: c})
 	}
 	if err != nil {
@@ -275,7 +275,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link").Localize("err.no_media")
 	s, err := h.statements.Get(r.Context(), r.PathValue("id"))
-	if presession.ErrorCode(err) == presession.ENOTFOUND || errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -523,7 +523,7 @@ func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte,
 }
 
 func (h *Handler) mediaError(w http.ResponseWriter, r *http.Request, err, notFound error) {
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND || errors.Is(err, os.ErrNotExist) {
 		h.site.Error(w, r, notFound)
 		return
 	}

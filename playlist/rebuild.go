@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/storage"
 )
 
 // Approved reads a country's approved statements in playlist order. The
@@ -22,8 +21,8 @@ type Approved interface {
 }
 
 // Store is what this package needs of storage; storage.Dir and storage.S3
-// provide it. Get and Stat of a missing key return an error matching
-// storage.ErrNotFound.
+// provide it. Get and Stat of a missing key return an error with code
+// presession.ENOTFOUND.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
@@ -177,7 +176,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 		if err == nil {
 			first, err = rb.read(ctx, r.Segments[0].Key, &presession.Range{Start: 0, End: 256<<10 - 1}, 256<<10)
 		}
-		if errors.Is(err, storage.ErrNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			log.WarnContext(ctx, "media file missing; assuming the media starts at 0", "err", err)
 			break
 		}
@@ -202,7 +201,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 			continue
 		}
 		b, err := rb.read(ctx, c.Key, nil, maxCaptionBytes)
-		if errors.Is(err, storage.ErrNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			log.WarnContext(ctx, "caption file missing", "language", l, "key", c.Key)
 			continue
 		}

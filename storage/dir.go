@@ -183,7 +183,7 @@ func (d *Dir) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, O
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, ObjectInfo{}, notFound(key, err)
+		return nil, ObjectInfo{}, fileError("get", key, err)
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -195,7 +195,7 @@ func (d *Dir) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, O
 	}
 	if err != nil {
 		f.Close()
-		return nil, ObjectInfo{}, notFound(key, err)
+		return nil, ObjectInfo{}, fileError("get", key, err)
 	}
 	if rng == nil {
 		return f, info, nil
@@ -228,7 +228,7 @@ func (d *Dir) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 		info, err = d.info(key, p, fi)
 	}
 	if err != nil {
-		return ObjectInfo{}, notFound(key, err)
+		return ObjectInfo{}, fileError("stat", key, err)
 	}
 	return info, nil
 }
@@ -421,11 +421,13 @@ func (d *Dir) Ping(ctx context.Context) error {
 	return os.Remove(f.Name())
 }
 
-func notFound(key string, err error) error {
+// fileError translates an error of reading the file of key: a file that is
+// missing (or a directory, or under a file) is ENOTFOUND.
+func fileError(op, key string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("storage: %s: %w", key, ErrNotFound)
+		return notFound(op, key, err)
 	}
-	return fmt.Errorf("storage: %s: %w", key, err)
+	return fmt.Errorf("storage: %s %s: %w", op, key, err)
 }
 
 func syncDir(dir string) error {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/uprinfo/presession"
 )
 
 // Config locates an S3-compatible bucket.
@@ -148,13 +150,13 @@ func s3Code(err error) string {
 	return ""
 }
 
-// translate maps S3 errors to the package's sentinels.
+// translate maps S3 errors to ENOTFOUND and the package's sentinels.
 func (s *S3) translate(op, key string, err error) error {
 	var e minio.ErrorResponse
 	if errors.As(err, &e) {
 		switch {
 		case e.Code == "NoSuchKey" || (e.StatusCode == http.StatusNotFound && e.Code != "NoSuchBucket"):
-			return fmt.Errorf("storage: %s %s: %w", op, key, ErrNotFound)
+			return notFound(op, key, err)
 		case e.Code == "InvalidRange" || e.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 			return fmt.Errorf("storage: %s %s: %w", op, key, ErrInvalidRange)
 		}
@@ -265,7 +267,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		if err = s.translate("delete", key, err); !errors.Is(err, ErrNotFound) {
+		if err = s.translate("delete", key, err); presession.ErrorCode(err) != presession.ENOTFOUND {
 			return err
 		}
 	}

@@ -42,9 +42,9 @@
 //
 // # Errors
 //
-// Get and Stat of a missing key return an error matching [ErrNotFound]
-// (S3's NoSuchKey is translated where it is read). Delete of a missing key
-// succeeds. A range that starts past the end of the object matches
+// Get and Stat of a missing key (and Dir's URL) return a *presession.Error
+// with code presession.ENOTFOUND: S3's NoSuchKey and a missing file are
+// translated where they are read. Delete of a missing key succeeds. A range that starts past the end of the object matches
 // [ErrInvalidRange].
 package storage
 
@@ -95,9 +95,6 @@ var (
 )
 
 var (
-	// ErrNotFound is matched (errors.Is) by the error of Get, Stat and Dir's
-	// URL for a key that does not exist.
-	ErrNotFound = errors.New("storage: object not found")
 	// ErrInvalidKey is matched by the error for a key or prefix that
 	// breaks the rules in the package documentation.
 	ErrInvalidKey = errors.New("storage: invalid key")
@@ -113,6 +110,13 @@ type (
 	PutOptions = presession.PutOptions
 	Range      = presession.Range
 )
+
+// notFound is the error for a key that has no object: ENOTFOUND, with the
+// backend's own error as its cause.
+func notFound(op, key string, cause error) error {
+	return &presession.Error{Code: presession.ENOTFOUND, Message: "the file " + key + " is not in storage",
+		Err: fmt.Errorf("storage: %s %s: %w", op, key, cause)}
+}
 
 // checkKey validates key against the rules of the package documentation.
 func checkKey(key string) error {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/storage"
 )
@@ -111,8 +112,8 @@ var conformance = []struct {
 		if err := s.Put(ctx, "short", bytes.NewReader(make([]byte, 10)), 20, storage.PutOptions{}); err == nil {
 			t.Fatal("Put of 10 bytes declared as 20 succeeded")
 		}
-		if _, err := s.Stat(ctx, "short"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("after a failed Put, Stat = %v, want ErrNotFound", err)
+		if _, err := s.Stat(ctx, "short"); presession.ErrorCode(err) != presession.ENOTFOUND {
+			t.Fatalf("after a failed Put, Stat = %v, want ENOTFOUND", err)
 		}
 	}},
 	{"CanceledPut", func(t *testing.T, ctx context.Context, s storage.Store) {
@@ -121,8 +122,8 @@ var conformance = []struct {
 		if err := s.Put(cctx, "canceled", bytes.NewReader([]byte("x")), 1, storage.PutOptions{}); err == nil {
 			t.Fatal("Put with a canceled context succeeded")
 		}
-		if _, err := s.Stat(ctx, "canceled"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("after a canceled Put, Stat = %v, want ErrNotFound", err)
+		if _, err := s.Stat(ctx, "canceled"); presession.ErrorCode(err) != presession.ENOTFOUND {
+			t.Fatalf("after a canceled Put, Stat = %v, want ENOTFOUND", err)
 		}
 	}},
 	{"Range", func(t *testing.T, ctx context.Context, s storage.Store) {
@@ -222,7 +223,7 @@ var conformance = []struct {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.Stat(ctx, "d/a"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := s.Stat(ctx, "d/a"); presession.ErrorCode(err) != presession.ENOTFOUND {
 			t.Fatalf("Stat after Delete: %v", err)
 		}
 		if err := s.Delete(ctx, "never/was"); err != nil {
@@ -258,14 +259,18 @@ var conformance = []struct {
 	{"Missing", func(t *testing.T, ctx context.Context, s storage.Store) {
 		put(t, s, "dir/file", []byte("x"), storage.PutOptions{})
 		for _, key := range []string{"nope", "dir/nope", "dir", "dir/file/below"} {
-			if _, err := s.Stat(ctx, key); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Stat(%q) = %v, want ErrNotFound", key, err)
+			if _, err := s.Stat(ctx, key); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Stat(%q) = %v, want ENOTFOUND", key, err)
 			}
-			if _, _, err := s.Get(ctx, key, nil); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Get(%q) = %v, want ErrNotFound", key, err)
+			if _, _, err := s.Get(ctx, key, nil); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Get(%q) = %v, want ENOTFOUND", key, err)
 			}
-			if _, _, err := s.Get(ctx, key, &storage.Range{Start: 0, End: 0}); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Get(%q, range) = %v, want ErrNotFound", key, err)
+			if _, _, err := s.Get(ctx, key, &storage.Range{Start: 0, End: 0}); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Get(%q, range) = %v, want ENOTFOUND", key, err)
+			}
+			_, err := s.Stat(ctx, key)
+			if msg := presession.ErrorMessage(err); msg != "the file "+key+" is not in storage" {
+				t.Errorf("Stat(%q): message %q", key, msg)
 			}
 		}
 	}},
@@ -330,7 +335,7 @@ var conformance = []struct {
 			if err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("reading %s: %v, equal %t", u, err, bytes.Equal(got, data))
 			}
-			if _, err := s.URL(ctx, "u/missing", time.Minute); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := s.URL(ctx, "u/missing", time.Minute); presession.ErrorCode(err) != presession.ENOTFOUND {
 				t.Fatalf("Dir URL of a missing key: %v", err)
 			}
 			return
