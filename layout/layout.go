@@ -84,6 +84,10 @@ const (
 	CaptionsDir       = "subs"
 )
 
+// RungPlaylist is the media playlist of a rung, relative to Statement(id);
+// its init segment and media segments are beside it (Sibling).
+func RungPlaylist(rung string) string { return HLSDir + "/" + rung + "/" + RungPlaylistName }
+
 // CaptionFile is the name of the caption track in lang inside CaptionsDir.
 func CaptionFile(lang string) string { return lang + ".vtt" }
 
@@ -155,17 +159,38 @@ func Build(session, country string) string {
 // segment path-escaped ("statements/ID/hls/720p/seg_00000.m4s" →
 // /media/ID/hls/720p/seg_00000.m4s). "" for a key outside Statement(id).
 func MediaURL(id, key string) string {
-	rel, ok := strings.CutPrefix(key, Statement(id))
-	if !ok {
+	if _, ok := cutStatement(key, id); !ok {
 		return ""
 	}
 	var b strings.Builder
-	b.Grow(len("/media/") + len(id) + 1 + len(rel))
+	b.Grow(len("/media/") + len(key))
+	WriteMediaURL(&b, id, key)
+	return b.String()
+}
+
+// WriteMediaURL writes MediaURL(id, key) to b, for a caller that writes
+// many (a playlist's segment URIs).
+func WriteMediaURL(b *strings.Builder, id, key string) {
+	rel, ok := cutStatement(key, id)
+	if !ok {
+		return
+	}
 	b.WriteString("/media/")
 	b.WriteString(url.PathEscape(id))
 	b.WriteByte('/')
-	writeEscapedPath(&b, rel)
-	return b.String()
+	writeEscapedPath(b, rel)
+}
+
+// cutStatement returns what follows Statement(id) in key.
+func cutStatement(key, id string) (rel string, ok bool) {
+	rest, ok := strings.CutPrefix(key, Statements)
+	if !ok {
+		return "", false
+	}
+	if rest, ok = strings.CutPrefix(rest, id); !ok {
+		return "", false
+	}
+	return strings.CutPrefix(rest, "/")
 }
 
 // writeEscapedPath writes p with each segment path-escaped; the common

@@ -18,7 +18,7 @@ func TestKeys(t *testing.T) {
 		{layout.Record(id), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/statement.json"},
 		{layout.Manifest(id), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/media.json"},
 		{layout.Media(id, layout.MasterName), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/master.m3u8"},
-		{layout.Media(id, layout.HLSDir+"/720p/"+layout.RungPlaylistName), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/hls/720p/index.m3u8"},
+		{layout.Media(id, layout.RungPlaylist("720p")), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/hls/720p/index.m3u8"},
 		{layout.Sibling(layout.Media(id, "hls/720p/index.m3u8"), layout.InitName), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/hls/720p/init.mp4"},
 		{layout.Sibling(layout.Media(id, "hls/720p/index.m3u8"), fmt.Sprintf(layout.SegmentPattern, 3)), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/hls/720p/seg_00003.m4s"},
 		{layout.Media(id, layout.DownloadName), "statements/01JABCDEFGHJKMNPQRSTVWXYZ0/download.mp4"},

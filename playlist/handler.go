@@ -13,12 +13,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/web"
 )
@@ -236,14 +238,13 @@ func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
 	serveBytes(w, r, []byte(body), "text/vtt; charset=utf-8", etag(res.Version, "cue/"+r.PathValue("lang")+"/"+id, ""), playlistCache)
 }
 
-// mediaKeys maps the part of a media URL after /media/{id}/ to the
-// storage key, for every file of a statement's processed media. The
-// original upload is not among them.
-func mediaKeys(s *presession.Statement) map[string]string {
-	m := map[string]string{}
+// mediaKeys is the set of storage keys of a statement's processed media,
+// the files /media/{id}/ serves. The original upload is not among them.
+func mediaKeys(s *presession.Statement) map[string]bool {
+	m := map[string]bool{}
 	add := func(k string) {
 		if k != "" && k != s.SourceKey {
-			m[mediaRel(s.ID, k)] = k
+			m[k] = true
 		}
 	}
 	if md := s.Media; md != nil {
@@ -287,8 +288,8 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, notFound)
 		return
 	}
-	key, ok := mediaKeys(s)[r.PathValue("rest")]
-	if !ok {
+	key := layout.Media(s.ID, r.PathValue("rest"))
+	if !mediaKeys(s)[key] {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -465,9 +466,11 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 		return
 	}
 	initKey := ""
-	for _, rd := range s.Media.Renditions {
-		if path.Dir(rd.Init) == path.Dir(key) {
-			initKey = rd.Init
+	if s.Media != nil {
+		for _, rd := range s.Media.Renditions {
+			if slices.ContainsFunc(rd.Segments, func(g presession.Segment) bool { return g.Key == key }) {
+				initKey = rd.Init
+			}
 		}
 	}
 	if initKey == "" {

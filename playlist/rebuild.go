@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 )
 
 // Approved reads a country's approved statements in playlist order. The
@@ -30,10 +30,9 @@ type Store interface {
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
-// BuildKey is the storage key of the stored build of a country's playlist.
-func BuildKey(session, country string) string {
-	return "playlists/" + session + "/" + strings.ToUpper(country) + "/build.json"
-}
+// BuildKey is the storage key of the stored build of a country's playlist
+// (layout.Build).
+func BuildKey(session, country string) string { return layout.Build(session, country) }
 
 // maxCaptionBytes bounds a caption read at rebuild time.
 const maxCaptionBytes = 1 << 20
