@@ -21,13 +21,18 @@ type Approved interface {
 }
 
 // Store is what this package needs of storage; storage.Dir and storage.S3
-// provide it. Get and Stat of a missing key return an error with code
+// provide it. Get, Open and Stat of a missing key return an error with code
 // presession.ENOTFOUND.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
 	Stat(ctx context.Context, key string) (presession.ObjectInfo, error)
-	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// Open opens an object for http.ServeContent: it seeks, and reads
+	// from storage only what is read from it.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, presession.ObjectInfo, error)
+	// PublicURL is a URL a browser can fetch the object from itself for
+	// ttl, or "" when there is none and the object is served from here.
+	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // BuildKey is the storage key of the stored build of a country's playlist

@@ -8,15 +8,17 @@
 //     bucket lookup, the bucket is created if missing). Uploads stream in
 //     16 MiB parts, so memory stays bounded whatever the object size, also
 //     when the size is not known in advance. URL returns a presigned GET
-//     that a browser or ffmpeg can read (Range included) until it expires.
+//     that ffmpeg can read (Range included) until it expires; PublicURL one
+//     for browsers, on the public endpoint when one is configured. Open
+//     reads with ranged GETs from where the reader seeks.
 //   - [Dir] keeps each object as a plain file under a root directory:
 //     the object "a/b/c.m3u8" is the file ROOT/a/b/c.m3u8. Writes go to a
 //     hidden temporary file in the same directory, are fsynced and renamed
 //     into place, so a reader sees either the old or the new object, never
 //     a partial one. Directories are created on write and pruned when they
 //     become empty. URL returns the file's absolute path (ffmpeg reads
-//     paths; an HTTP layer serves Dir objects itself, with Range, via
-//     [Dir.Path] or Get).
+//     paths); PublicURL returns "", so browsers get Dir objects through
+//     the app, which serves them with Open (the file itself).
 //
 // # Keys
 //
@@ -42,9 +44,10 @@
 //
 // # Errors
 //
-// Get and Stat of a missing key (and Dir's URL) return a *presession.Error
-// with code presession.ENOTFOUND: S3's NoSuchKey and a missing file are
-// translated where they are read. Delete of a missing key succeeds. A range that starts past the end of the object matches
+// Get, Open and Stat of a missing key (and Dir's URL) return a
+// *presession.Error with code presession.ENOTFOUND: S3's NoSuchKey and a
+// missing file are translated where they are read. Delete of a missing key
+// succeeds. A range that starts past the end of the object matches
 // [ErrInvalidRange].
 package storage
 
@@ -82,9 +85,17 @@ type Store interface {
 	// DeletePrefix removes every object whose key starts with prefix,
 	// which must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
+	// Open opens the object for serving: a reader that seeks (so that
+	// http.ServeContent answers Range requests) and reads from storage only
+	// what is read from it, with the object's description.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, error)
 	// URL returns a location ffmpeg can read the object from for at least
 	// ttl: a presigned HTTP(S) URL for S3, an absolute file path for Dir.
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// PublicURL returns a URL a browser outside the service can fetch the
+	// object from for at least ttl, or "" when the store has none (Dir):
+	// the object is then served through the app, with Open.
+	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
 	// Ping reports whether the storage is reachable and usable.
 	Ping(ctx context.Context) error
 }

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -272,6 +273,76 @@ var conformance = []struct {
 			if msg := presession.ErrorMessage(err); msg != "the file "+key+" is not in storage" {
 				t.Errorf("Stat(%q): message %q", key, msg)
 			}
+			if _, _, err := s.Open(ctx, key); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Open(%q) = %v, want ENOTFOUND", key, err)
+			}
+		}
+	}},
+	{"Open", func(t *testing.T, ctx context.Context, s storage.Store) {
+		data := pattern(5000, 4)
+		put(t, s, "o/seg.m4s", data, storage.PutOptions{CacheControl: "max-age=60"})
+		st, err := s.Stat(ctx, "o/seg.m4s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, info, err := s.Open(ctx, "o/seg.m4s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		checkInfo(t, "Open", info, storage.ObjectInfo{Key: "o/seg.m4s", Size: 5000, ContentType: "video/iso.segment", CacheControl: "max-age=60"})
+		if info.ETag != st.ETag || !info.ModTime.Equal(st.ModTime) {
+			t.Errorf("Open: ETag %q, ModTime %v; Stat: %q, %v", info.ETag, info.ModTime, st.ETag, st.ModTime)
+		}
+		for _, tc := range []struct {
+			off    int64
+			whence int
+			n      int
+			want   []byte
+		}{
+			{0, io.SeekStart, 100, data[:100]},
+			{100, io.SeekCurrent, 50, data[200:250]},
+			{-50, io.SeekEnd, 100, data[4950:]},
+			{10, io.SeekStart, 10, data[10:20]},
+		} {
+			if _, err := f.Seek(tc.off, tc.whence); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(io.LimitReader(f, int64(tc.n)))
+			if err != nil || !bytes.Equal(got, tc.want) {
+				t.Fatalf("Seek(%d, %d), read %d: %d bytes, %v", tc.off, tc.whence, tc.n, len(got), err)
+			}
+		}
+		// What HTTP serving does with it: Range requests read only their bytes.
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.Header.Set("Range", "bytes=1000-1099")
+		http.ServeContent(rec, req, "", info.ModTime, f)
+		if rec.Code != http.StatusPartialContent || !bytes.Equal(rec.Body.Bytes(), data[1000:1100]) {
+			t.Fatalf("ServeContent of a range: %d, %d bytes", rec.Code, rec.Body.Len())
+		}
+		if _, _, err := s.Open(ctx, "../x"); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Errorf("Open(../x) = %v, want ErrInvalidKey", err)
+		}
+	}},
+	{"PublicURL", func(t *testing.T, ctx context.Context, s storage.Store) {
+		data := pattern(300, 5)
+		put(t, s, "p/v.mp4", data, storage.PutOptions{})
+		u, err := s.PublicURL(ctx, "p/v.mp4", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PublicURL(ctx, "a//b", time.Minute); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Errorf("PublicURL(a//b) = %v, want ErrInvalidKey", err)
+		}
+		if _, ok := s.(*storage.Dir); ok {
+			if u != "" {
+				t.Fatalf("Dir PublicURL = %q, want none", u)
+			}
+			return
+		}
+		if status, body, _ := fetch(t, u, ""); status != http.StatusOK || !bytes.Equal(body, data) {
+			t.Fatalf("GET %s: %d, %d bytes", u, status, len(body))
 		}
 	}},
 	{"InvalidKeys", func(t *testing.T, ctx context.Context, s storage.Store) {
