@@ -22,8 +22,8 @@
 //
 // # Keys
 //
-// A key is a slash-separated relative path such as
-// "statements/01J…/hls/720p/seg_0001.m4s". Both backends accept the same
+// A key is a slash-separated relative path such as "a/b/c.m3u8" (package
+// layout names presession's keys). Both backends accept the same
 // keys and refuse others with [ErrInvalidKey]: no empty key, no leading or
 // trailing slash, no empty segment ("a//b"), no segment starting with a dot
 // (which also excludes "." and ".."), no backslash, no NUL or other control
