@@ -62,6 +62,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 )
 
 // Blobs is the part of object storage the catalog uses. Keys are
@@ -69,15 +70,12 @@ import (
 type Blobs interface {
 	// WriteObject stores data under key, replacing any object there.
 	WriteObject(ctx context.Context, key string, data []byte, contentType string) error
-	// ReadObject returns the object's bytes, or an error for which
-	// errors.Is(err, ErrBlobNotFound) holds when there is none.
+	// ReadObject returns the object's bytes, or an error with code
+	// presession.ENOTFOUND when there is none.
 	ReadObject(ctx context.Context, key string) ([]byte, error)
 	// ListKeys returns every key that starts with prefix, at any depth.
 	ListKeys(ctx context.Context, prefix string) ([]string, error)
 }
-
-// ErrBlobNotFound is what a Blobs adapter wraps for a missing object.
-var ErrBlobNotFound = errors.New("catalog: object not found")
 
 // ErrExists is wrapped by the ECONFLICT error of Create when the id is taken.
 var ErrExists = errors.New("catalog: statement exists")
@@ -182,23 +180,18 @@ func (c *Catalog) statusIdxKeys(session, country string, st presession.Status) [
 
 func score(s *presession.Statement) float64 { return float64(s.CreatedAt.UnixMicro()) }
 
-func statementKey(id string) string { return "statements/" + id + "/statement.json" }
-func orderKey(session, country string) string {
-	return "orders/" + session + "/" + country + ".json"
-}
-
 // storageKey maps a dirty-set member to its Redis and storage keys.
 func (c *Catalog) storageKey(member string) (rkey, skey string, err error) {
 	switch {
 	case strings.HasPrefix(member, "st:"):
-		return c.prefix + member, statementKey(strings.TrimPrefix(member, "st:")), nil
+		return c.prefix + member, layout.Record(strings.TrimPrefix(member, "st:")), nil
 	case strings.HasPrefix(member, "order:"):
 		rest := strings.TrimPrefix(member, "order:")
 		i := strings.LastIndexByte(rest, ':')
 		if i < 0 {
 			break
 		}
-		return c.prefix + member, orderKey(rest[:i], rest[i+1:]), nil
+		return c.prefix + member, layout.Order(rest[:i], rest[i+1:]), nil
 	}
 	return "", "", fmt.Errorf("catalog: unknown pending record %q", member)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 )
 
 const contentTypeJSON = "application/json"
@@ -152,12 +152,12 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 
 // readStatements reads every statements/{id}/statement.json, sorted by id.
 func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, error) {
-	keys, err := c.blobs.ListKeys(ctx, "statements/")
+	keys, err := c.blobs.ListKeys(ctx, layout.Statements)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: reindex: list statements: %w", err)
 	}
 	keys = slices.DeleteFunc(keys, func(k string) bool {
-		id, ok := strings.CutSuffix(strings.TrimPrefix(k, "statements/"), "/statement.json")
+		id, ok := layout.ParseRecord(k)
 		return !ok || !validID(id)
 	})
 	out := make([]*presession.Statement, len(keys))
@@ -170,7 +170,7 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			raw, err := c.blobs.ReadObject(ctx, k)
-			if errors.Is(err, ErrBlobNotFound) {
+			if presession.ErrorCode(err) == presession.ENOTFOUND {
 				return // deleted since the listing
 			}
 			if err != nil {
@@ -182,7 +182,7 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 				errs[i] = fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
 				return
 			}
-			if want := path.Base(path.Dir(k)); s.ID != want || !s.Status.Valid() || s.Session == "" {
+			if want, _ := layout.ParseRecord(k); s.ID != want || !s.Status.Valid() || s.Session == "" {
 				errs[i] = fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
 				return
 			}
@@ -198,19 +198,18 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 
 // readOrders reads every orders/{session}/{CC}.json.
 func (c *Catalog) readOrders(ctx context.Context) ([]*presession.Order, error) {
-	keys, err := c.blobs.ListKeys(ctx, "orders/")
+	keys, err := c.blobs.ListKeys(ctx, layout.Orders)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: reindex: list orders: %w", err)
 	}
 	var out []*presession.Order
 	for _, k := range keys {
-		rest, ok := strings.CutSuffix(strings.TrimPrefix(k, "orders/"), ".json")
-		session, country, ok2 := strings.Cut(rest, "/")
-		if !ok || !ok2 || !validSession(session) || !presession.IsCountryCode(country) {
+		session, country, ok := layout.ParseOrder(k)
+		if !ok || !validSession(session) || !presession.IsCountryCode(country) {
 			continue
 		}
 		raw, err := c.blobs.ReadObject(ctx, k)
-		if errors.Is(err, ErrBlobNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			continue
 		}
 		if err != nil {

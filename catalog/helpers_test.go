@@ -50,7 +50,7 @@ func (d dirBlobs) WriteObject(_ context.Context, key string, data []byte, _ stri
 func (d dirBlobs) ReadObject(_ context.Context, key string) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(d.root, filepath.FromSlash(key)))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", key, catalog.ErrBlobNotFound)
+		return nil, &presession.Error{Code: presession.ENOTFOUND, Message: "no object " + key, Err: err}
 	}
 	return b, err
 }

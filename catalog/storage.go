@@ -3,19 +3,18 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 
-	"github.com/uprinfo/presession/storage"
+	"github.com/uprinfo/presession"
 )
 
 // Store is the part of storage the catalog's durable copy needs;
-// storage.Dir and storage.S3 provide it.
+// storage.Dir and storage.S3 provide it. Get of a missing key returns an
+// error with code presession.ENOTFOUND.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
-	Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.ObjectInfo, error)
-	List(ctx context.Context, prefix string) ([]storage.ObjectInfo, error)
+	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
+	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
+	List(ctx context.Context, prefix string) ([]presession.ObjectInfo, error)
 }
 
 // StorageBlobs is Blobs over a Store.
@@ -24,14 +23,11 @@ func StorageBlobs(s Store) Blobs { return storageBlobs{s} }
 type storageBlobs struct{ s Store }
 
 func (b storageBlobs) WriteObject(ctx context.Context, key string, data []byte, contentType string) error {
-	return b.s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: contentType, CacheControl: "no-cache"})
+	return b.s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), presession.PutOptions{ContentType: contentType, CacheControl: "no-cache"})
 }
 
 func (b storageBlobs) ReadObject(ctx context.Context, key string) ([]byte, error) {
 	r, _, err := b.s.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", key, ErrBlobNotFound)
-	}
 	if err != nil {
 		return nil, err
 	}

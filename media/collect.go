@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/uprinfo/presession/layout"
 )
 
 // Result describes what a successful run produced, for the statement's
@@ -163,7 +164,7 @@ func collectRung(plan Plan, r Rung) (RungResult, error) {
 	rr := RungResult{
 		Name: r.Name, Width: r.Width, Height: r.Height,
 		Codecs: avc + "," + AudioCodec, FrameRate: plan.FrameRate,
-		Playlist:       path.Join(HLSDir, r.Name, PlaylistName),
+		Playlist:       layout.RungPlaylist(r.Name),
 		Init:           InitName,
 		InitSize:       int64(len(init)),
 		TargetDuration: pl.targetDuration,

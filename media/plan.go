@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/uprinfo/presession/layout"
 )
 
 // RungSpec is one rung of the ladder: a fixed name, the short side of
@@ -123,17 +125,19 @@ type Plan struct {
 	SegmentSecs    int        `json:"segment_seconds"`
 }
 
-// Output file names, relative to the plan's OutDir.
+// Output file names, relative to the plan's OutDir: the storage layout's
+// names of a statement's files, so that the output directory is laid out
+// like the statement's keys.
 const (
-	HLSDir            = "hls"
-	PlaylistName      = "index.m3u8"
-	InitName          = "init.mp4"
-	SegmentPattern    = "seg_%05d.m4s"
-	DownloadName      = "download.mp4"
-	PosterName        = "poster.jpg"
-	ThumbName         = "thumb.jpg"
-	StoryboardName    = "storyboard.jpg"
-	StoryboardVTTName = "storyboard.vtt"
+	HLSDir            = layout.HLSDir
+	PlaylistName      = layout.RungPlaylistName
+	InitName          = layout.InitName
+	SegmentPattern    = layout.SegmentPattern
+	DownloadName      = layout.DownloadName
+	PosterName        = layout.PosterName
+	ThumbName         = layout.ThumbName
+	StoryboardName    = layout.StoryboardName
+	StoryboardVTTName = layout.StoryboardVTTName
 )
 
 // NewPlan sizes the ladder and the other outputs for a validated source.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 )
 
 // Input is what a build stitches.
@@ -343,8 +344,8 @@ func playlistDoc(sess *presession.Session, c presession.Country, cc string, lang
 		it := Item{
 			ID: s.ID, Title: s.Title, Organisation: s.Organisation, Speaker: s.Speaker, Language: s.Language,
 			Start: st.start, Duration: st.span,
-			Poster: MediaURL(s.ID, m.Poster), Thumbnail: MediaURL(s.ID, m.Thumbnail),
-			HLS: MediaURL(s.ID, m.Master), MP4: MediaURL(s.ID, m.MP4), MP4Size: m.MP4Size,
+			Poster: layout.MediaURL(s.ID, m.Poster), Thumbnail: layout.MediaURL(s.ID, m.Thumbnail),
+			HLS: layout.MediaURL(s.ID, m.Master), MP4: layout.MediaURL(s.ID, m.MP4), MP4Size: m.MP4Size,
 			Captions: []CaptionLink{},
 		}
 		for _, c := range s.Captions {
@@ -355,7 +356,7 @@ func playlistDoc(sess *presession.Session, c presession.Country, cc string, lang
 			if n == "" {
 				n = presession.LanguageName(c.Language)
 			}
-			it.Captions = append(it.Captions, CaptionLink{Language: c.Language, Name: n, URL: MediaURL(s.ID, c.Key), Placeholder: c.Placeholder})
+			it.Captions = append(it.Captions, CaptionLink{Language: c.Language, Name: n, URL: layout.MediaURL(s.ID, c.Key), Placeholder: c.Placeholder})
 		}
 		p.Statements = append(p.Statements, it)
 	}
@@ -437,9 +438,8 @@ func mediaPlaylist(name string, list []*stmt) string {
 			b.WriteString("#EXT-X-DISCONTINUITY\n")
 		}
 		b.WriteString("#EXT-X-MAP:URI=\"")
-		b.WriteString(MediaURL(id, r.Init))
+		layout.WriteMediaURL(&b, id, r.Init)
 		b.WriteString("\"\n")
-		prefix, rest := mediaPrefix(id)
 		// Later statements' segments are served shifted to their start in
 		// the stream (see Shift), so the timeline is continuous.
 		at := ""
@@ -451,12 +451,7 @@ func mediaPlaylist(name string, list []*stmt) string {
 			num = appendDur(num[:0], seg.Duration)
 			b.Write(num)
 			b.WriteString(",\n")
-			if rel, ok := cutRel(seg.Key, rest); ok {
-				b.WriteString(prefix)
-				writeEscapedPath(&b, rel)
-			} else {
-				b.WriteString(MediaURL(id, seg.Key))
-			}
+			layout.WriteMediaURL(&b, id, seg.Key)
 			b.WriteString(at)
 			b.WriteByte('\n')
 		}

@@ -354,16 +354,3 @@ func TestMergeCodecs(t *testing.T) {
 		}
 	}
 }
-
-func TestMediaURL(t *testing.T) {
-	for _, tc := range []struct{ id, key, want string }{
-		{"s1", "statements/s1/hls/720p/seg_00000.m4s", "/media/s1/hls/720p/seg_00000.m4s"},
-		{"s1", "s1/poster.jpg", "/media/s1/poster.jpg"},
-		{"s1", "elsewhere/x y.vtt", "/media/s1/_/elsewhere/x%20y.vtt"},
-		{"s1", "", ""},
-	} {
-		if got := MediaURL(tc.id, tc.key); got != tc.want {
-			t.Errorf("MediaURL(%q, %q) = %q, want %q", tc.id, tc.key, got, tc.want)
-		}
-	}
-}

@@ -6,33 +6,24 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/storage"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/web"
 )
 
 // Statements reads one statement; *catalog.Catalog provides it.
 type Statements interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
-}
-
-// publicURLer is implemented by a store whose presigned URLs for browsers
-// differ from those for the service itself (storage.S3 with a public
-// endpoint).
-type publicURLer interface {
-	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
 // Handler serves the playlists, the statements' media and the watch page:
@@ -128,7 +119,7 @@ func (h *Handler) playlistRequest(w http.ResponseWriter, r *http.Request, cc str
 func (h *Handler) load(ctx context.Context, sess *presession.Session, c presession.Country) (*Result, error) {
 	key := BuildKey(sess.ID, c.Code)
 	info, err := h.store.Stat(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		return Build(Input{Session: sess, Country: c})
 	}
 	if err != nil {
@@ -141,7 +132,7 @@ func (h *Handler) load(ctx context.Context, sess *presession.Session, c presessi
 		return cb.res, nil
 	}
 	body, info, err := h.store.Get(ctx, key, nil)
-	if errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		return Build(Input{Session: sess, Country: c})
 	}
 	if err != nil {
@@ -236,14 +227,13 @@ func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
 	serveBytes(w, r, []byte(body), "text/vtt; charset=utf-8", etag(res.Version, "cue/"+r.PathValue("lang")+"/"+id, ""), playlistCache)
 }
 
-// mediaKeys maps the part of a media URL after /media/{id}/ to the
-// storage key, for every file of a statement's processed media. The
-// original upload is not among them.
-func mediaKeys(s *presession.Statement) map[string]string {
-	m := map[string]string{}
+// mediaKeys is the set of storage keys of a statement's processed media,
+// the files /media/{id}/ serves. The original upload is not among them.
+func mediaKeys(s *presession.Statement) map[string]bool {
+	m := map[string]bool{}
 	add := func(k string) {
 		if k != "" && k != s.SourceKey {
-			m[mediaRel(s.ID, k)] = k
+			m[k] = true
 		}
 	}
 	if md := s.Media; md != nil {
@@ -275,7 +265,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link").Localize("err.no_media")
 	s, err := h.statements.Get(r.Context(), r.PathValue("id"))
-	if presession.ErrorCode(err) == presession.ENOTFOUND || errors.Is(err, storage.ErrNotFound) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -287,169 +277,95 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, notFound)
 		return
 	}
-	key, ok := mediaKeys(s)[r.PathValue("rest")]
-	if !ok {
+	key := layout.Media(s.ID, r.PathValue("rest"))
+	if !mediaKeys(s)[key] {
 		h.site.Error(w, r, notFound)
 		return
 	}
-	ctx := r.Context()
-	switch ext := strings.ToLower(path.Ext(key)); ext {
-	case ".m3u8", ".vtt":
-		// Small texts go through the app: playlists get the key added to
-		// their URIs, captions are served as the download they are.
-		body, info, err := h.store.Get(ctx, key, nil)
+	kind := layout.Classify(key)
+	switch kind {
+	case layout.KindPlaylist, layout.KindCaption, layout.KindStoryboardVTT:
+		h.serveMediaText(w, r, p, s, key, notFound)
+		return
+	case layout.KindSegment:
+		if at := r.URL.Query().Get("at"); at != "" {
+			h.serveShifted(w, r, s, key, at, notFound)
+			return
+		}
+	case layout.KindDownload:
+		// The MP4 (a download, or the progressive fallback player's source,
+		// which any origin may serve) goes through a short-lived URL where
+		// the store has one for browsers (S3); the redirect itself is
+		// cached for a fraction of its life. Everything else comes from the
+		// app's own origin: Chromium's native HLS refuses segments that a
+		// redirect takes to another origin ("insecure media request")
+		// unless they come with CORS, and a page's img-src does not reach
+		// the bucket.
+		loc, err := h.store.PublicURL(r.Context(), key, h.RedirectTTL)
 		if err != nil {
 			h.mediaError(w, r, err, notFound)
 			return
 		}
-		b, err := io.ReadAll(io.LimitReader(body, 8<<20))
-		body.Close()
-		if err != nil {
-			h.site.Error(w, r, err)
+		if loc != "" {
+			w.Header().Set("Cache-Control", "private, max-age=60")
+			http.Redirect(w, r, loc, http.StatusFound)
 			return
 		}
-		if ext == ".m3u8" {
-			b = []byte(WithKey(string(b), p.Key))
-			serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.Key), playlistCache)
-			return
-		}
-		if r.URL.Query().Get("download") != "" {
-			w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+"-"+path.Base(key)+`"`)
-		}
-		serveBytes(w, r, b, "text/vtt; charset=utf-8", etag(info.ETag, key, ""), fileCache)
-		return
-	}
-	if at := r.URL.Query().Get("at"); at != "" && path.Ext(key) == ".m4s" {
-		h.serveShifted(w, r, s, key, at, notFound)
-		return
-	}
-	presign := h.store.URL
-	if p, ok := h.store.(publicURLer); ok {
-		presign = p.PublicURL
-	}
-	loc, err := presign(ctx, key, h.RedirectTTL)
-	if err != nil {
-		h.mediaError(w, r, err, notFound)
-		return
 	}
 	cache := fileCache
-	if ext := path.Ext(key); ext == ".m4s" || (ext == ".mp4" && strings.Contains(key, "/hls/")) {
+	if kind == layout.KindSegment || kind == layout.KindInit {
 		cache = segmentCache
 	}
-	download := path.Ext(key) == ".mp4" && !strings.Contains(key, "/hls/")
-	if strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://") {
-		if !download {
-			// Chromium's native HLS refuses segments that a redirect takes
-			// to another origin ("insecure media request") unless they come
-			// with CORS, and a page's img-src does not reach the bucket:
-			// segments and images come from the app's own origin.
-			h.streamObject(w, r, key, cache)
-			return
-		}
-		// S3: the MP4 (a download, or the progressive fallback player's
-		// source, which any origin may serve) through a short-lived
-		// presigned URL; the redirect itself is cached for a fraction of
-		// its life.
-		w.Header().Set("Cache-Control", "private, max-age=60")
-		http.Redirect(w, r, loc, http.StatusFound)
-		return
-	}
-	if !filepath.IsAbs(loc) {
-		h.site.Error(w, r, presession.Errorf(presession.EINTERNAL, "storage gave no usable location for %s", key).Localize("err.storage_location"))
-		return
-	}
-	f, err := os.Open(loc)
+	h.streamObject(w, r, s, key, cache, kind == layout.KindDownload, notFound)
+}
+
+// serveMediaText serves a statement's small text file through the app:
+// playlists get the key added to their URIs, WebVTT is served as the
+// download it is.
+func (h *Handler) serveMediaText(w http.ResponseWriter, r *http.Request, p web.Principal, s *presession.Statement, key string, notFound error) {
+	body, info, err := h.store.Get(r.Context(), key, nil)
 	if err != nil {
 		h.mediaError(w, r, err, notFound)
 		return
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	b, err := io.ReadAll(io.LimitReader(body, 8<<20))
+	body.Close()
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", storage.ContentTypeOf(key))
-	w.Header().Set("Cache-Control", cache)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if download && r.URL.Query().Get("download") != "" {
-		w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+`.mp4"`)
+	if layout.Classify(key) == layout.KindPlaylist {
+		b = []byte(WithKey(string(b), p.Key))
+		serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.Key), playlistCache)
+		return
 	}
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+s.ID+"-"+path.Base(key)+`"`)
+	}
+	serveBytes(w, r, b, "text/vtt; charset=utf-8", etag(info.ETag, key, ""), fileCache)
 }
 
 // streamObject serves a stored object from the app, with Range and
 // conditional requests, reading from storage only the bytes it sends.
-func (h *Handler) streamObject(w http.ResponseWriter, r *http.Request, key, cache string) {
-	notFound := presession.Errorf(presession.ENOTFOUND, "no such media, or not for this link")
-	info, err := h.store.Stat(r.Context(), key)
+// A download MP4 asked for with ?download= comes as an attachment.
+func (h *Handler) streamObject(w http.ResponseWriter, r *http.Request, s *presession.Statement, key, cache string, download bool, notFound error) {
+	obj, info, err := h.store.Open(r.Context(), key)
 	if err != nil {
 		h.mediaError(w, r, err, notFound)
 		return
 	}
-	obj := &objectReader{ctx: r.Context(), store: h.store, key: key, size: info.Size}
 	defer obj.Close()
-	w.Header().Set("Content-Type", storage.ContentTypeOf(key))
-	w.Header().Set("Cache-Control", cache)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hd := w.Header()
+	hd.Set("Content-Type", info.ContentType)
+	hd.Set("Cache-Control", cache)
+	hd.Set("X-Content-Type-Options", "nosniff")
 	if info.ETag != "" {
-		w.Header().Set("ETag", `"`+strings.Trim(info.ETag, `"`)+`"`)
+		hd.Set("ETag", `"`+strings.Trim(info.ETag, `"`)+`"`)
+	}
+	if download && r.URL.Query().Get("download") != "" {
+		hd.Set("Content-Disposition", `attachment; filename="`+s.ID+`.mp4"`)
 	}
 	http.ServeContent(w, r, "", info.ModTime, obj)
-}
-
-// objectReader reads a stored object of known size as an io.ReadSeeker:
-// the first Read after a Seek opens a ranged Get from that offset, so
-// http.ServeContent answers a Range request without holding the object.
-type objectReader struct {
-	ctx       context.Context
-	store     Store
-	key       string
-	size, off int64
-	body      io.ReadCloser
-}
-
-func (o *objectReader) Read(p []byte) (int, error) {
-	if o.off >= o.size {
-		return 0, io.EOF
-	}
-	if o.body == nil {
-		body, _, err := o.store.Get(o.ctx, o.key, &storage.Range{Start: o.off, End: -1})
-		if err != nil {
-			return 0, err
-		}
-		o.body = body
-	}
-	n, err := o.body.Read(p)
-	o.off += int64(n)
-	return n, err
-}
-
-func (o *objectReader) Seek(offset int64, whence int) (int64, error) {
-	abs := offset
-	switch whence {
-	case io.SeekCurrent:
-		abs += o.off
-	case io.SeekEnd:
-		abs += o.size
-	}
-	if abs < 0 {
-		return 0, errors.New("playlist: seek before the start of " + o.key)
-	}
-	if abs != o.off {
-		o.Close()
-		o.off = abs
-	}
-	return abs, nil
-}
-
-func (o *objectReader) Close() error {
-	if o.body == nil {
-		return nil
-	}
-	err := o.body.Close()
-	o.body = nil
-	return err
 }
 
 // maxSegmentBytes bounds a segment read to be shifted (a 6 s segment of
@@ -465,9 +381,11 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 		return
 	}
 	initKey := ""
-	for _, rd := range s.Media.Renditions {
-		if path.Dir(rd.Init) == path.Dir(key) {
-			initKey = rd.Init
+	if s.Media != nil {
+		for _, rd := range s.Media.Renditions {
+			if slices.ContainsFunc(rd.Segments, func(g presession.Segment) bool { return g.Key == key }) {
+				initKey = rd.Init
+			}
 		}
 	}
 	if initKey == "" {
@@ -510,7 +428,7 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 		h.site.Error(w, r, fmt.Errorf("%s: %w", key, err))
 		return
 	}
-	serveBytes(w, r, b, storage.ContentTypeOf(key), etag(info.ETag, key, at), segmentCache)
+	serveBytes(w, r, b, info.ContentType, etag(info.ETag, key, at), segmentCache)
 }
 
 func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte, error) {
@@ -523,7 +441,7 @@ func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte,
 }
 
 func (h *Handler) mediaError(w http.ResponseWriter, r *http.Request, err, notFound error) {
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
 		h.site.Error(w, r, notFound)
 		return
 	}

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/storage"
+	"github.com/uprinfo/presession/layout"
 )
 
 // Approved reads a country's approved statements in playlist order. The
@@ -22,19 +21,23 @@ type Approved interface {
 }
 
 // Store is what this package needs of storage; storage.Dir and storage.S3
-// provide it. Get and Stat of a missing key return an error matching
-// storage.ErrNotFound.
+// provide it. Get, Open and Stat of a missing key return an error with code
+// presession.ENOTFOUND.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
-	Get(ctx context.Context, key string, rng *storage.Range) (io.ReadCloser, storage.ObjectInfo, error)
-	Stat(ctx context.Context, key string) (storage.ObjectInfo, error)
-	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
+	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
+	Stat(ctx context.Context, key string) (presession.ObjectInfo, error)
+	// Open opens an object for http.ServeContent: it seeks, and reads
+	// from storage only what is read from it.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, presession.ObjectInfo, error)
+	// PublicURL is a URL a browser can fetch the object from itself for
+	// ttl, or "" when there is none and the object is served from here.
+	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
-// BuildKey is the storage key of the stored build of a country's playlist.
-func BuildKey(session, country string) string {
-	return "playlists/" + session + "/" + strings.ToUpper(country) + "/build.json"
-}
+// BuildKey is the storage key of the stored build of a country's playlist
+// (layout.Build).
+func BuildKey(session, country string) string { return layout.Build(session, country) }
 
 // maxCaptionBytes bounds a caption read at rebuild time.
 const maxCaptionBytes = 1 << 20
@@ -88,7 +91,7 @@ func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Res
 		return nil, err
 	}
 	if err := rb.Store.Put(ctx, key, bytes.NewReader(enc), int64(len(enc)),
-		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
 		return nil, fmt.Errorf("playlist: store %s: %w", key, err)
 	}
 	log.InfoContext(ctx, "playlist rebuilt", "version", res.Version, "statements", len(res.Playlist.Statements), "duration", res.Playlist.Duration)
@@ -105,7 +108,7 @@ func (rb *Rebuilder) logger() *slog.Logger {
 // storedVersion reads the version of a stored build from its first bytes:
 // Encode writes the version first.
 func (rb *Rebuilder) storedVersion(ctx context.Context, key string) (string, error) {
-	body, _, err := rb.Store.Get(ctx, key, &storage.Range{Start: 0, End: 63})
+	body, _, err := rb.Store.Get(ctx, key, &presession.Range{Start: 0, End: 63})
 	if err != nil {
 		return "", err
 	}
@@ -175,9 +178,9 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 		init, err := rb.read(ctx, r.Init, nil, 1<<20)
 		var first []byte
 		if err == nil {
-			first, err = rb.read(ctx, r.Segments[0].Key, &storage.Range{Start: 0, End: 256<<10 - 1}, 256<<10)
+			first, err = rb.read(ctx, r.Segments[0].Key, &presession.Range{Start: 0, End: 256<<10 - 1}, 256<<10)
 		}
-		if errors.Is(err, storage.ErrNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			log.WarnContext(ctx, "media file missing; assuming the media starts at 0", "err", err)
 			break
 		}
@@ -202,7 +205,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 			continue
 		}
 		b, err := rb.read(ctx, c.Key, nil, maxCaptionBytes)
-		if errors.Is(err, storage.ErrNotFound) {
+		if presession.ErrorCode(err) == presession.ENOTFOUND {
 			log.WarnContext(ctx, "caption file missing", "language", l, "key", c.Key)
 			continue
 		}
@@ -214,7 +217,7 @@ func (rb *Rebuilder) readStatement(ctx context.Context, sess *presession.Session
 	return start, caps, nil
 }
 
-func (rb *Rebuilder) read(ctx context.Context, key string, rng *storage.Range, limit int64) ([]byte, error) {
+func (rb *Rebuilder) read(ctx context.Context, key string, rng *presession.Range, limit int64) ([]byte, error) {
 	body, _, err := rb.Store.Get(ctx, key, rng)
 	if err != nil {
 		return nil, err

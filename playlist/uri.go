@@ -5,68 +5,6 @@ import (
 	"strings"
 )
 
-// MediaURL returns the app path that serves the storage key of statement
-// id: /media/{id}/{rest}, where rest is the part of the key after the
-// statement id ("statements/ID/hls/720p/seg_00000.m4s" →
-// /media/ID/hls/720p/seg_00000.m4s). A key without the id in it is served
-// as /media/{id}/_/{key}. "" for an empty key.
-func MediaURL(id, key string) string {
-	if key == "" {
-		return ""
-	}
-	prefix, idSlash := mediaPrefix(id)
-	var b strings.Builder
-	b.WriteString(prefix)
-	if rel, ok := cutRel(key, idSlash); ok {
-		writeEscapedPath(&b, rel)
-	} else {
-		b.WriteString("_/")
-		writeEscapedPath(&b, key)
-	}
-	return b.String()
-}
-
-// mediaRel is the part of MediaURL after /media/{id}/, unescaped.
-func mediaRel(id, key string) string {
-	if rel, ok := cutRel(key, id+"/"); ok {
-		return rel
-	}
-	return "_/" + key
-}
-
-func mediaPrefix(id string) (prefix, idSlash string) {
-	return "/media/" + url.PathEscape(id) + "/", id + "/"
-}
-
-// cutRel returns what follows the path segment idSlash ("ID/") in key.
-func cutRel(key, idSlash string) (string, bool) {
-	if strings.HasPrefix(key, idSlash) {
-		return key[len(idSlash):], true
-	}
-	if i := strings.Index(key, "/"+idSlash); i >= 0 {
-		return key[i+1+len(idSlash):], true
-	}
-	return "", false
-}
-
-// writeEscapedPath writes p with each segment path-escaped.
-func writeEscapedPath(b *strings.Builder, p string) {
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-			segs := strings.Split(p, "/")
-			for j, s := range segs {
-				if j > 0 {
-					b.WriteByte('/')
-				}
-				b.WriteString(url.PathEscape(s))
-			}
-			return
-		}
-	}
-	b.WriteString(p)
-}
-
 // addKey appends the viewer key to an app URI; URIs with a scheme or host
 // (another server's) are returned unchanged, so the key never leaves the
 // app.

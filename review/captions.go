@@ -10,18 +10,13 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/media"
-	"github.com/uprinfo/presession/storage"
 )
 
 // MaxCaptionBytes is the largest caption body PUT .../captions/{lang}
 // accepts; a larger one is 413.
 const MaxCaptionBytes = media.MaxCaptionBytes
-
-// CaptionKey is where a statement's captions in lang are stored when it has
-// no caption track in that language yet: where the worker puts them
-// (next to the subtitle playlist subs/{lang}.m3u8 of the statement's master).
-func CaptionKey(id, lang string) string { return "statements/" + id + "/subs/" + lang + ".vtt" }
 
 // putCaption replaces (or adds) a statement's caption track in one of its
 // session's languages. The body is WebVTT or SRT; it is validated against
@@ -74,12 +69,14 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	key := CaptionKey(id, lang)
+	// A statement without a track in lang gets it where the worker puts
+	// captions, next to the subtitle playlist of the statement's master.
+	key := layout.Caption(id, lang)
 	if c, ok := s.Caption(lang); ok && c.Key != "" {
 		key = c.Key
 	}
 	if err := h.store.Put(ctx, key, bytes.NewReader(vtt), int64(len(vtt)),
-		storage.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
+		presession.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
 		h.site.Error(w, r, fmt.Errorf("store captions %s: %w", key, err))
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/review"
 )
 
@@ -46,7 +47,7 @@ func TestCaptions(t *testing.T) {
 			contains: []string{"WEBVTT\n", "00:00:01.000 --> 00:00:04.000\nBonjour, Madame la Présidente.", "00:00:04.500 --> 00:00:09.250\nNous parlons."}},
 		{name: "SRT sent chunked", id: ready.ID, lang: "es", body: []byte(strings.ReplaceAll(goodSRT, "Bonjour", "Buenos días")), chunked: true, status: 200,
 			key: "statements/" + ready.ID + "/subs/es.vtt", contains: []string{"Buenos días"}},
-		{name: "new track gets the default key", id: onlyEN.ID, lang: "fr", body: []byte(goodVTT), status: 200, key: review.CaptionKey(onlyEN.ID, "fr"), contains: []string{"Good morning"}},
+		{name: "new track gets the default key", id: onlyEN.ID, lang: "fr", body: []byte(goodVTT), status: 200, key: layout.Caption(onlyEN.ID, "fr"), contains: []string{"Good morning"}},
 		{name: "approved statement", id: approved.ID, lang: "en", body: []byte(goodVTT), status: 200, key: "statements/" + approved.ID + "/subs/en.vtt"},
 		{name: "garbage", id: ready.ID, lang: "en", body: []byte("this is not a caption file\nat all\n"), status: 400, code: presession.EINVALID},
 		{name: "binary", id: ready.ID, lang: "en", body: []byte{0xff, 0xd8, 0xff, 0xe0, 0, 1, 2}, status: 400, code: presession.EINVALID},

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -185,7 +186,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 			row.LanguageName = presession.LanguageName(s.Language)
 		}
 		if s.Media != nil {
-			row.HLS, row.MP4 = MediaURL(s.ID, s.Media.Master), MediaURL(s.ID, s.Media.MP4)
+			row.HLS, row.MP4 = layout.MediaURL(s.ID, s.Media.Master), layout.MediaURL(s.ID, s.Media.MP4)
 		}
 		if sess, ok := h.site.Sessions.Find(s.Session); ok {
 			for _, l := range sess.Languages {
@@ -255,21 +256,6 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		}
 	}
 	return d, nil
-}
-
-// MediaURL is the path under which the playlist package's /media/ route
-// serves a statement's storage key: /media/{id}/{what follows "{id}/" in
-// the key}, so "statements/ID/master.m3u8" is /media/ID/master.m3u8.
-func MediaURL(id, key string) string {
-	rel, ok := strings.CutPrefix(key, "statements/"+id+"/")
-	if !ok || key == "" {
-		return ""
-	}
-	segs := strings.Split(rel, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return "/media/" + url.PathEscape(id) + "/" + strings.Join(segs, "/")
 }
 
 // loginData is what the sign-in template receives.

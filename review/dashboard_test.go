@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -166,20 +165,6 @@ func TestDashboardPage(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 200 {
 			t.Errorf("%s: %d", a, res.StatusCode)
-		}
-	}
-}
-
-func TestMediaURL(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ id, key, want string }{
-		{"abc", "statements/abc/master.m3u8", "/media/abc/master.m3u8"},
-		{"abc", "statements/abc/hls/720p/seg 1.m4s", "/media/abc/hls/720p/seg%201.m4s"},
-		{"abc", "statements/other/master.m3u8", ""},
-		{"abc", "", ""},
-	} {
-		if got := review.MediaURL(tc.id, tc.key); got != tc.want {
-			t.Errorf("MediaURL(%q, %q) = %q, want %q", tc.id, tc.key, got, tc.want)
 		}
 	}
 }

@@ -30,7 +30,6 @@ import (
 	"net/http"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -52,7 +51,7 @@ type Catalog interface {
 // Store is the part of storage this package uses (caption files);
 // storage.Store implements it.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
+	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 }
 
 //go:embed templates assets

@@ -177,13 +177,40 @@ func (d *Dir) PutFile(ctx context.Context, key, path string, o PutOptions) error
 
 // Get implements Store.
 func (d *Dir) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, ObjectInfo, error) {
+	f, info, err := d.open("get", key)
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	if rng == nil {
+		return f, info, nil
+	}
+	off, n, err := rng.Resolve(info.Size)
+	if err != nil {
+		f.Close()
+		return nil, ObjectInfo{}, fmt.Errorf("storage: get %s: %w", key, err)
+	}
+	return sectionReadCloser{io.NewSectionReader(f, off, n), f}, info, nil
+}
+
+// Open implements Store: the object's file itself.
+func (d *Dir) Open(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, error) {
+	f, info, err := d.open("open", key)
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	return f, info, nil
+}
+
+// open opens the file of key, which must be a regular file, and describes
+// the object.
+func (d *Dir) open(op, key string) (*os.File, ObjectInfo, error) {
 	p, err := d.Path(key)
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, ObjectInfo{}, notFound(key, err)
+		return nil, ObjectInfo{}, fileError(op, key, err)
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -195,17 +222,9 @@ func (d *Dir) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, O
 	}
 	if err != nil {
 		f.Close()
-		return nil, ObjectInfo{}, notFound(key, err)
+		return nil, ObjectInfo{}, fileError(op, key, err)
 	}
-	if rng == nil {
-		return f, info, nil
-	}
-	off, n, err := rng.Resolve(info.Size)
-	if err != nil {
-		f.Close()
-		return nil, ObjectInfo{}, fmt.Errorf("storage: get %s: %w", key, err)
-	}
-	return sectionReadCloser{io.NewSectionReader(f, off, n), f}, info, nil
+	return f, info, nil
 }
 
 type sectionReadCloser struct {
@@ -228,7 +247,7 @@ func (d *Dir) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 		info, err = d.info(key, p, fi)
 	}
 	if err != nil {
-		return ObjectInfo{}, notFound(key, err)
+		return ObjectInfo{}, fileError("stat", key, err)
 	}
 	return info, nil
 }
@@ -411,6 +430,15 @@ func (d *Dir) URL(ctx context.Context, key string, ttl time.Duration) (string, e
 	return d.Path(key)
 }
 
+// PublicURL implements Store: a directory has no URL for browsers, so it
+// returns "" (for a valid key), and the app serves the object with Open.
+func (d *Dir) PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
 // Ping implements Store: the root must exist and take a new file.
 func (d *Dir) Ping(ctx context.Context) error {
 	f, err := os.CreateTemp(d.root, ".ping-*")
@@ -421,11 +449,13 @@ func (d *Dir) Ping(ctx context.Context) error {
 	return os.Remove(f.Name())
 }
 
-func notFound(key string, err error) error {
+// fileError translates an error of reading the file of key: a file that is
+// missing (or a directory, or under a file) is ENOTFOUND.
+func fileError(op, key string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("storage: %s: %w", key, ErrNotFound)
+		return notFound(op, key, err)
 	}
-	return fmt.Errorf("storage: %s: %w", key, err)
+	return fmt.Errorf("storage: %s %s: %w", op, key, err)
 }
 
 func syncDir(dir string) error {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/uprinfo/presession"
 )
 
 // Config locates an S3-compatible bucket.
@@ -120,8 +122,9 @@ func newMinio(endpoint string, secure bool, region string, cfg Config) (*minio.C
 	return client, nil
 }
 
-// PublicURL is URL for a browser or player outside the service's own
-// network: presigned for Config.PublicEndpoint when one is set.
+// PublicURL implements Store: URL for a browser or player outside the
+// service's own network, presigned for Config.PublicEndpoint when one is
+// set. Like URL, it does not check that the object exists.
 func (s *S3) PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
@@ -148,13 +151,13 @@ func s3Code(err error) string {
 	return ""
 }
 
-// translate maps S3 errors to the package's sentinels.
+// translate maps S3 errors to ENOTFOUND and the package's sentinels.
 func (s *S3) translate(op, key string, err error) error {
 	var e minio.ErrorResponse
 	if errors.As(err, &e) {
 		switch {
 		case e.Code == "NoSuchKey" || (e.StatusCode == http.StatusNotFound && e.Code != "NoSuchBucket"):
-			return fmt.Errorf("storage: %s %s: %w", op, key, ErrNotFound)
+			return notFound(op, key, err)
 		case e.Code == "InvalidRange" || e.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 			return fmt.Errorf("storage: %s %s: %w", op, key, ErrInvalidRange)
 		}
@@ -200,7 +203,7 @@ func (s *S3) Get(ctx context.Context, key string, rng *Range) (io.ReadCloser, Ob
 	}
 	var opts minio.GetObjectOptions
 	if rng != nil {
-		if !rng.valid() {
+		if !rng.Valid() {
 			return nil, ObjectInfo{}, fmt.Errorf("storage: get %s: %w: %s", key, ErrInvalidRange, rng)
 		}
 		opts.Set("Range", rng.String())
@@ -244,6 +247,71 @@ func (s *S3) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	return objectInfo(oi), nil
 }
 
+// Open implements Store: the object's description from one HEAD, then a
+// ranged GET from wherever the reader is when it reads after a Seek, so
+// http.ServeContent answers a Range request without holding the object.
+// The reader reads under ctx.
+func (s *S3) Open(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, error) {
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	return &objectReader{ctx: ctx, s: s, key: key, size: info.Size}, info, nil
+}
+
+// objectReader reads an S3 object of known size as an io.ReadSeeker: the
+// first Read after a Seek opens a ranged Get from that offset.
+type objectReader struct {
+	ctx       context.Context
+	s         *S3
+	key       string
+	size, off int64
+	body      io.ReadCloser
+}
+
+func (o *objectReader) Read(p []byte) (int, error) {
+	if o.off >= o.size {
+		return 0, io.EOF
+	}
+	if o.body == nil {
+		body, _, err := o.s.Get(o.ctx, o.key, &Range{Start: o.off, End: -1})
+		if err != nil {
+			return 0, err
+		}
+		o.body = body
+	}
+	n, err := o.body.Read(p)
+	o.off += int64(n)
+	return n, err
+}
+
+func (o *objectReader) Seek(offset int64, whence int) (int64, error) {
+	abs := offset
+	switch whence {
+	case io.SeekCurrent:
+		abs += o.off
+	case io.SeekEnd:
+		abs += o.size
+	}
+	if abs < 0 {
+		return 0, errors.New("storage: seek before the start of " + o.key)
+	}
+	if abs != o.off {
+		o.Close()
+		o.off = abs
+	}
+	return abs, nil
+}
+
+func (o *objectReader) Close() error {
+	if o.body == nil {
+		return nil
+	}
+	err := o.body.Close()
+	o.body = nil
+	return err
+}
+
 // List implements Store.
 func (s *S3) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	if err := checkPrefix(prefix); err != nil {
@@ -265,7 +333,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		if err = s.translate("delete", key, err); !errors.Is(err, ErrNotFound) {
+		if err = s.translate("delete", key, err); presession.ErrorCode(err) != presession.ENOTFOUND {
 			return err
 		}
 	}

@@ -8,20 +8,22 @@
 //     bucket lookup, the bucket is created if missing). Uploads stream in
 //     16 MiB parts, so memory stays bounded whatever the object size, also
 //     when the size is not known in advance. URL returns a presigned GET
-//     that a browser or ffmpeg can read (Range included) until it expires.
+//     that ffmpeg can read (Range included) until it expires; PublicURL one
+//     for browsers, on the public endpoint when one is configured. Open
+//     reads with ranged GETs from where the reader seeks.
 //   - [Dir] keeps each object as a plain file under a root directory:
 //     the object "a/b/c.m3u8" is the file ROOT/a/b/c.m3u8. Writes go to a
 //     hidden temporary file in the same directory, are fsynced and renamed
 //     into place, so a reader sees either the old or the new object, never
 //     a partial one. Directories are created on write and pruned when they
 //     become empty. URL returns the file's absolute path (ffmpeg reads
-//     paths; an HTTP layer serves Dir objects itself, with Range, via
-//     [Dir.Path] or Get).
+//     paths); PublicURL returns "", so browsers get Dir objects through
+//     the app, which serves them with Open (the file itself).
 //
 // # Keys
 //
-// A key is a slash-separated relative path such as
-// "statements/01J…/hls/720p/seg_0001.m4s". Both backends accept the same
+// A key is a slash-separated relative path such as "a/b/c.m3u8" (package
+// layout names presession's keys). Both backends accept the same
 // keys and refuse others with [ErrInvalidKey]: no empty key, no leading or
 // trailing slash, no empty segment ("a//b"), no segment starting with a dot
 // (which also excludes "." and ".."), no backslash, no NUL or other control
@@ -42,8 +44,9 @@
 //
 // # Errors
 //
-// Get and Stat of a missing key return an error matching [ErrNotFound]
-// (S3's NoSuchKey is translated where it is read). Delete of a missing key
+// Get, Open and Stat of a missing key (and Dir's URL) return a
+// *presession.Error with code presession.ENOTFOUND: S3's NoSuchKey and a
+// missing file are translated where they are read. Delete of a missing key
 // succeeds. A range that starts past the end of the object matches
 // [ErrInvalidRange].
 package storage
@@ -57,6 +60,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/uprinfo/presession"
 )
 
 // Store is the method set both backends provide. Consumers should declare
@@ -80,9 +85,17 @@ type Store interface {
 	// DeletePrefix removes every object whose key starts with prefix,
 	// which must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
+	// Open opens the object for serving: a reader that seeks (so that
+	// http.ServeContent answers Range requests) and reads from storage only
+	// what is read from it, with the object's description.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, error)
 	// URL returns a location ffmpeg can read the object from for at least
 	// ttl: a presigned HTTP(S) URL for S3, an absolute file path for Dir.
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// PublicURL returns a URL a browser outside the service can fetch the
+	// object from for at least ttl, or "" when the store has none (Dir):
+	// the object is then served through the app, with Open.
+	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
 	// Ping reports whether the storage is reachable and usable.
 	Ping(ctx context.Context) error
 }
@@ -93,76 +106,27 @@ var (
 )
 
 var (
-	// ErrNotFound is matched (errors.Is) by the error of Get, Stat and Dir's
-	// URL for a key that does not exist.
-	ErrNotFound = errors.New("storage: object not found")
 	// ErrInvalidKey is matched by the error for a key or prefix that
 	// breaks the rules in the package documentation.
 	ErrInvalidKey = errors.New("storage: invalid key")
 	// ErrInvalidRange is matched by the error of Get for a range that
 	// cannot be satisfied (it starts at or past the end of the object).
-	ErrInvalidRange = errors.New("storage: invalid range")
+	ErrInvalidRange = presession.ErrInvalidRange
 )
 
-// ObjectInfo describes a stored object.
-type ObjectInfo struct {
-	Key          string
-	Size         int64 // the whole object's size
-	ContentType  string
-	ETag         string // opaque; changes when the object is replaced
-	CacheControl string
-	ModTime      time.Time
-}
+// The value types of the Store methods live in the root package, where
+// the packages that declare the storage methods they call see them too.
+type (
+	ObjectInfo = presession.ObjectInfo
+	PutOptions = presession.PutOptions
+	Range      = presession.Range
+)
 
-// PutOptions are the metadata stored with an object.
-type PutOptions struct {
-	ContentType  string // empty: inferred from the key's extension
-	CacheControl string // empty: none
-}
-
-// Range selects bytes of an object with HTTP Range semantics: Start and End
-// are inclusive offsets, End < 0 means "to the end", and Start < 0 (with
-// End < 0) selects the last -Start bytes. An End past the object is clamped.
-type Range struct {
-	Start, End int64
-}
-
-// Resolve returns the offset and length that r selects in an object of the
-// given size, or an error matching ErrInvalidRange.
-func (r Range) Resolve(size int64) (offset, length int64, err error) {
-	switch {
-	case r.Start < 0 && r.End < 0:
-		n := min(-r.Start, size)
-		if n == 0 {
-			break
-		}
-		return size - n, n, nil
-	case r.Start >= 0 && (r.End < 0 || r.End >= r.Start):
-		if r.Start >= size {
-			break
-		}
-		end := size - 1
-		if r.End >= 0 && r.End < end {
-			end = r.End
-		}
-		return r.Start, end - r.Start + 1, nil
-	}
-	return 0, 0, fmt.Errorf("%w: %s of %d bytes", ErrInvalidRange, r, size)
-}
-
-// String formats r as the value of an HTTP Range header.
-func (r Range) String() string {
-	switch {
-	case r.Start < 0:
-		return fmt.Sprintf("bytes=%d", r.Start)
-	case r.End < 0:
-		return fmt.Sprintf("bytes=%d-", r.Start)
-	}
-	return fmt.Sprintf("bytes=%d-%d", r.Start, r.End)
-}
-
-func (r Range) valid() bool {
-	return (r.Start < 0 && r.End < 0) || (r.Start >= 0 && (r.End < 0 || r.End >= r.Start))
+// notFound is the error for a key that has no object: ENOTFOUND, with the
+// backend's own error as its cause.
+func notFound(op, key string, cause error) error {
+	return &presession.Error{Code: presession.ENOTFOUND, Message: "the file " + key + " is not in storage",
+		Err: fmt.Errorf("storage: %s %s: %w", op, key, cause)}
 }
 
 // checkKey validates key against the rules of the package documentation.

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/storage"
 )
@@ -111,8 +113,8 @@ var conformance = []struct {
 		if err := s.Put(ctx, "short", bytes.NewReader(make([]byte, 10)), 20, storage.PutOptions{}); err == nil {
 			t.Fatal("Put of 10 bytes declared as 20 succeeded")
 		}
-		if _, err := s.Stat(ctx, "short"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("after a failed Put, Stat = %v, want ErrNotFound", err)
+		if _, err := s.Stat(ctx, "short"); presession.ErrorCode(err) != presession.ENOTFOUND {
+			t.Fatalf("after a failed Put, Stat = %v, want ENOTFOUND", err)
 		}
 	}},
 	{"CanceledPut", func(t *testing.T, ctx context.Context, s storage.Store) {
@@ -121,8 +123,8 @@ var conformance = []struct {
 		if err := s.Put(cctx, "canceled", bytes.NewReader([]byte("x")), 1, storage.PutOptions{}); err == nil {
 			t.Fatal("Put with a canceled context succeeded")
 		}
-		if _, err := s.Stat(ctx, "canceled"); !errors.Is(err, storage.ErrNotFound) {
-			t.Fatalf("after a canceled Put, Stat = %v, want ErrNotFound", err)
+		if _, err := s.Stat(ctx, "canceled"); presession.ErrorCode(err) != presession.ENOTFOUND {
+			t.Fatalf("after a canceled Put, Stat = %v, want ENOTFOUND", err)
 		}
 	}},
 	{"Range", func(t *testing.T, ctx context.Context, s storage.Store) {
@@ -222,7 +224,7 @@ var conformance = []struct {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.Stat(ctx, "d/a"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := s.Stat(ctx, "d/a"); presession.ErrorCode(err) != presession.ENOTFOUND {
 			t.Fatalf("Stat after Delete: %v", err)
 		}
 		if err := s.Delete(ctx, "never/was"); err != nil {
@@ -258,15 +260,89 @@ var conformance = []struct {
 	{"Missing", func(t *testing.T, ctx context.Context, s storage.Store) {
 		put(t, s, "dir/file", []byte("x"), storage.PutOptions{})
 		for _, key := range []string{"nope", "dir/nope", "dir", "dir/file/below"} {
-			if _, err := s.Stat(ctx, key); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Stat(%q) = %v, want ErrNotFound", key, err)
+			if _, err := s.Stat(ctx, key); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Stat(%q) = %v, want ENOTFOUND", key, err)
 			}
-			if _, _, err := s.Get(ctx, key, nil); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Get(%q) = %v, want ErrNotFound", key, err)
+			if _, _, err := s.Get(ctx, key, nil); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Get(%q) = %v, want ENOTFOUND", key, err)
 			}
-			if _, _, err := s.Get(ctx, key, &storage.Range{Start: 0, End: 0}); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("Get(%q, range) = %v, want ErrNotFound", key, err)
+			if _, _, err := s.Get(ctx, key, &storage.Range{Start: 0, End: 0}); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Get(%q, range) = %v, want ENOTFOUND", key, err)
 			}
+			_, err := s.Stat(ctx, key)
+			if msg := presession.ErrorMessage(err); msg != "the file "+key+" is not in storage" {
+				t.Errorf("Stat(%q): message %q", key, msg)
+			}
+			if _, _, err := s.Open(ctx, key); presession.ErrorCode(err) != presession.ENOTFOUND {
+				t.Errorf("Open(%q) = %v, want ENOTFOUND", key, err)
+			}
+		}
+	}},
+	{"Open", func(t *testing.T, ctx context.Context, s storage.Store) {
+		data := pattern(5000, 4)
+		put(t, s, "o/seg.m4s", data, storage.PutOptions{CacheControl: "max-age=60"})
+		st, err := s.Stat(ctx, "o/seg.m4s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, info, err := s.Open(ctx, "o/seg.m4s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		checkInfo(t, "Open", info, storage.ObjectInfo{Key: "o/seg.m4s", Size: 5000, ContentType: "video/iso.segment", CacheControl: "max-age=60"})
+		if info.ETag != st.ETag || !info.ModTime.Equal(st.ModTime) {
+			t.Errorf("Open: ETag %q, ModTime %v; Stat: %q, %v", info.ETag, info.ModTime, st.ETag, st.ModTime)
+		}
+		for _, tc := range []struct {
+			off    int64
+			whence int
+			n      int
+			want   []byte
+		}{
+			{0, io.SeekStart, 100, data[:100]},
+			{100, io.SeekCurrent, 50, data[200:250]},
+			{-50, io.SeekEnd, 100, data[4950:]},
+			{10, io.SeekStart, 10, data[10:20]},
+		} {
+			if _, err := f.Seek(tc.off, tc.whence); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(io.LimitReader(f, int64(tc.n)))
+			if err != nil || !bytes.Equal(got, tc.want) {
+				t.Fatalf("Seek(%d, %d), read %d: %d bytes, %v", tc.off, tc.whence, tc.n, len(got), err)
+			}
+		}
+		// What HTTP serving does with it: Range requests read only their bytes.
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.Header.Set("Range", "bytes=1000-1099")
+		http.ServeContent(rec, req, "", info.ModTime, f)
+		if rec.Code != http.StatusPartialContent || !bytes.Equal(rec.Body.Bytes(), data[1000:1100]) {
+			t.Fatalf("ServeContent of a range: %d, %d bytes", rec.Code, rec.Body.Len())
+		}
+		if _, _, err := s.Open(ctx, "../x"); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Errorf("Open(../x) = %v, want ErrInvalidKey", err)
+		}
+	}},
+	{"PublicURL", func(t *testing.T, ctx context.Context, s storage.Store) {
+		data := pattern(300, 5)
+		put(t, s, "p/v.mp4", data, storage.PutOptions{})
+		u, err := s.PublicURL(ctx, "p/v.mp4", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PublicURL(ctx, "a//b", time.Minute); !errors.Is(err, storage.ErrInvalidKey) {
+			t.Errorf("PublicURL(a//b) = %v, want ErrInvalidKey", err)
+		}
+		if _, ok := s.(*storage.Dir); ok {
+			if u != "" {
+				t.Fatalf("Dir PublicURL = %q, want none", u)
+			}
+			return
+		}
+		if status, body, _ := fetch(t, u, ""); status != http.StatusOK || !bytes.Equal(body, data) {
+			t.Fatalf("GET %s: %d, %d bytes", u, status, len(body))
 		}
 	}},
 	{"InvalidKeys", func(t *testing.T, ctx context.Context, s storage.Store) {
@@ -330,7 +406,7 @@ var conformance = []struct {
 			if err != nil || !bytes.Equal(got, data) {
 				t.Fatalf("reading %s: %v, equal %t", u, err, bytes.Equal(got, data))
 			}
-			if _, err := s.URL(ctx, "u/missing", time.Minute); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := s.URL(ctx, "u/missing", time.Minute); presession.ErrorCode(err) != presession.ENOTFOUND {
 				t.Fatalf("Dir URL of a missing key: %v", err)
 			}
 			return

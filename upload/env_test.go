@@ -25,6 +25,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -160,9 +161,9 @@ func (e *env) stored(id string) []byte {
 	e.t.Helper()
 	switch e.kind {
 	case "s3":
-		out, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &e.bucket.Bucket, Key: aws.String(SourceKey(id))})
+		out, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &e.bucket.Bucket, Key: aws.String(layout.Source(id))})
 		if err != nil {
-			e.t.Fatalf("get %s: %v", SourceKey(id), err)
+			e.t.Fatalf("get %s: %v", layout.Source(id), err)
 		}
 		defer out.Body.Close()
 		b, err := io.ReadAll(out.Body)
@@ -171,7 +172,7 @@ func (e *env) stored(id string) []byte {
 		}
 		return b
 	default:
-		b, err := os.ReadFile(filepath.Join(e.cfg.StorageDir, SourceKey(id)))
+		b, err := os.ReadFile(filepath.Join(e.cfg.StorageDir, layout.Source(id)))
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -179,7 +180,7 @@ func (e *env) stored(id string) []byte {
 	}
 }
 
-// leftovers lists what storage holds under Prefix, and S3's unfinished
+// leftovers lists what storage holds under layout.Sources, and S3's unfinished
 // multipart uploads.
 func (e *env) leftovers() []string {
 	e.t.Helper()
@@ -187,7 +188,7 @@ func (e *env) leftovers() []string {
 	switch e.kind {
 	case "s3":
 		ctx := context.Background()
-		l, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &e.bucket.Bucket, Prefix: aws.String(Prefix)})
+		l, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &e.bucket.Bucket, Prefix: aws.String(layout.Sources)})
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -204,7 +205,7 @@ func (e *env) leftovers() []string {
 	default:
 		des, _ := os.ReadDir(filepath.Join(e.cfg.StorageDir, "uploads"))
 		for _, d := range des {
-			out = append(out, Prefix+d.Name())
+			out = append(out, layout.Sources+d.Name())
 		}
 	}
 	sort.Strings(out)

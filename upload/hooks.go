@@ -12,6 +12,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -98,7 +99,7 @@ func newStatement(id string, size int64, meta handler.MetaData, now time.Time) *
 		Filename:     meta["filename"],
 		Filetype:     meta["filetype"],
 		Size:         size,
-		SourceKey:    SourceKey(id),
+		SourceKey:    layout.Source(id),
 		Status:       presession.StatusUploading,
 		CreatedAt:    now,
 		UpdatedAt:    now,

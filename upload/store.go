@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,15 +23,8 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/s3store"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/layout"
 )
-
-// Prefix is where uploads live in storage, on S3 and in the directory
-// alike: an upload's bytes end up at Prefix+<statement id>, its tusd state
-// at Prefix+<statement id>.info (and .part on S3).
-const Prefix = "uploads/"
-
-// SourceKey is the storage key of a statement's uploaded original.
-func SourceKey(statementID string) string { return Prefix + statementID }
 
 // statementID is the statement id inside a tus upload id: s3store appends
 // "+<multipart id>" to the id we choose.
@@ -63,19 +57,26 @@ type backend interface {
 	terminate(ctx context.Context, up handler.Upload) error
 }
 
-// fileBackend is tusd's filestore in <dir>/uploads.
+// fileBackend is tusd's filestore in the storage directory's sources
+// directory (layout.Sources), so its files are where the storage
+// directory has the keys of layout.Source and layout.SourceInfo.
 type fileBackend struct {
-	dir   string
+	root  string // the storage directory
 	store filestore.FileStore
 }
 
 func newFileBackend(storageDir string) (*fileBackend, error) {
-	dir := filepath.Join(storageDir, strings.TrimSuffix(Prefix, "/"))
+	b := &fileBackend{root: storageDir}
+	dir := b.path(layout.Sources)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("upload: create %s: %w", dir, err)
 	}
-	return &fileBackend{dir: dir, store: filestore.New(dir)}, nil
+	b.store = filestore.New(dir)
+	return b, nil
 }
+
+// path is the file of a storage key.
+func (b *fileBackend) path(key string) string { return filepath.Join(b.root, filepath.FromSlash(key)) }
 
 func (b *fileBackend) terminater() handler.TerminaterDataStore { return b.store }
 
@@ -83,7 +84,7 @@ func (b *fileBackend) core() handler.DataStore { return b.store }
 
 func (b *fileBackend) readInfo(ctx context.Context, id string) (handler.FileInfo, error) {
 	var info handler.FileInfo
-	data, err := os.ReadFile(filepath.Join(b.dir, id+".info"))
+	data, err := os.ReadFile(b.path(layout.SourceInfo(id)))
 	if errors.Is(err, fs.ErrNotExist) {
 		return info, handler.ErrNotFound
 	}
@@ -94,13 +95,13 @@ func (b *fileBackend) readInfo(ctx context.Context, id string) (handler.FileInfo
 }
 
 func (b *fileBackend) list(ctx context.Context) ([]entry, error) {
-	des, err := os.ReadDir(b.dir)
+	des, err := os.ReadDir(b.path(layout.Sources))
 	if err != nil {
 		return nil, err
 	}
 	var out []entry
 	for _, de := range des {
-		name, ok := strings.CutSuffix(de.Name(), ".info")
+		name, ok := layout.ParseSourceInfo(path.Join(layout.Sources, de.Name()))
 		if !ok || de.IsDir() {
 			continue
 		}
@@ -119,7 +120,7 @@ func (b *fileBackend) list(ctx context.Context) ([]entry, error) {
 
 func (b *fileBackend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
 	t := e.Modified
-	if fi, err := os.Stat(filepath.Join(b.dir, e.Info.ID)); err == nil && fi.ModTime().After(t) {
+	if fi, err := os.Stat(b.path(layout.Source(e.Info.ID))); err == nil && fi.ModTime().After(t) {
 		t = fi.ModTime()
 	}
 	return t, nil
@@ -131,7 +132,7 @@ func (b *fileBackend) terminate(ctx context.Context, up handler.Upload) error {
 	return b.store.AsTerminatableUpload(up).Terminate(ctx)
 }
 
-// s3Backend is tusd's s3store under Prefix in the bucket.
+// s3Backend is tusd's s3store under layout.Sources in the bucket.
 type s3Backend struct {
 	client *s3.Client
 	bucket string
@@ -180,7 +181,7 @@ func NewS3Client(c config.S3) *s3.Client {
 
 func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
 	st := s3store.New(bucket, client)
-	st.ObjectPrefix = Prefix
+	st.ObjectPrefix = layout.Sources
 	st.PreferredPartSize = defaultPartSize
 	if t.PartSize > 0 {
 		st.PreferredPartSize = t.PartSize
@@ -213,7 +214,7 @@ func isNotFound(err error) bool {
 
 func (b *s3Backend) readInfo(ctx context.Context, id string) (handler.FileInfo, error) {
 	var info handler.FileInfo
-	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: aws.String(Prefix + id + ".info")})
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: aws.String(layout.SourceInfo(id))})
 	if isNotFound(err) {
 		return info, handler.ErrNotFound
 	}
@@ -226,15 +227,15 @@ func (b *s3Backend) readInfo(ctx context.Context, id string) (handler.FileInfo, 
 
 func (b *s3Backend) list(ctx context.Context) ([]entry, error) {
 	var out []entry
-	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(Prefix)})
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(layout.Sources)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range page.Contents {
-			name, ok := strings.CutSuffix(strings.TrimPrefix(aws.ToString(o.Key), Prefix), ".info")
-			if !ok || strings.Contains(name, "/") {
+			name, ok := layout.ParseSourceInfo(aws.ToString(o.Key))
+			if !ok {
 				continue
 			}
 			info, err := b.readInfo(ctx, name)
@@ -252,7 +253,7 @@ func (b *s3Backend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
 	t := e.Modified
 	objectID := statementID(e.Info.ID)
 	_, uploadID, _ := strings.Cut(e.Info.ID, "+")
-	key := aws.String(Prefix + objectID)
+	key := aws.String(layout.Source(objectID))
 	p := s3.NewListPartsPaginator(b.client, &s3.ListPartsInput{Bucket: &b.bucket, Key: key, UploadId: &uploadID})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -269,7 +270,7 @@ func (b *s3Backend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
 			}
 		}
 	}
-	h, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(Prefix + objectID + ".part")})
+	h, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(layout.SourcePart(objectID))})
 	if err == nil {
 		if lm := aws.ToTime(h.LastModified); lm.After(t) {
 			t = lm
@@ -286,7 +287,7 @@ func (b *s3Backend) terminate(ctx context.Context, up handler.Upload) error {
 
 // assemble completes the multipart upload unless the object exists.
 func (b *s3Backend) assemble(ctx context.Context, up handler.Upload, info handler.FileInfo) error {
-	_, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(SourceKey(statementID(info.ID)))})
+	_, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: aws.String(layout.Source(statementID(info.ID)))})
 	if err == nil {
 		return nil
 	}

@@ -7,7 +7,7 @@
 // the CSO upload page.
 //
 // An upload's id is its statement's id (s3store appends "+<multipart id>"),
-// and its bytes end up at SourceKey(id) in storage.
+// and its bytes end up at layout.Source(id) in storage.
 package upload
 
 import (

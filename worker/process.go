@@ -12,32 +12,20 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/metrics"
-	"github.com/uprinfo/presession/storage"
 )
 
 // actor is how the worker appears in a statement's history.
 const actor = "worker"
-
-// Storage layout of a statement's media: everything under
-// statements/{id}/, the manifest written last.
-func statementPrefix(id string) string { return "statements/" + id + "/" }
-
-// ManifestKey is the storage key of a statement's media manifest.
-func ManifestKey(id string) string { return statementPrefix(id) + "media.json" }
-
-// CaptionKey is the storage key of a statement's caption file in lang.
-func CaptionKey(id, lang string) string { return statementPrefix(id) + "subs/" + lang + ".vtt" }
 
 // statement decodes a statement task and reads its statement; a payload
 // that does not decode, or a statement that no longer exists, will never
@@ -217,9 +205,9 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	}
 	var subs []media.SubtitleTrack
 	for i, c := range captions {
-		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: "subs/" + c.Language + ".m3u8", Default: i == 0})
+		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: layout.SubtitlePlaylistName(c.Language), Default: i == 0})
 	}
-	if err := os.WriteFile(filepath.Join(out, "master.m3u8"), media.WriteMaster(res, subs), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, layout.MasterName), media.WriteMaster(res, subs), 0o644); err != nil {
 		return w.transient(ctx, st, err)
 	}
 
@@ -232,8 +220,8 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 		Files: files, Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
 	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
 	b, _ := json.MarshalIndent(man, "", "  ")
-	if err := w.store.Put(ctx, ManifestKey(st.ID), bytes.NewReader(b), int64(len(b)),
-		storage.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+	if err := w.store.Put(ctx, layout.Manifest(st.ID), bytes.NewReader(b), int64(len(b)),
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
 		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
 	m := mediaOf(st.ID, res)
@@ -303,22 +291,22 @@ func (p *progress) poll(fn func() float64, interval time.Duration) (stop func())
 // session language into out/subs, keeping a real caption staff already
 // uploaded (its file in storage stays; only its playlist is written).
 func writeCaptions(out string, st *presession.Statement, sess *presession.Session, duration float64) ([]presession.Caption, error) {
-	dir := filepath.Join(out, "subs")
+	dir := filepath.Join(out, layout.CaptionsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var caps []presession.Caption
 	for _, lang := range sess.Languages {
-		c := presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: CaptionKey(st.ID, lang), Placeholder: true}
+		c := presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: layout.Caption(st.ID, lang), Placeholder: true}
 		if old, ok := st.Caption(lang); ok && !old.Placeholder {
 			c = old
 		} else {
 			vtt := media.PlaceholderVTT(lang, duration, st.Speaker, st.Organisation)
-			if err := os.WriteFile(filepath.Join(dir, lang+".vtt"), vtt, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, layout.CaptionFile(lang)), vtt, 0o644); err != nil {
 				return nil, err
 			}
 		}
-		if err := os.WriteFile(filepath.Join(dir, lang+".m3u8"), media.WriteSubtitlePlaylist(duration, lang+".vtt"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, layout.SubtitlePlaylistFile(lang)), media.WriteSubtitlePlaylist(duration, layout.CaptionFile(lang)), 0o644); err != nil {
 			return nil, err
 		}
 		caps = append(caps, c)
@@ -329,22 +317,21 @@ func writeCaptions(out string, st *presession.Statement, sess *presession.Sessio
 // mediaOf turns the produced ladder into the domain's description, with
 // storage keys.
 func mediaOf(id string, res *media.Result) *presession.Media {
-	pre := statementPrefix(id)
 	m := &presession.Media{
-		Duration: res.Duration, Master: pre + "master.m3u8",
-		MP4: pre + res.Download.Name, MP4Size: res.Download.Size,
-		Poster: pre + res.Poster.Name, Thumbnail: pre + res.Thumb.Name,
+		Duration: res.Duration, Master: layout.Media(id, layout.MasterName),
+		MP4: layout.Media(id, res.Download.Name), MP4Size: res.Download.Size,
+		Poster: layout.Media(id, res.Poster.Name), Thumbnail: layout.Media(id, res.Thumb.Name),
 	}
 	if res.Storyboard != nil && res.StoryboardVTT != nil {
-		m.Storyboard, m.StoryboardVT = pre+res.Storyboard.Name, pre+res.StoryboardVTT.Name
+		m.Storyboard, m.StoryboardVT = layout.Media(id, res.Storyboard.Name), layout.Media(id, res.StoryboardVTT.Name)
 	}
 	for _, r := range res.Rungs {
-		dir := path.Dir(pre + r.Playlist)
+		pl := layout.Media(id, r.Playlist)
 		rd := presession.Rendition{Name: r.Name, Width: r.Width, Height: r.Height, Bandwidth: int(r.Bandwidth),
 			AverageBandwidth: int(r.AverageBandwidth), Codecs: r.Codecs, FrameRate: r.FrameRate,
-			Playlist: pre + r.Playlist, Init: dir + "/" + r.Init, TargetDuration: r.TargetDuration}
+			Playlist: pl, Init: layout.Sibling(pl, r.Init), TargetDuration: r.TargetDuration}
 		for _, s := range r.Segments {
-			rd.Segments = append(rd.Segments, presession.Segment{Key: dir + "/" + s.URI, Duration: s.Duration})
+			rd.Segments = append(rd.Segments, presession.Segment{Key: layout.Sibling(pl, s.URI), Duration: s.Duration})
 		}
 		m.Renditions = append(m.Renditions, rd)
 		if m.Width == 0 {
@@ -406,7 +393,7 @@ func (w *Worker) uploadDir(ctx context.Context, st *presession.Statement, dir st
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			f, err := w.uploadFile(ctx, statementPrefix(st.ID)+rel, filepath.Join(dir, filepath.FromSlash(rel)))
+			f, err := w.uploadFile(ctx, layout.Media(st.ID, rel), filepath.Join(dir, filepath.FromSlash(rel)))
 			if err != nil {
 				cancel(err)
 				return
@@ -434,10 +421,12 @@ func (w *Worker) uploadFile(ctx context.Context, key, file string) (fileFact, er
 		return fileFact{}, err
 	}
 	cache := "public, max-age=86400"
-	if strings.HasSuffix(key, ".m3u8") || strings.HasSuffix(key, ".vtt") {
+	switch layout.Classify(key) {
+	case layout.KindPlaylist, layout.KindCaption, layout.KindStoryboardVTT:
 		cache = "no-cache" // captions are replaced by staff; playlists follow
 	}
-	if err := w.store.PutFile(ctx, key, file, storage.PutOptions{ContentType: storage.ContentTypeOf(key), CacheControl: cache}); err != nil {
+	// The content type is the one storage infers from the key.
+	if err := w.store.PutFile(ctx, key, file, presession.PutOptions{CacheControl: cache}); err != nil {
 		return fileFact{}, fmt.Errorf("%s: %w", key, err)
 	}
 	return fileFact{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil

@@ -17,7 +17,6 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/metrics"
-	"github.com/uprinfo/presession/storage"
 )
 
 // Catalog is what the worker needs of the statement catalog.
@@ -30,8 +29,8 @@ type Catalog interface {
 
 // Store is what the worker needs of storage.
 type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) error
-	PutFile(ctx context.Context, key, path string, o storage.PutOptions) error
+	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
+	PutFile(ctx context.Context, key, path string, o presession.PutOptions) error
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 

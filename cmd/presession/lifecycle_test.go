@@ -25,6 +25,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/worker"
 )
@@ -112,7 +113,7 @@ func (c *cluster) checkManifest(t *testing.T, id string) {
 			SHA256 string `json:"sha256"`
 		} `json:"files"`
 	}
-	if err := json.Unmarshal(read(worker.ManifestKey(id)), &man); err != nil {
+	if err := json.Unmarshal(read(layout.Manifest(id)), &man); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := c.store.List(ctx, "statements/"+id+"/")
@@ -123,7 +124,7 @@ func (c *cluster) checkManifest(t *testing.T, id string) {
 	for _, o := range objs {
 		stored[o.Key] = o.Size
 	}
-	delete(stored, worker.ManifestKey(id))
+	delete(stored, layout.Manifest(id))
 	delete(stored, "statements/"+id+"/statement.json") // the catalog's record, not media
 	for _, f := range man.Files {
 		size, ok := stored[f.Key]

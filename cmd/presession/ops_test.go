@@ -28,6 +28,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/worker"
@@ -143,7 +144,7 @@ func (c *cluster) checkMedia(t testing.TB, st *presession.Statement) {
 	for _, o := range objs {
 		keys = append(keys, o.Key)
 	}
-	want := []string{worker.ManifestKey(st.ID), m.Master, m.MP4, m.Poster, m.Thumbnail}
+	want := []string{layout.Manifest(st.ID), m.Master, m.MP4, m.Poster, m.Thumbnail}
 	for _, r := range m.Renditions {
 		want = append(want, r.Playlist, r.Init)
 		for _, s := range r.Segments {
