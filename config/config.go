@@ -94,6 +94,9 @@ var Vars = []string{
 
 // Load reads the configuration through getenv (os.Getenv in main) and
 // validates it. The error names the variable at fault.
+// It is a flat list, one block per variable in the README's order, so each
+// variable's parsing and message stand in one place; splitting it would
+// only scatter that list.
 func Load(getenv func(string) string) (Config, error) {
 	get := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {

@@ -28,6 +28,10 @@ func (p Plan) Args() []string {
 	return append(global, p.graph().GetArgs()...)
 }
 
+// graph is the whole filter graph as one piece of data: it is long because
+// the single decode is the point (one split feeding every rung, the MP4 and
+// the images), and cutting it into functions would hide which branch feeds
+// which output; TestArgsGolden holds it to the hand-written command.
 func (p Plan) graph() *ffmpeg.Stream {
 	inKw := ffmpeg.KwArgs{}
 	if isHTTP(p.Input) {

@@ -123,6 +123,9 @@ var (
 // added, indices dropped, "," → "."). Cues must end after they start,
 // not start after the statement ends (1 s tolerance), and come in time
 // order (small overlaps are sorted); the error names the line.
+//
+// It is one function because it is one pass of a line-oriented parser whose
+// state (line number, the cue being read) every branch shares.
 func ParseCaptions(data []byte, maxDuration float64) ([]byte, error) {
 	if len(data) > MaxCaptionBytes {
 		return nil, captionErr(0, "the caption file is %d KiB; at most %d KiB is accepted", len(data)/1024, MaxCaptionBytes/1024)

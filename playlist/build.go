@@ -161,22 +161,47 @@ func Build(in Input) (*Result, error) {
 	langs = slices.DeleteFunc(slices.Clone(langs), func(l string) bool { return !validName(l) })
 	res := &Result{Files: map[string]string{}, Cues: map[string]CueSource{}}
 
-	// Keep the statements that can be stitched.
 	var list []*stmt
+	list, res.Skipped = stitchable(in.Statements, in.Session.ID, cc)
+	rungs := ladder(list)
+	total := place(list, rungs)
+	res.Playlist = playlistDoc(in.Session, in.Country, cc, langs, list, total)
+	if len(list) > 0 {
+		res.Playlist.HLS = "/playlists/" + url.PathEscape(in.Session.ID) + "/" + cc + "/master.m3u8"
+		writeFiles(res, in, langs, rungs, list)
+	}
+	v, err := res.hash()
+	if err != nil {
+		return nil, err
+	}
+	res.Version = v
+	res.Playlist.Version = v
+	return res, nil
+}
+
+// stitchable keeps the statements that can be stitched, in order, and
+// says why each other one cannot.
+func stitchable(statements []*presession.Statement, session, cc string) ([]*stmt, []Skipped) {
+	var list []*stmt
+	var skipped []Skipped
 	seen := map[string]bool{}
-	for _, s := range in.Statements {
+	for _, s := range statements {
 		if s == nil {
 			continue
 		}
-		if reason := unusable(s, in.Session.ID, cc, seen); reason != "" {
-			res.Skipped = append(res.Skipped, Skipped{ID: s.ID, Reason: reason})
+		if reason := unusable(s, session, cc, seen); reason != "" {
+			skipped = append(skipped, Skipped{ID: s.ID, Reason: reason})
 			continue
 		}
 		seen[s.ID] = true
 		list = append(list, &stmt{s: s})
 	}
+	return list, skipped
+}
 
-	// The rungs: every name any statement has, largest first.
+// ladder returns the rungs of the stream: every name any statement has,
+// largest first.
+func ladder(list []*stmt) []*rung {
 	byName := map[string]*rung{}
 	for _, st := range list {
 		for i := range st.s.Media.Renditions {
@@ -202,10 +227,13 @@ func Build(in Input) (*Result, error) {
 	slices.SortFunc(rungs, func(a, b *rung) int {
 		return cmp.Or(cmp.Compare(b.height, a.height), cmp.Compare(b.width, a.width), cmp.Compare(b.bw, a.bw), cmp.Compare(a.name, b.name))
 	})
+	return rungs
+}
 
-	// Each statement's rendition in each rung, and its span in the stream
-	// (measured on the top rung so that chapters and subtitles line up
-	// with what a player shows first).
+// place picks each statement's rendition in each rung and its span in the
+// stream (measured on the top rung so that chapters and subtitles line up
+// with what a player shows first), and returns the stream's length.
+func place(list []*stmt, rungs []*rung) float64 {
 	var total float64
 	for _, st := range list {
 		st.byRung = make(map[string]*presession.Rendition, len(rungs))
@@ -220,39 +248,32 @@ func Build(in Input) (*Result, error) {
 		st.start = round6(total)
 		total += st.span
 	}
+	return round6(total)
+}
 
-	res.Playlist = playlistDoc(in.Session, in.Country, cc, langs, list, round6(total))
-	if len(list) > 0 {
-		base := "/playlists/" + url.PathEscape(in.Session.ID) + "/" + cc + "/"
-		res.Playlist.HLS = base + "master.m3u8"
-		res.Files["master.m3u8"] = master(rungs, list, langs)
-		for _, g := range rungs {
-			res.Files[g.name+".m3u8"] = mediaPlaylist(g.name, list)
-		}
-		for _, l := range langs {
-			res.Files["subs/"+l+".m3u8"] = subtitlePlaylist(l, list)
-			var track strings.Builder
-			track.WriteString("WEBVTT\n")
-			for i, st := range list {
-				// The statement's media starts at its place in the stream
-				// (its segments are shifted there) plus its own start.
-				src := CueSource{MPEGTS: int64(math.Round((st.start + in.StartTimes[st.s.ID]) * 90000)), Text: in.Captions[l+"/"+st.s.ID]}
-				if c, ok := st.s.Caption(l); ok {
-					src.Key, src.Placeholder = c.Key, c.Placeholder
-				}
-				res.Cues[l+"/"+st.s.ID] = src
-				stitchVTT(&track, src.Text, i, st.start, st.span)
+// writeFiles writes the stream's playlists, subtitle playlists and
+// whole-stream caption tracks into res, with each statement's cue source.
+func writeFiles(res *Result, in Input, langs []string, rungs []*rung, list []*stmt) {
+	res.Files["master.m3u8"] = master(rungs, list, langs)
+	for _, g := range rungs {
+		res.Files[g.name+".m3u8"] = mediaPlaylist(g.name, list)
+	}
+	for _, l := range langs {
+		res.Files["subs/"+l+".m3u8"] = subtitlePlaylist(l, list)
+		var track strings.Builder
+		track.WriteString("WEBVTT\n")
+		for i, st := range list {
+			// The statement's media starts at its place in the stream
+			// (its segments are shifted there) plus its own start.
+			src := CueSource{MPEGTS: int64(math.Round((st.start + in.StartTimes[st.s.ID]) * 90000)), Text: in.Captions[l+"/"+st.s.ID]}
+			if c, ok := st.s.Caption(l); ok {
+				src.Key, src.Placeholder = c.Key, c.Placeholder
 			}
-			res.Files["captions/"+l+".vtt"] = track.String()
+			res.Cues[l+"/"+st.s.ID] = src
+			stitchVTT(&track, src.Text, i, st.start, st.span)
 		}
+		res.Files["captions/"+l+".vtt"] = track.String()
 	}
-	v, err := res.hash()
-	if err != nil {
-		return nil, err
-	}
-	res.Version = v
-	res.Playlist.Version = v
-	return res, nil
 }
 
 // unusable says why s cannot be stitched, or "".

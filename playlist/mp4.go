@@ -128,6 +128,8 @@ func parseTrak(trak []byte) trackInfo {
 }
 
 // trafStart returns the earliest presentation time of a track fragment.
+// It follows ISO/IEC 14496-12 box by box (tfhd, tfdt, trun with its
+// optional fields), which reads best as the one walk the standard describes.
 func trafStart(traf []byte, tracks map[uint32]*trackInfo) (float64, string, bool) {
 	var t *trackInfo
 	var tfdt int64

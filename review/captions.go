@@ -2,6 +2,7 @@ package review
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,58 +32,83 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := h.cat.Get(ctx, id)
+	if err == nil {
+		err = h.captionable(s, lang)
+	}
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
+	vtt, err := readCaptions(r, s.Media.Duration)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	entry, err := h.saveCaptions(ctx, s, lang, vtt)
+	if err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	h.log.InfoContext(ctx, "captions replaced", "statement", id, "lang", lang, "bytes", len(vtt))
+	h.site.JSON(w, http.StatusOK, entry)
+}
+
+// captionable refuses captions in lang for s unless lang is one of its
+// session's languages and s has processed media to time them against.
+func (h *Handler) captionable(s *presession.Statement, lang string) error {
 	sess, ok := h.site.Sessions.Find(s.Session)
 	if !ok || !sess.HasLanguage(lang) {
 		langs := ""
 		if ok {
 			langs = strings.Join(sess.Languages, ", ")
 		}
-		h.site.Error(w, r, invalid("staff.err.caption_lang", "%q is not one of the languages of this statement's session (%s)", lang, langs))
-		return
+		return invalid("staff.err.caption_lang", "%q is not one of the languages of this statement's session (%s)", lang, langs)
 	}
 	if s.Media == nil || s.Media.Duration <= 0 {
-		h.site.Error(w, r, presession.Errorf(presession.ECONFLICT, "statement %s has no processed media yet; captions can be added once it is ready", id).
-			Localize("staff.err.caption_no_media"))
-		return
+		return presession.Errorf(presession.ECONFLICT, "statement %s has no processed media yet; captions can be added once it is ready", s.ID).
+			Localize("staff.err.caption_no_media")
 	}
+	return nil
+}
+
+// readCaptions reads a WebVTT or SRT body of at most MaxCaptionBytes and
+// returns it as WebVTT checked against a statement of duration seconds.
+func readCaptions(r *http.Request, duration float64) ([]byte, error) {
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxCaptionBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			h.site.Error(w, r, tooLarge())
-			return
+			return nil, tooLarge()
 		}
-		h.site.Error(w, r, fmt.Errorf("read caption body: %w", err))
-		return
+		return nil, fmt.Errorf("read caption body: %w", err)
 	}
-	vtt, err := media.ParseCaptions(data, s.Media.Duration)
+	vtt, err := media.ParseCaptions(data, duration)
 	if err != nil {
 		var ce *media.CaptionError
 		if errors.As(err, &ce) {
-			h.site.Error(w, r, invalid("staff.err.caption_invalid", "the caption file cannot be used: %s", ce.Error()))
-			return
+			return nil, invalid("staff.err.caption_invalid", "the caption file cannot be used: %s", ce.Error())
 		}
-		h.site.Error(w, r, err)
-		return
+		return nil, err
 	}
-	// A statement without a track in lang gets it where the worker puts
-	// captions, next to the subtitle playlist of the statement's master.
-	key := layout.Caption(id, lang)
+	return vtt, nil
+}
+
+// saveCaptions stores vtt as s's captions in lang and records the track as
+// real captions (no longer a placeholder). A statement without a track in
+// lang gets it where the worker puts captions, next to the subtitle
+// playlist of the statement's master.
+func (h *Handler) saveCaptions(ctx context.Context, s *presession.Statement, lang string, vtt []byte) (presession.Caption, error) {
+	key := layout.Caption(s.ID, lang)
 	if c, ok := s.Caption(lang); ok && c.Key != "" {
 		key = c.Key
 	}
 	if err := h.store.Put(ctx, key, bytes.NewReader(vtt), int64(len(vtt)),
 		presession.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
-		h.site.Error(w, r, fmt.Errorf("store captions %s: %w", key, err))
-		return
+		return presession.Caption{}, fmt.Errorf("store captions %s: %w", key, err)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	var entry presession.Caption
-	_, err = h.cat.Update(ctx, id, func(st *presession.Statement) error {
+	_, err := h.cat.Update(ctx, s.ID, func(st *presession.Statement) error {
 		entry = presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: key, Placeholder: false, UpdatedAt: now}
 		for i := range st.Captions {
 			if st.Captions[i].Language == lang {
@@ -97,12 +123,7 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 		st.Captions = append(st.Captions, entry)
 		return nil
 	})
-	if err != nil {
-		h.site.Error(w, r, err)
-		return
-	}
-	h.log.InfoContext(ctx, "captions replaced", "statement", id, "lang", lang, "bytes", len(vtt))
-	h.site.JSON(w, http.StatusOK, entry)
+	return entry, err
 }
 
 func tooLarge() error {

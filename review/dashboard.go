@@ -139,6 +139,22 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		k := "status." + string(st)
 		d.Messages[k] = h.site.Bundle.T(lang, k)
 	}
+	if err := h.countries(ctx, d, lang); err != nil {
+		return nil, err
+	}
+	f, err := h.table(ctx, d, lang, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.orders(ctx, d, f); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// countries fills in every session's countries with their counts per
+// status, each linking to the table filtered on it.
+func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) error {
 	for i := range h.site.Sessions.List {
 		s := &h.site.Sessions.List[i]
 		sv := SessionView{ID: s.ID, Title: s.Title}
@@ -150,7 +166,7 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 			for _, st := range presession.Statuses {
 				_, n, err := h.cat.List(ctx, presession.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
 				if err != nil {
-					return nil, err
+					return err
 				}
 				v := url.Values{"session": {s.ID}, "country": {c.Code}, "status": {string(st)}}
 				cv.Counts = append(cv.Counts, Count{Status: st, N: n, URL: "/staff?" + v.Encode() + "#statements"})
@@ -160,8 +176,14 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		}
 		d.Sessions = append(d.Sessions, sv)
 	}
+	return nil
+}
 
-	// The table: the same filters as the API, a page at a time.
+// table fills in the statements table: the same filters as the API, a
+// page at a time, with links to the pages before and after. It returns the
+// filter it applied (the default one when q's is not valid, with the
+// refusal in d.Error).
+func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Values) (presession.Filter, error) {
 	fq := url.Values{}
 	for _, k := range []string{"session", "country", "status", "offset"} {
 		if v := q.Get(k); v != "" {
@@ -177,23 +199,11 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	d.Filter = Filter{Session: f.Session, Country: f.Country, Status: string(f.Status)}
 	list, total, err := h.cat.List(ctx, f)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
 	for _, s := range list {
-		row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s)}
-		if s.Language != "" {
-			row.LanguageName = presession.LanguageName(s.Language)
-		}
-		if s.Media != nil {
-			row.HLS, row.MP4 = layout.MediaURL(s.ID, s.Media.Master), layout.MediaURL(s.ID, s.Media.MP4)
-		}
-		if sess, ok := h.site.Sessions.Find(s.Session); ok {
-			for _, l := range sess.Languages {
-				row.Languages = append(row.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
-			}
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, h.row(s, lang))
 	}
 	page := func(off int) string {
 		v := url.Values{}
@@ -215,8 +225,29 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 	if f.Offset+len(list) < total {
 		d.Next = page(f.Offset + f.Limit)
 	}
+	return f, nil
+}
 
-	// The orders of the countries in the filter that have approved statements.
+// row is one statement of the table in lang.
+func (h *Handler) row(s *presession.Statement, lang string) Row {
+	row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s)}
+	if s.Language != "" {
+		row.LanguageName = presession.LanguageName(s.Language)
+	}
+	if s.Media != nil {
+		row.HLS, row.MP4 = layout.MediaURL(s.ID, s.Media.Master), layout.MediaURL(s.ID, s.Media.MP4)
+	}
+	if sess, ok := h.site.Sessions.Find(s.Session); ok {
+		for _, l := range sess.Languages {
+			row.Languages = append(row.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
+		}
+	}
+	return row
+}
+
+// orders fills in the playlist order of each country in the filter f that
+// has approved statements.
+func (h *Handler) orders(ctx context.Context, d *Dashboard, f presession.Filter) error {
 	for _, sv := range d.Sessions {
 		if f.Session != "" && sv.ID != f.Session {
 			continue
@@ -228,34 +259,44 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 			if cv.Counts[slices.Index(presession.Statuses, presession.StatusApproved)].N == 0 {
 				continue
 			}
-			o, err := h.cat.Order(ctx, sv.ID, cv.Code)
+			ov, err := h.order(ctx, sv, cv)
 			if err != nil {
-				return nil, err
-			}
-			approved, _, err := h.cat.List(ctx, presession.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
-			if err != nil {
-				return nil, err
-			}
-			byID := map[string]*presession.Statement{}
-			for _, s := range approved {
-				byID[s.ID] = summary(s)
-			}
-			ov := OrderView{Session: sv.ID, SessionTitle: sv.Title, Country: cv.Code, CountryName: cv.Name}
-			for _, id := range o.Statements {
-				if s, ok := byID[id]; ok {
-					ov.Items = append(ov.Items, s)
-					delete(byID, id)
-				}
-			}
-			for _, s := range approved { // not yet in the order (should not happen)
-				if _, ok := byID[s.ID]; ok {
-					ov.Items = append(ov.Items, byID[s.ID])
-				}
+				return err
 			}
 			d.Orders = append(d.Orders, ov)
 		}
 	}
-	return d, nil
+	return nil
+}
+
+// order is one country's approved statements in playlist order, with any
+// approved one missing from the order (which should not happen) at the end.
+func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (OrderView, error) {
+	ov := OrderView{Session: sv.ID, SessionTitle: sv.Title, Country: cv.Code, CountryName: cv.Name}
+	o, err := h.cat.Order(ctx, sv.ID, cv.Code)
+	if err != nil {
+		return ov, err
+	}
+	approved, _, err := h.cat.List(ctx, presession.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
+	if err != nil {
+		return ov, err
+	}
+	byID := map[string]*presession.Statement{}
+	for _, s := range approved {
+		byID[s.ID] = summary(s)
+	}
+	for _, id := range o.Statements {
+		if s, ok := byID[id]; ok {
+			ov.Items = append(ov.Items, s)
+			delete(byID, id)
+		}
+	}
+	for _, s := range approved {
+		if _, ok := byID[s.ID]; ok {
+			ov.Items = append(ov.Items, byID[s.ID])
+		}
+	}
+	return ov, nil
 }
 
 // loginData is what the sign-in template receives.
