@@ -88,12 +88,13 @@ var ErrNotDurable = errors.New("catalog: change not yet written to storage")
 // Catalog is the statement catalog. It is safe for concurrent use, by many
 // processes sharing one Redis.
 type Catalog struct {
-	rdb    redis.UniversalClient
-	blobs  Blobs
-	prefix string
-	hook   func(ctx context.Context, session, country string)
-	now    func() time.Time
-	clean  *redis.Script
+	rdb      redis.UniversalClient
+	blobs    Blobs
+	prefix   string
+	hook     func(ctx context.Context, session, country string)
+	occurred func(ctx context.Context, o presession.Occurrence)
+	now      func() time.Time
+	clean    *redis.Script
 }
 
 // Option configures a Catalog.
@@ -110,6 +111,17 @@ func WithPrefix(p string) Option { return func(c *Catalog) { c.prefix = p } }
 // so it should only enqueue work, e.g. a per-country deduplicated task.
 func WithPlaylistHook(fn func(ctx context.Context, session, country string)) Option {
 	return func(c *Catalog) { c.hook = fn }
+}
+
+// WithOccurrenceHook sets fn to be called after every Transition that is
+// told to people and other systems (presession.StatementOccurrence: into
+// uploaded, ready, failed, approved or rejected), and after every
+// invitation recorded. Like the playlist hook it is called synchronously
+// once the change is committed, and should only enqueue work; a retried
+// call reports the same occurrence (same ID) again, so that work must be
+// idempotent by the occurrence's ID.
+func WithOccurrenceHook(fn func(ctx context.Context, o presession.Occurrence)) Option {
+	return func(c *Catalog) { c.occurred = fn }
 }
 
 // WithClock sets the source of timestamps (default time.Now).
@@ -221,5 +233,12 @@ func (c *Catalog) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...s
 func (c *Catalog) notify(ctx context.Context, session, country string) {
 	if c.hook != nil {
 		c.hook(ctx, session, country)
+	}
+}
+
+// tell reports o to the occurrence hook, if any.
+func (c *Catalog) tell(ctx context.Context, o presession.Occurrence) {
+	if c.occurred != nil {
+		c.occurred(ctx, o)
 	}
 }

@@ -335,6 +335,9 @@ func (c *Catalog) Transition(ctx context.Context, id string, to presession.Statu
 	if affects {
 		c.notify(ctx, session, country)
 	}
+	if o, ok := presession.StatementOccurrence(done.s); ok {
+		c.tell(ctx, o)
+	}
 	if err != nil {
 		return nil, err
 	}
