@@ -473,6 +473,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			s.sendError(w, r, checkSize(handler.FileInfo{SizeIsDeferred: true}, s.cfg.MaxUploadBytes))
 			return
 		}
+		if err := checkMetadataHeader(r.Header.Get("Upload-Metadata")); err != nil {
+			s.sendError(w, r, err)
+			return
+		}
 		if r.Header.Get("Upload-Concat") != "" {
 			s.sendError(w, r, tusError(ErrCodeConcatenation, http.StatusBadRequest, "upload.tus.concatenation", "concatenation of uploads is not supported; upload the file as one"))
 			return

@@ -81,6 +81,64 @@ func TestCreateRefusals(t *testing.T) {
 	}
 }
 
+// TestMetadataLimits: every Upload-Metadata value we keep has a stated
+// limit, and so has the header as a whole; a value past its limit is
+// refused with a 400 naming the field and the limit, and a refused
+// creation stores nothing. The header of the security review (933 KB,
+// nearly all of it filetype) is refused without being echoed.
+func TestMetadataLimits(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			with := func(k, v string) map[string]string {
+				m := goodMeta()
+				m[k] = v
+				return m
+			}
+			huge := goodMeta()
+			huge["filetype"] = "video/mp4" + strings.Repeat("A", 699_000) // a 933 KB header
+			hugeSize := i18n.Size(len(encodeMeta(huge))).String()
+			for _, c := range []struct {
+				name string
+				meta map[string]string
+				code string
+				want string
+			}{
+				{"review header", huge, ErrCodeMetadata, "the Upload-Metadata header is " + hugeSize + ", more than the 8 KiB allowed"},
+				{"unknown keys", with("comment", strings.Repeat("x", 6<<10)), ErrCodeMetadata, "more than the 8 KiB allowed"},
+				{"filetype", with("filetype", "video/"+strings.Repeat("x", 250)), ErrCodeFileType, `file type (Upload-Metadata key "filetype") is longer than 255 bytes`},
+				{"filename", with("filename", strings.Repeat("x", 252)+".mp4"), ErrCodeFileType, "file name is longer than 255 bytes"},
+				{"language", with("language", strings.Repeat("e", 36)), ErrCodeLanguage, `language (Upload-Metadata key "language") is longer than 35 bytes`},
+				{"title", with("title", strings.Repeat("é", 201)), ErrCodeTitle, "longer than 200 characters"},
+				{"speaker", with("speaker", strings.Repeat("s", 201)), ErrCodeSpeaker, "longer than 200 characters"},
+			} {
+				r := e.create(e.srv.URL, tok, 1000, c.meta)
+				if r.status != http.StatusBadRequest || !strings.HasPrefix(r.body, c.code+": ") || !strings.Contains(r.body, c.want) || len(r.body) > 1000 {
+					t.Errorf("%s: %d %.300q; want 400 %s: …%s…", c.name, r.status, r.body, c.code, c.want)
+				}
+			}
+			if keys, _ := e.rdb.Keys(context.Background(), "st:*").Result(); len(keys) != 0 {
+				t.Errorf("statements recorded for refused uploads: %v", keys)
+			}
+			if l := e.leftovers(); len(l) != 0 {
+				t.Errorf("left in storage: %v", l)
+			}
+			// At the limits, all is accepted; a path sent as the name keeps
+			// its last element, which is what the limit counts.
+			m := goodMeta()
+			m["title"], m["speaker"] = strings.Repeat("é", 200), strings.Repeat("s", 200)
+			m["filename"] = `C:\Users\someone\` + strings.Repeat("x", 251) + ".mp4"
+			m["filetype"] = "video/" + strings.Repeat("x", 249)
+			if r := e.create(e.srv.URL, tok, 1000, m); r.status != http.StatusCreated {
+				t.Fatalf("at the limits: %d %s", r.status, r.body)
+			} else if st := e.statement(idOf(r.header.Get("Location"))); len(st.Filename) != 255 || len(st.Filetype) != 255 {
+				t.Fatalf("kept %q (%d), %d bytes of type", st.Filename, len(st.Filename), len(st.Filetype))
+			}
+		})
+	}
+}
+
 func TestAcceptedFile(t *testing.T) {
 	for _, c := range []struct {
 		name, typ string
@@ -398,6 +456,8 @@ func TestRefusalsTranslated(t *testing.T) {
 		m[k] = v
 		return m
 	}
+	long := meta("comment", strings.Repeat("x", 9<<10))
+	longSize := int64(len(encodeMeta(long)))
 	for _, c := range []struct {
 		name   string
 		tok    string
@@ -419,6 +479,10 @@ func TestRefusalsTranslated(t *testing.T) {
 			"": "the largest accepted upload is 64 MiB", "fr": "l'envoi le plus grand accepté est de 64 Mio", "es": "el envío más grande aceptado es de 64 MiB"}},
 		{"language", tok, 100, meta("language", "de"), 400, ErrCodeLanguage, map[string]string{
 			"": `accepted in en, fr, es only, not "de"`, "fr": `acceptées en en, fr, es seulement, pas en "de"`, "es": `solo se aceptan en en, fr, es, no en "de"`}},
+		{"metadata header", tok, 100, long, 400, ErrCodeMetadata, map[string]string{
+			"":   "the Upload-Metadata header is " + i18n.Bytes("en", longSize) + ", more than the 8 KiB allowed",
+			"fr": "l'en-tête Upload-Metadata fait " + i18n.Bytes("fr", longSize) + ", plus que les 8 Kio permis",
+			"es": "el encabezado Upload-Metadata ocupa " + i18n.Bytes("es", longSize) + ", más de los 8 KiB permitidos"}},
 		{"file type", tok, 100, meta("filename", "notes.pdf"), 400, ErrCodeFileType, map[string]string{
 			"": `"notes.pdf" is not a video file we accept`, "fr": `"notes.pdf" n'est pas un fichier vidéo accepté`, "es": `"notes.pdf" no es un archivo de vídeo aceptado`}},
 	} {
