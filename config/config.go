@@ -64,6 +64,7 @@ type Config struct {
 
 	// Beyond the contract's table, set by the issues that needed them.
 	MaxStatementsPerInvitation int           // PRESESSION_MAX_STATEMENTS_PER_INVITATION, default 3
+	FailedRetention            time.Duration // PRESESSION_FAILED_RETENTION, default 72h
 	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
 
@@ -89,6 +90,7 @@ var Vars = []string{
 	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
 	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
+	"PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
 }
 
@@ -139,6 +141,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("PRESESSION_MAX_STATEMENTS_PER_INVITATION: %v", err)
 	}
 	c.MaxStatementsPerInvitation = int(n)
+	if c.FailedRetention, err = positiveDuration(get("PRESESSION_FAILED_RETENTION", "72h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_FAILED_RETENTION: %v", err)
+	}
 	if c.AbandonedUploadAge, err = positiveDuration(get("PRESESSION_ABANDONED_UPLOAD_AGE", "168h")); err != nil {
 		return c, fmt.Errorf("PRESESSION_ABANDONED_UPLOAD_AGE: %v", err)
 	}

@@ -92,6 +92,39 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 	return out, err
 }
 
+// Update applies fn to the record atomically, as the catalog's does (it
+// does not check which fields fn changed).
+func (r *redisStatements) Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error) {
+	if r.fail.Load() {
+		return nil, errBlip
+	}
+	var out *presession.Statement
+	err := r.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		b, err := tx.Get(ctx, r.key(id)).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return presession.Errorf(presession.ENOTFOUND, "no statement %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		var st presession.Statement
+		if err := json.Unmarshal(b, &st); err != nil {
+			return err
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+		nb, _ := json.Marshal(&st)
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, r.key(id), nb, 0)
+			return nil
+		})
+		out = &st
+		return err
+	}, r.key(id))
+	return out, err
+}
+
 func (r *redisStatements) CountByInvitation(ctx context.Context, inv string) (int, error) {
 	if r.fail.Load() {
 		return 0, errBlip

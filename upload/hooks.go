@@ -242,13 +242,15 @@ type SweepResult struct {
 	Seen      int // uploads in storage
 	Finished  int // complete uploads recorded now (their recording had failed)
 	Abandoned int // unfinished uploads removed
+	Expired   int // sources of failed statements deleted after FailedRetention
 }
 
 // Sweep finishes complete uploads whose statement is still uploading or
-// missing, and removes unfinished uploads with no write for
+// missing, removes unfinished uploads with no write for
 // AbandonedUploadAge (S3 multipart upload aborted, .info and .part
-// deleted), marking their statements failed. One node sweeps at a time;
-// a node that finds the sweep lock taken returns at once.
+// deleted), marking their statements failed, and deletes the sources of
+// statements failed for FailedRetention. One node sweeps at a time; a
+// node that finds the sweep lock taken returns at once.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	unlock, ok, err := s.locker.TryLock(ctx, "sweep")
@@ -306,9 +308,14 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		n, err = s.expireFailed(ctx, sl)
+		res.Expired += n
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if res.Finished+res.Abandoned > 0 {
-		s.log.Info("upload sweep", "seen", res.Seen, "finished", res.Finished, "abandoned", res.Abandoned)
+	if res.Finished+res.Abandoned+res.Expired > 0 {
+		s.log.Info("upload sweep", "seen", res.Seen, "finished", res.Finished, "abandoned", res.Abandoned, "expired", res.Expired)
 	}
 	return res, errors.Join(errs...)
 }
@@ -350,6 +357,9 @@ func (s *Service) removeIfAbandoned(ctx context.Context, e entry) (bool, error) 
 	switch presession.ErrorCode(err) {
 	case "", presession.ENOTFOUND, presession.ECONFLICT:
 	default:
+		return true, err
+	}
+	if err := s.markSourceDeleted(ctx, id, ""); err != nil {
 		return true, err
 	}
 	s.log.Info("removed an abandoned upload", "statement", id, "last_write", last, "received", info.Offset, "size", info.Size)
@@ -407,7 +417,108 @@ func (s *Service) failOrphans(ctx context.Context, sl StaleLister) (int, error) 
 			errs = append(errs, err)
 			continue
 		}
+		if err := s.markSourceDeleted(ctx, st.ID, ""); err != nil { // there never were bytes
+			errs = append(errs, err)
+		}
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// expireFailed deletes the sources of statements failed for
+// FailedRetention or longer, with what tusd kept of their uploads, and
+// records it on each statement, which stays failed with its reason.
+func (s *Service) expireFailed(ctx context.Context, sl StaleLister) (int, error) {
+	list, err := sl.Stale(ctx, presession.StatusFailed)
+	if err != nil {
+		return 0, fmt.Errorf("upload sweep: list failed statements: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, st := range list {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		since := failedAt(st)
+		if !st.SourceDeletedAt.IsZero() || s.deps.Now().Sub(since) < s.cfg.FailedRetention {
+			continue
+		}
+		done, err := s.removeSource(ctx, st.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: delete the source: %w", st.ID, err))
+			continue
+		}
+		if !done {
+			continue // its upload is being written: the next sweep
+		}
+		warning := fmt.Sprintf("the uploaded file was deleted on %s: the sources of failed statements are kept for %s", FormatDeadline(s.deps.Now()), sayDuration(s.cfg.FailedRetention))
+		if err := s.markSourceDeleted(ctx, st.ID, warning); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.log.Info("deleted the source of a failed statement", "statement", st.ID, "failed_at", since, "size", st.Size)
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// failedAt is when st last became failed.
+func failedAt(st *presession.Statement) time.Time {
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if st.History[i].To == presession.StatusFailed {
+			return st.History[i].At
+		}
+	}
+	return st.UpdatedAt
+}
+
+// removeSource deletes the source of statement id and tusd's state of its
+// upload, under the upload's lock when there still is an upload; done is
+// false when that lock is busy.
+func (s *Service) removeSource(ctx context.Context, id string) (done bool, err error) {
+	info, err := s.store.readInfo(ctx, id)
+	switch {
+	case errors.Is(err, handler.ErrNotFound):
+		return true, s.store.remove(ctx, id)
+	case err != nil:
+		return false, err
+	}
+	unlock, ok, err := s.locker.TryLock(ctx, info.ID)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer unlock()
+	return true, s.store.remove(ctx, id)
+}
+
+// markSourceDeleted records that storage no longer holds statement id's
+// source (once: a repeat changes nothing), with warning for staff if any.
+// A statement that is gone needs nothing.
+func (s *Service) markSourceDeleted(ctx context.Context, id, warning string) error {
+	now := s.deps.Now().UTC()
+	_, err := s.deps.Statements.Update(ctx, id, func(st *presession.Statement) error {
+		if !st.SourceDeletedAt.IsZero() {
+			return nil
+		}
+		st.SourceDeletedAt = now
+		if warning != "" {
+			st.Warnings = append(st.Warnings, warning)
+		}
+		return nil
+	})
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// sayDuration writes d as people say it: "3 days", "36 hours", "1m30s".
+func sayDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+	return d.String()
 }

@@ -48,11 +48,16 @@ type Statements interface {
 	// CountByInvitation counts the invitation's statements that hold a
 	// place under the per-invitation limit: all but the failed ones.
 	CountByInvitation(ctx context.Context, invitationID string) (int, error)
+	// Update applies fn to the statement atomically, for fields outside
+	// the lifecycle (here SourceDeletedAt and Warnings); an
+	// ENOTFOUND-coded error if there is none.
+	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 }
 
 // StaleLister is optional on Statements (the catalog has it): with it, the
 // sweep also fails statements left uploading whose upload never came into
-// being (a crash between recording the statement and creating the upload).
+// being (a crash between recording the statement and creating the upload),
+// and deletes the sources of statements failed for FailedRetention.
 type StaleLister interface {
 	Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error)
 }
@@ -99,8 +104,14 @@ type Config struct {
 	// AbandonedUploadAge is how long an unfinished upload may go without a
 	// write before the sweep removes it; 7 days when zero.
 	AbandonedUploadAge time.Duration
+	// FailedRetention is how long the source of a failed statement stays
+	// in storage, so staff can still look at what was sent, before the
+	// sweep deletes it (the statement stays, failed, with its reason);
+	// 72 hours when zero (PRESESSION_FAILED_RETENTION).
+	FailedRetention time.Duration
 	// SweepInterval is how often a node runs the sweep (finish unrecorded
-	// uploads, remove abandoned ones); 10 minutes when zero.
+	// uploads, remove abandoned ones, delete expired failed sources); 10
+	// minutes when zero.
 	SweepInterval time.Duration
 	// S3 selects tusd's s3store when Endpoint is set; else the filestore
 	// in StorageDir/uploads.
@@ -178,6 +189,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	if cfg.AbandonedUploadAge <= 0 {
 		cfg.AbandonedUploadAge = 7 * 24 * time.Hour
+	}
+	if cfg.FailedRetention <= 0 {
+		cfg.FailedRetention = 72 * time.Hour
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 10 * time.Minute
@@ -418,6 +432,14 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 		if st.created != "" && sw.status != http.StatusCreated {
 			s.abortCreated(ctx, st)
 		}
+		if r.Method == http.MethodDelete && sw.status == http.StatusNoContent {
+			// tusd has removed the cancelled upload (the multipart upload
+			// aborted): its statement holds no bytes now.
+			id := statementID(strings.Trim(r.URL.Path, "/"))
+			if err := s.markSourceDeleted(ctx, id, ""); err != nil {
+				s.log.Warn("recording a cancelled upload's deletion failed; the sweep will after the retention", "statement", id, "err", err)
+			}
+		}
 		if r.Method == http.MethodHead && sw.status == http.StatusOK {
 			off, l := w.Header().Get("Upload-Offset"), w.Header().Get("Upload-Length")
 			if off != "" && off == l {
@@ -438,6 +460,9 @@ func (s *Service) abortCreated(ctx context.Context, st *reqState) {
 	}
 	text, msg := notCreated()
 	_, err := s.deps.Statements.Transition(ctx, st.created, presession.StatusFailed, actor(st.inv), text, msg)
+	if err == nil {
+		err = s.markSourceDeleted(ctx, st.created, "") // there never were bytes
+	}
 	if err != nil {
 		s.log.Error("marking a statement whose upload was not created", "statement", st.created, "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -293,12 +294,18 @@ func TestCancel(t *testing.T) {
 			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
 			url := e.mustCreate(e.srv.URL, tok, 8<<20)
 			e.patch(url, tok, 0, randomBytes(6<<20, 3))
+			if l := e.leftovers(); kind == "s3" && !slices.Contains(l, "multipart:uploads/"+idOf(url)) {
+				t.Fatalf("no multipart upload before the DELETE: %v", l)
+			}
 			if r := e.do("DELETE", url, tok, nil, nil); r.status != 204 {
 				t.Fatalf("DELETE: %d %s", r.status, r.body)
 			}
 			st := e.statement(idOf(url))
 			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "cancelled") || st.ReasonKey != "reason.upload_cancelled" {
 				t.Fatalf("statement: %s %q", st.Status, st.Reason)
+			}
+			if st.SourceDeletedAt.IsZero() {
+				t.Fatal("the statement does not record that its bytes were deleted")
 			}
 			if r := e.do("HEAD", url, tok, nil, nil); r.status != 404 {
 				t.Fatalf("HEAD after DELETE: %d", r.status)
@@ -412,8 +419,11 @@ func TestSweepAbandoned(t *testing.T) {
 			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") || !strings.HasPrefix(st.ReasonKey, "reason.upload_abandoned") {
 				t.Fatalf("abandoned statement: %s %q (%s)", st.Status, st.Reason, st.ReasonKey)
 			}
-			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed || st.ReasonKey != "reason.upload_never_started" {
-				t.Fatalf("orphan statement: %s (%s)", st.Status, st.ReasonKey)
+			if st.SourceDeletedAt.IsZero() {
+				t.Fatal("the abandoned statement does not record that its bytes were deleted")
+			}
+			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed || st.ReasonKey != "reason.upload_never_started" || st.SourceDeletedAt.IsZero() {
+				t.Fatalf("orphan statement: %s (%s), source deleted at %v", st.Status, st.ReasonKey, st.SourceDeletedAt)
 			}
 			for _, l := range e.leftovers() {
 				if strings.Contains(l, idOf(old)) {
@@ -428,6 +438,73 @@ func TestSweepAbandoned(t *testing.T) {
 			}
 			if r := e.do("HEAD", old, tok, nil, nil); r.status != 404 {
 				t.Errorf("abandoned upload: HEAD %d", r.status)
+			}
+		})
+	}
+}
+
+// TestFailedRetention: the sweep deletes the source of a statement failed
+// for FailedRetention, with tusd's files of its upload; the statement
+// stays failed with its reason, says the file was deleted, and can no
+// longer be re-run. Sources of statements failed more recently, or not
+// failed, stay.
+func TestFailedRetention(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind, func(c *Config) { c.FailedRetention = time.Second })
+			ctx := context.Background()
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			upload := func(seed uint64) string {
+				url := e.mustCreate(e.srv.URL, tok, 1000)
+				if p := e.patch(url, tok, 0, randomBytes(1000, seed)); p.status != 204 {
+					t.Fatalf("PATCH: %d %s", p.status, p.body)
+				}
+				return idOf(url)
+			}
+			fail := func(id string) { // as the worker fails one
+				for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+					if _, err := e.st.Transition(ctx, id, to, "worker", "the file has no video", presession.Message{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			old, fresh, good := upload(11), upload(12), upload(13)
+			fail(old)
+			time.Sleep(1100 * time.Millisecond)
+			fail(fresh)
+			res, err := e.svc.Sweep(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Expired != 1 {
+				t.Fatalf("sweep: %+v", res)
+			}
+			for _, l := range e.leftovers() {
+				if strings.Contains(l, old) {
+					t.Errorf("left in storage: %s", l)
+				}
+			}
+			st := e.statement(old)
+			if st.Status != presession.StatusFailed || st.Reason != "the file has no video" || st.SourceDeletedAt.IsZero() ||
+				len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "the uploaded file was deleted on") || !strings.Contains(st.Warnings[0], "kept for 1s") {
+				t.Fatalf("expired statement: %s %q, deleted at %v, warnings %q", st.Status, st.Reason, st.SourceDeletedAt, st.Warnings)
+			}
+			if _, err := e.st.Transition(ctx, old, presession.StatusUploaded, "staff", ""); presession.ErrorCode(err) != presession.EGONE {
+				t.Fatalf("re-run of an expired statement: %v", err)
+			}
+			for _, id := range []string{fresh, good} {
+				if sum(e.stored(id)) != sum(randomBytes(1000, map[string]uint64{fresh: 12, good: 13}[id])) {
+					t.Fatalf("%s: stored bytes changed", id)
+				}
+				if st := e.statement(id); !st.SourceDeletedAt.IsZero() {
+					t.Fatalf("%s: source deleted at %v", id, st.SourceDeletedAt)
+				}
+			}
+			if res, err := e.svc.Sweep(ctx); err != nil || res.Expired != 0 {
+				t.Fatalf("second sweep: %+v %v", res, err)
+			}
+			if st := e.statement(old); len(st.Warnings) != 1 {
+				t.Fatalf("warnings after a second sweep: %q", st.Warnings)
 			}
 		})
 	}
