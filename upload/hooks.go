@@ -13,6 +13,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/layout"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -62,15 +63,14 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 		return handler.HTTPResponse{}, none, err
 	}
 	defer unlock()
-	n, err := s.deps.Statements.CountByInvitation(ctx, inv.ID)
+	list, err := s.deps.Statements.ByInvitation(ctx, inv.ID)
 	if err != nil {
 		s.log.Error("counting an invitation's statements", "invitation", inv.ID, "err", err)
 		return handler.HTTPResponse{}, none, errUnavailable
 	}
-	if n >= s.cfg.MaxStatementsPerInvitation {
-		return handler.HTTPResponse{}, none, tusError(ErrCodeLimit, http.StatusConflict, "upload.tus.limit",
-			"this invitation already has %d statements, the most one organisation may send for %s; ask the organisers if one must be replaced",
-			n, country.Name).as(n, country)
+	if err := s.checkAllowance(usageOf(list), hook.Upload.Size, country); err != nil {
+		st.refused = metrics.RefusedLimit
+		return handler.HTTPResponse{}, none, err
 	}
 	id := token.NewID()
 	stmt := newStatement(id, hook.Upload.Size, meta, now)
@@ -81,6 +81,47 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 	st.created = id
 	s.log.Info("upload started", "statement", id, "invitation", inv.ID, "session", inv.Session, "country", inv.Country, "size", hook.Upload.Size)
 	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: id, MetaData: meta}, nil
+}
+
+// usage is what an invitation's statements take of its allowances.
+type usage struct {
+	live  int   // not failed: places under MaxStatementsPerInvitation
+	all   int   // every statement it created, under MaxUploadsPerInvitation
+	bytes int64 // declared sizes of those whose source storage holds or will hold
+}
+
+func usageOf(list []*presession.Statement) usage {
+	var u usage
+	for _, st := range list {
+		u.all++
+		if st.Status != presession.StatusFailed {
+			u.live++
+		}
+		if st.SourceDeletedAt.IsZero() {
+			u.bytes += st.Size
+		}
+	}
+	return u
+}
+
+// checkAllowance refuses a new upload of size bytes that would take an
+// invitation with usage u past one of its limits.
+func (s *Service) checkAllowance(u usage, size int64, country presession.Country) error {
+	switch room := s.cfg.MaxInvitationBytes; {
+	case u.live >= s.cfg.MaxStatementsPerInvitation:
+		return tusError(ErrCodeLimit, http.StatusConflict, "upload.tus.limit",
+			"this invitation already has %d statements, the most one organisation may send for %s; ask the organisers if one must be replaced",
+			u.live, country.Name).as(u.live, country)
+	case u.all >= s.cfg.MaxUploadsPerInvitation:
+		return tusError(ErrCodeUploads, http.StatusConflict, "upload.tus.uploads_limit",
+			"this invitation has already started %d uploads, failed and cancelled ones included, the most one invitation may start; ask the organisers for a new link if you must send another file",
+			u.all)
+	case room > 0 && u.bytes+size > room:
+		return tusError(ErrCodeInvitationFull, http.StatusRequestEntityTooLarge, "upload.tus.invitation_full",
+			"this file (%s) does not fit in what one invitation may keep in storage: its uploads already take %s of %s (the files of failed statements count until they are deleted); ask the organisers if you need more room",
+			i18n.Size(size), i18n.Size(u.bytes), i18n.Size(room))
+	}
+	return nil
 }
 
 // newStatement is the record of an upload from its saved metadata, which

@@ -3,6 +3,7 @@ package upload
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -175,6 +177,99 @@ func TestLimitPerInvitation(t *testing.T) {
 	// Another organisation has its own limit.
 	tok2, _ := e.invite("AD", "Other", time.Time{})
 	e.mustCreate(e.srv.URL, tok2, 100)
+}
+
+// TestUploadsPerInvitation: a failed or cancelled statement frees its
+// place among the invitation's statements, but counts among the uploads
+// it started, which are limited too: neither a loop of creations and
+// cancels nor one of uploads that fail processing gets past
+// MaxUploadsPerInvitation.
+func TestUploadsPerInvitation(t *testing.T) {
+	e := newEnv(t, "file", func(c *Config) { c.MaxUploadsPerInvitation = 6 })
+	ctx := context.Background()
+	refused := func(tok string, n int) {
+		t.Helper()
+		r := e.create(e.srv.URL, tok, 100, goodMeta())
+		want := fmt.Sprintf("%s: this invitation has already started %d uploads, failed and cancelled ones included", ErrCodeUploads, n)
+		if r.status != http.StatusConflict || !strings.HasPrefix(r.body, want) {
+			t.Fatalf("upload %d: %d %q; want 409 %q…", n+1, r.status, r.body, want)
+		}
+	}
+	// Create and cancel, in a loop.
+	tok, inv := e.invite("AD", "Civil Voice", time.Time{})
+	for range 6 {
+		url := e.mustCreate(e.srv.URL, tok, 100)
+		if r := e.do("DELETE", url, tok, nil, nil); r.status != http.StatusNoContent {
+			t.Fatalf("DELETE: %d %s", r.status, r.body)
+		}
+	}
+	refused(tok, 6)
+	if l, _ := e.st.ByInvitation(ctx, inv.ID); len(l) != 6 {
+		t.Fatalf("%d statements, want 6", len(l))
+	}
+	// Uploads that arrive whole and fail processing, in a loop; one
+	// statement stays live meanwhile.
+	tok, _ = e.invite("AD", "Other Voice", time.Time{})
+	e.mustCreate(e.srv.URL, tok, 100)
+	for range 5 {
+		url := e.mustCreate(e.srv.URL, tok, 100)
+		if p := e.patch(url, tok, 0, randomBytes(100, 7)); p.status != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", p.status, p.body)
+		}
+		for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+			if _, err := e.st.Transition(ctx, idOf(url), to, "worker", "the file has no video"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	refused(tok, 6)
+}
+
+// TestBytesPerInvitation: the declared sizes of an invitation's
+// statements whose source storage holds, the new upload's included, stay
+// within MaxInvitationBytes; a cancelled upload's bytes are free at once,
+// a failed statement's once its retention has run out.
+func TestBytesPerInvitation(t *testing.T) {
+	e := newEnv(t, "file", func(c *Config) { c.MaxInvitationBytes = 10 << 20; c.FailedRetention = time.Second })
+	ctx := context.Background()
+	m := &refusals{}
+	e.metrics = m
+	_, srv := e.node()
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	full := func(size int64, want string) {
+		t.Helper()
+		r := e.create(srv.URL, tok, size, goodMeta())
+		if r.status != http.StatusRequestEntityTooLarge || !strings.HasPrefix(r.body, ErrCodeInvitationFull+": "+want) {
+			t.Fatalf("%d bytes: %d %q; want 413 %q…", size, r.status, r.body, want)
+		}
+	}
+	a := e.mustCreate(srv.URL, tok, 4<<20)
+	e.mustCreate(srv.URL, tok, 4<<20)
+	full(4<<20+1, "this file (4 MiB) does not fit in what one invitation may keep in storage: its uploads already take 8 MiB of 10 MiB")
+	e.mustCreate(srv.URL, tok, 2<<20) // exactly at the cap
+	if r := e.do("DELETE", a, tok, nil, nil); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	c := e.mustCreate(srv.URL, tok, 4<<20) // in the cancelled one's room
+
+	// A failed statement's file counts until it is deleted.
+	if p := e.patch(c, tok, 0, randomBytes(4<<20, 8)); p.status != http.StatusNoContent {
+		t.Fatalf("PATCH: %d %s", p.status, p.body)
+	}
+	for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+		if _, err := e.st.Transition(ctx, idOf(c), to, "worker", "the file has no video"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full(4<<20, "this file (4 MiB) does not fit in what one invitation may keep in storage: its uploads already take 10 MiB of 10 MiB")
+	time.Sleep(1100 * time.Millisecond)
+	if res, err := e.svc.Sweep(ctx); err != nil || res.Expired != 1 {
+		t.Fatalf("sweep: %+v %v", res, err)
+	}
+	e.mustCreate(srv.URL, tok, 4<<20)
+	if n, tl := m.count(metrics.RefusedLimit), m.count(metrics.RefusedTooLarge); n != 2 || tl != 0 {
+		t.Fatalf("refusals counted: %d limit, %d too large; want 2 limit", n, tl)
+	}
 }
 
 // TestLifecycle: creation records the statement (uploading) with the
@@ -525,6 +620,7 @@ func TestRefusalsTranslated(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.localizer = site
+	e.cfg.MaxInvitationBytes = 100 << 20
 	_, srv := e.node()
 	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
 	bgTok, _ := e.invite("BG", "Civil Voice", time.Time{})
@@ -584,5 +680,35 @@ func TestRefusalsTranslated(t *testing.T) {
 	r := e.do("POST", srv.URL+"/files/", tok, map[string]string{"Upload-Metadata": encodeMeta(goodMeta()), "Upload-Length": "100", "Accept-Language": "fr"}, nil)
 	if r.status != 409 || !strings.HasPrefix(r.body, ErrCodeLimit+": cette invitation compte déjà 3 déclarations") || !strings.Contains(r.body, "pour Andorre") {
 		t.Errorf("limit in French: %d %q", r.status, r.body)
+	}
+	// So are the limits of uploads and of bytes, in French and Spanish,
+	// the sizes written as each language writes them.
+	post := func(tok string, size int, lang string) tusResp {
+		return e.do("POST", srv.URL+"/files/", tok, map[string]string{"Upload-Metadata": encodeMeta(goodMeta()),
+			"Upload-Length": strconv.Itoa(size), "Accept-Language": lang}, nil)
+	}
+	started, _ := e.invite("AD", "Busy Voice", time.Time{})
+	for range 10 {
+		if r := e.do("DELETE", e.mustCreate(srv.URL, started, 100), started, nil, nil); r.status != http.StatusNoContent {
+			t.Fatalf("DELETE: %d %s", r.status, r.body)
+		}
+	}
+	for lang, want := range map[string]string{
+		"fr": "cette invitation a déjà lancé 10 envois, échoués et annulés compris",
+		"es": "esta invitación ya ha iniciado 10 envíos, incluidos los fallidos y los cancelados",
+	} {
+		if r := post(started, 100, lang); r.status != 409 || !strings.HasPrefix(r.body, ErrCodeUploads+": "+want) || r.header.Get("Content-Language") != lang {
+			t.Errorf("uploads limit in %s: %d %q", lang, r.status, r.body)
+		}
+	}
+	big, _ := e.invite("AD", "Big Voice", time.Time{})
+	e.mustCreate(srv.URL, big, 60<<20)
+	for lang, want := range map[string]string{
+		"fr": "ce fichier (40,5 Mio) dépasse ce qu'une invitation peut conserver : ses envois occupent déjà 60 Mio sur 100 Mio",
+		"es": "este archivo (40,5 MiB) no cabe en lo que una invitación puede guardar: sus envíos ya ocupan 60 MiB de 100 MiB",
+	} {
+		if r := post(big, 40<<20+512<<10, lang); r.status != 413 || !strings.HasPrefix(r.body, ErrCodeInvitationFull+": "+want) {
+			t.Errorf("bytes limit in %s: %d %q", lang, r.status, r.body)
+		}
 	}
 }
