@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -64,6 +65,9 @@ type Config struct {
 
 	// Beyond the contract's table, set by the issues that needed them.
 	MaxStatementsPerInvitation int           // PRESESSION_MAX_STATEMENTS_PER_INVITATION, default 3
+	MaxRetriesPerInvitation    int           // PRESESSION_MAX_RETRIES_PER_INVITATION, default 7
+	MaxInvitationBytes         int64         // PRESESSION_MAX_INVITATION_BYTES, default 3 × MaxUploadBytes
+	FailedRetention            time.Duration // PRESESSION_FAILED_RETENTION, default 72h
 	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
 
@@ -89,6 +93,7 @@ var Vars = []string{
 	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
 	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
+	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
 }
 
@@ -142,6 +147,25 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("PRESESSION_MAX_STATEMENTS_PER_INVITATION: %v", err)
 	}
 	c.MaxStatementsPerInvitation = int(n)
+	if n, err = strconv.ParseInt(get("PRESESSION_MAX_RETRIES_PER_INVITATION", "7"), 10, 32); err != nil || n < 0 {
+		return c, fmt.Errorf("PRESESSION_MAX_RETRIES_PER_INVITATION=%q is not a whole number of zero or more", getenv("PRESESSION_MAX_RETRIES_PER_INVITATION"))
+	}
+	c.MaxRetriesPerInvitation = int(n)
+	c.MaxInvitationBytes = math.MaxInt64
+	if c.MaxUploadBytes <= math.MaxInt64/3 {
+		c.MaxInvitationBytes = 3 * c.MaxUploadBytes
+	}
+	if v := get("PRESESSION_MAX_INVITATION_BYTES", ""); v != "" {
+		if c.MaxInvitationBytes, err = positiveInt(v); err != nil {
+			return c, fmt.Errorf("PRESESSION_MAX_INVITATION_BYTES: %v", err)
+		}
+		if c.MaxInvitationBytes < c.MaxUploadBytes {
+			return c, fmt.Errorf("PRESESSION_MAX_INVITATION_BYTES: %d is less than PRESESSION_MAX_UPLOAD_BYTES (%d): an upload of the largest accepted size must fit", c.MaxInvitationBytes, c.MaxUploadBytes)
+		}
+	}
+	if c.FailedRetention, err = positiveDuration(get("PRESESSION_FAILED_RETENTION", "72h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_FAILED_RETENTION: %v", err)
+	}
 	if c.AbandonedUploadAge, err = positiveDuration(get("PRESESSION_ABANDONED_UPLOAD_AGE", "168h")); err != nil {
 		return c, fmt.Errorf("PRESESSION_ABANDONED_UPLOAD_AGE: %v", err)
 	}

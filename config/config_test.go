@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uprinfo/presession/config"
 )
@@ -20,7 +21,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
-		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet {
+		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet ||
+		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -29,6 +31,22 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.PublicURL != "https://presession.example.org" || !c.PublicURLSet {
 		t.Fatalf("PRESESSION_PUBLIC_URL set: %q, set %v", c.PublicURL, c.PublicURLSet)
+	}
+}
+
+// TestInvitationLimits: the byte cap follows the upload limit unless set;
+// no retries is a choice, not an error.
+func TestInvitationLimits(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "1000", "PRESESSION_MAX_RETRIES_PER_INVITATION": "0"}))
+	if err != nil || c.MaxInvitationBytes != 3000 || c.MaxRetriesPerInvitation != 0 {
+		t.Fatalf("%d bytes, %d retries, %v", c.MaxInvitationBytes, c.MaxRetriesPerInvitation, err)
+	}
+	c, err = config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "1000", "PRESESSION_MAX_INVITATION_BYTES": "1000"}))
+	if err != nil || c.MaxInvitationBytes != 1000 {
+		t.Fatalf("%d bytes, %v", c.MaxInvitationBytes, err)
+	}
+	if c, err = config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "9223372036854775807"})); err != nil || c.MaxInvitationBytes != 9223372036854775807 {
+		t.Fatalf("%d bytes, %v", c.MaxInvitationBytes, err)
 	}
 }
 
@@ -50,6 +68,12 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PUBLIC_ENDPOINT": "ftp://x/y"}, "S3_PUBLIC_ENDPOINT"},
 		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
 		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},
+		{map[string]string{"PRESESSION_FAILED_RETENTION": "3 days"}, "PRESESSION_FAILED_RETENTION"},
+		{map[string]string{"PRESESSION_MAX_RETRIES_PER_INVITATION": "-1"}, "PRESESSION_MAX_RETRIES_PER_INVITATION"},
+		{map[string]string{"PRESESSION_MAX_RETRIES_PER_INVITATION": "many"}, "PRESESSION_MAX_RETRIES_PER_INVITATION"},
+		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "24GiB"}, "PRESESSION_MAX_INVITATION_BYTES"},
+		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "1000"}, "PRESESSION_MAX_INVITATION_BYTES"},
+		{map[string]string{"PRESESSION_FAILED_RETENTION": "0s"}, "PRESESSION_FAILED_RETENTION"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))

@@ -317,7 +317,8 @@ func (p *parts) newUpload() (*upload.Service, error) {
 	cfg := p.cfg
 	return upload.New(upload.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
-		AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
+		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
+		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
 		RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
