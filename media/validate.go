@@ -43,6 +43,10 @@ const (
 	RejectNoDuration = "no_duration" // duration unknown
 	RejectTooLong    = "too_long"
 	RejectTooLarge   = "too_large" // picture larger than allowed
+	RejectReference  = "reference" // a playlist or list of other files or streams (HLS, DASH, ffconcat, SDP)
+	RejectDocument   = "document"  // a document (PDF, HTML, XML, JSON, office)
+	RejectText       = "text"      // plain text
+	RejectArchive    = "archive"   // an archive (ZIP, RAR, 7z, gzip…)
 )
 
 // reject returns the rejection whose English text is format with args;
@@ -55,6 +59,40 @@ func reject(code, key, format string, args ...string) *Rejection {
 
 func rejectDamaged() *Rejection {
 	return reject(RejectDamaged, "reject.damaged", "the file could not be read as a video (it may be damaged or not a video at all) — please export it again as MP4 and upload it")
+}
+
+func rejectAudioOnly() *Rejection {
+	return reject(RejectAudioOnly, "reject.audio_only", "the file contains no video, only audio — please upload the video recording of your statement")
+}
+
+// rejectImageNamed refuses a still image in the named format ("JPEG").
+func rejectImageNamed(name string) *Rejection {
+	return reject(RejectImage, "reject.image", "this is an image in %s format, not a video — please upload the video file of your statement", name)
+}
+
+// rejectFormatNamed refuses a container we do not accept, by name.
+func rejectFormatNamed(name string) *Rejection {
+	return reject(RejectFormat, "reject.format", "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+}
+
+// rejectReference refuses a file that only names other files or streams
+// (kind: "HLS/M3U8", "DASH/MPD", "ffconcat", "SDP"…).
+func rejectReference(kind string) *Rejection {
+	return reject(RejectReference, "reject.reference", "this file is a list of other files or streams (%s), not a video — please upload the video file of your statement itself", kind)
+}
+
+// rejectDocument refuses a document (kind: "PDF", "HTML", "Word"…).
+func rejectDocument(kind string) *Rejection {
+	return reject(RejectDocument, "reject.document", "this is a document in %s format, not a video — please upload the video file of your statement", kind)
+}
+
+func rejectText() *Rejection {
+	return reject(RejectText, "reject.text", "this file is plain text, not a video — please upload the video file of your statement")
+}
+
+// rejectArchive refuses an archive (kind: "ZIP", "RAR"…).
+func rejectArchive(kind string) *Rejection {
+	return reject(RejectArchive, "reject.archive", "this is an archive in %s format, not a video — please upload the video file itself, not packed in an archive", kind)
 }
 
 // Limits bound what Validate accepts.
@@ -106,12 +144,12 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 			if name == "" {
 				return nil, reject(RejectImage, "reject.image_other", "this is an image, not a video — please upload the video file of your statement")
 			}
-			return nil, reject(RejectImage, "reject.image", "this is an image in %s format, not a video — please upload the video file of your statement", name)
+			return nil, rejectImageNamed(name)
 		}
 	}
 	if info.Video == nil {
 		if info.Audio != nil {
-			return nil, reject(RejectAudioOnly, "reject.audio_only", "the file contains no video, only audio — please upload the video recording of your statement")
+			return nil, rejectAudioOnly()
 		}
 		return nil, rejectDamaged()
 	}
@@ -124,7 +162,7 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 		if name == "" {
 			name = info.FormatName
 		}
-		return nil, reject(RejectFormat, "reject.format", "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+		return nil, rejectFormatNamed(name)
 	}
 	v := info.Video
 	if !allowedVideo[v.Codec] {
@@ -198,7 +236,14 @@ func Clock(seconds float64) string {
 // MP4 cut in half probes fine and would otherwise transcode to half a
 // statement with exit code 0.
 func CheckIntegrity(ctx context.Context, input string, info *Info) error {
-	end, stderr, err := copyPass(ctx, input, true)
+	c := info.InputFormat()
+	if c == "" {
+		var err error
+		if c, err = sniffInput(ctx, input); err != nil {
+			return err
+		}
+	}
+	end, stderr, err := copyPass(ctx, input, c, true)
 	if ctx.Err() != nil {
 		return fmt.Errorf("media: integrity check: %w", ctx.Err())
 	}
@@ -215,7 +260,7 @@ func CheckIntegrity(ctx context.Context, input string, info *Info) error {
 		}
 		// -xerror stops at the first error, before it can say where the
 		// data ends; a second, tolerant pass finds out.
-		end2, _, err2 := copyPass(ctx, input, false)
+		end2, _, err2 := copyPass(ctx, input, c, false)
 		if ctx.Err() != nil {
 			return fmt.Errorf("media: integrity check: %w", ctx.Err())
 		}
@@ -248,14 +293,8 @@ func isTransientRead(stderr string) bool {
 
 // copyPass remuxes the input to nowhere and returns the last output time
 // reported by -progress.
-func copyPass(ctx context.Context, input string, xerror bool) (end float64, stderr string, err error) {
-	args := []string{"-hide_banner", "-nostdin", "-v", "error"}
-	if xerror {
-		args = append(args, "-xerror")
-	}
-	args = append(args, inputOptions(input)...)
-	args = append(args, "-i", input, "-map", "0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats")
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+func copyPass(ctx context.Context, input string, c Container, xerror bool) (end float64, stderr string, err error) {
+	cmd := exec.CommandContext(ctx, "ffmpeg", copyArgs(input, c, xerror)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &errb
@@ -267,4 +306,14 @@ func copyPass(ctx context.Context, input string, xerror bool) (end float64, stde
 		}
 	}
 	return end, strings.TrimSpace(errb.String()), err
+}
+
+// copyArgs is the argument list of copyPass.
+func copyArgs(input string, c Container, xerror bool) []string {
+	args := []string{"-hide_banner", "-nostdin", "-v", "error"}
+	if xerror {
+		args = append(args, "-xerror")
+	}
+	args = append(args, inputOptions(input, c)...)
+	return append(args, "-i", input, "-map", "0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats")
 }

@@ -138,6 +138,14 @@ func TestRejectionMessages(t *testing.T) {
 	}
 	lim := DefaultLimits(600)
 	mod := func(f func(i *Info)) *Info { i := landscapeInfo(); f(i); return i }
+	sniffed := func(head string) *Rejection {
+		_, err := Sniff([]byte(head))
+		var r *Rejection
+		if !errors.As(err, &r) {
+			t.Fatalf("Sniff(%q): %v, want a *Rejection", head, err)
+		}
+		return r
+	}
 	validate := func(info *Info) *Rejection {
 		_, err := Validate(info, lim)
 		var r *Rejection
@@ -162,6 +170,15 @@ func TestRejectionMessages(t *testing.T) {
 		validate(mod(func(i *Info) { i.Duration = 0; i.Video.Frames = 0 })),
 		validate(mod(func(i *Info) { i.Duration = 723.4 })),
 		validate(mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 8640, 4320 })),
+		sniffed("#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1/\n"),
+		sniffed("ffconcat version 1.0\nfile /etc/passwd\n"),
+		sniffed("%PDF-1.7\n"),
+		sniffed("<!DOCTYPE html><html>"),
+		sniffed("hello\n"),
+		sniffed("PK\x05\x06" + strings.Repeat("\x00", 18)),
+		sniffed("\xFF\xD8\xFF\xE0"),
+		sniffed("RIFF\x00\x00\x00\x00WAVE"),
+		sniffed("\x06\x0E\x2B\x34\x02\x05\x01\x01\x0D\x01\x02\x01\x01\x02"),
 	}
 	covered := map[string]bool{}
 	for _, r := range samples {
