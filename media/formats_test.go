@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,94 @@ func lavfi(t *testing.T, dir, name, size string, seconds float64, video, audio [
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// TestAcceptedFormats: a generated clip of every container and codec pair
+// people make that ffmpeg decodes reliably (item 9 of the security review:
+// old cameras, webcams, camcorders, Windows Media, older phones) is
+// sniffed, probed, validated and read whole; a few are transcoded with the
+// input forced as the worker does.
+//
+// Pairs this machine's ffmpeg cannot encode are accepted by Validate but
+// have no fixture here: WMV 9 (wmv3) and VC-1, WMA Pro, and AMR-NB/WB
+// sound (decoders only; TestValidate covers their names).
+func TestAcceptedFormats(t *testing.T) {
+	testenv.FFmpeg(t)
+	t.Parallel()
+	dir := t.TempDir()
+	pcm := []string{"-c:a", "pcm_s16le"}
+	for _, tc := range []struct {
+		file         string
+		size         string
+		video, audio []string
+		container    Container
+		vcodec       string
+		acodec       string
+		transcode    bool
+	}{
+		{"mjpeg.avi", "320x240", []string{"-c:v", "mjpeg"}, pcm, ContainerAVI, "mjpeg", "pcm_s16le", true},
+		{"mjpeg.mov", "320x240", []string{"-c:v", "mjpeg"}, pcm, ContainerMOV, "mjpeg", "pcm_s16le", false},
+		{"mjpeg-ima.avi", "320x240", []string{"-c:v", "mjpeg"}, []string{"-c:a", "adpcm_ima_wav"}, ContainerAVI, "mjpeg", "adpcm_ima_wav", false},
+		{"mjpeg-ms.avi", "320x240", []string{"-c:v", "mjpeg"}, []string{"-c:a", "adpcm_ms"}, ContainerAVI, "mjpeg", "adpcm_ms", false},
+		{"ima-qt.mov", "320x240", []string{"-c:v", "mjpeg"}, []string{"-c:a", "adpcm_ima_qt"}, ContainerMOV, "mjpeg", "adpcm_ima_qt", false},
+		{"camcorder.dv", "720x576", []string{"-r", "25", "-pix_fmt", "yuv420p", "-c:v", "dvvideo"}, []string{"-c:a", "pcm_s16le", "-ac", "2"}, ContainerDV, "dvvideo", "pcm_s16le", true},
+		{"dv.avi", "720x576", []string{"-r", "25", "-pix_fmt", "yuv420p", "-c:v", "dvvideo"}, []string{"-c:a", "pcm_s16le", "-ac", "2"}, ContainerAVI, "dvvideo", "pcm_s16le", false},
+		{"wmv8.wmv", "320x240", []string{"-c:v", "wmv2"}, []string{"-c:a", "wmav2"}, ContainerASF, "wmv2", "wmav2", true},
+		{"wmv7.asf", "320x240", []string{"-c:v", "wmv1"}, []string{"-c:a", "wmav1"}, ContainerASF, "wmv1", "wmav1", false},
+		{"divx3.avi", "320x240", []string{"-c:v", "msmpeg4"}, []string{"-c:a", "libmp3lame"}, ContainerAVI, "msmpeg4v3", "mp3", false},
+		{"msmpeg4v2.avi", "320x240", []string{"-c:v", "msmpeg4v2"}, pcm, ContainerAVI, "msmpeg4v2", "pcm_s16le", false},
+		// QCIF, the size of old phone clips: its short side is the minimum.
+		{"phone.3gp", "176x144", []string{"-c:v", "h263"}, []string{"-c:a", "aac", "-ar", "8000", "-ac", "1"}, ContainerMOV, "h263", "aac", false},
+		{"theora.ogv", "320x240", []string{"-c:v", "libtheora"}, []string{"-c:a", "libvorbis"}, ContainerOgg, "theora", "vorbis", false},
+		{"broadcast.ts", "320x240", []string{"-c:v", "mpeg2video"}, []string{"-c:a", "mp2"}, ContainerMPEGTS, "mpeg2video", "mp2", true},
+		{"dvd.vob", "320x240", []string{"-c:v", "mpeg2video", "-f", "vob"}, []string{"-c:a", "mp2"}, ContainerMPEGPS, "mpeg2video", "mp2", false},
+		{"vcd.mpg", "352x288", []string{"-c:v", "mpeg1video"}, []string{"-c:a", "mp2"}, ContainerMPEGPS, "mpeg1video", "mp2", false},
+		{"avchd.mts", "320x240", []string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts", "-mpegts_m2ts_mode", "1"}, []string{"-c:a", "ac3"}, ContainerMPEGTS, "h264", "ac3", false},
+		{"flash.flv", "320x240", []string{"-c:v", "flv"}, []string{"-c:a", "libmp3lame", "-ar", "44100"}, ContainerFLV, "flv1", "mp3", false},
+		{"flash-adpcm.flv", "320x240", []string{"-c:v", "flv"}, []string{"-c:a", "adpcm_swf", "-ar", "44100"}, ContainerFLV, "flv1", "adpcm_swf", false},
+		{"pcm24.mov", "320x240", []string{"-c:v", "mjpeg"}, []string{"-c:a", "pcm_s24le"}, ContainerMOV, "mjpeg", "pcm_s24le", false},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			src := lavfi(t, dir, tc.file, tc.size, 2, tc.video, tc.audio)
+			info, err := Probe(ctx, src)
+			if err != nil {
+				t.Fatalf("probe: %v", err)
+			}
+			if info.Container != tc.container || info.Video == nil || info.Video.Codec != tc.vcodec || info.Audio == nil || info.Audio.Codec != tc.acodec {
+				t.Fatalf("probed %s %s: %+v %+v, want %s %s %s", info.Container, info.FormatName, info.Video, info.Audio, tc.container, tc.vcodec, tc.acodec)
+			}
+			if _, err := Validate(info, DefaultLimits(600)); err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			if err := CheckIntegrity(ctx, src, info); err != nil {
+				t.Fatalf("integrity: %v", err)
+			}
+			if !tc.transcode {
+				return
+			}
+			o := DefaultOptions()
+			o.Preset = "ultrafast"
+			plan, err := NewPlan(src, info, filepath.Join(t.TempDir(), "out"), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := plan.PrepareOutput(); err != nil {
+				t.Fatal(err)
+			}
+			// As the worker runs it, but through exec, so the test does not
+			// depend on what Run reports besides.
+			args := ForceInput(plan.Args(), plan.Input, info.InputFormat())
+			if b, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput(); err != nil {
+				t.Fatalf("transcode: %v\n%s", err, b)
+			}
+			dl := ffprobeJSON(t, filepath.Join(plan.OutDir, DownloadName))
+			if dl.Video == nil || math.Abs(dl.Duration-plan.Duration) > 0.1 || plan.Duration < 1.9 {
+				t.Errorf("download.mp4: %+v, want the source's %.3f s of video", dl, plan.Duration)
+			}
+		})
+	}
+}
 
 // TestRefusedBeforeFFmpeg: the files people upload by mistake — and the
 // playlists and lists an attacker would — are refused from their first

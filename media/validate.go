@@ -113,14 +113,32 @@ var (
 	allowedContainers = map[string]bool{
 		"mov": true, "mp4": true, "m4a": true, "3gp": true, "3g2": true, "mj2": true,
 		"matroska": true, "webm": true, "avi": true, "mpegts": true, "mpeg": true,
+		"asf": true, "flv": true, "ogg": true, "dv": true,
 	}
+	// allowedVideo: what phones, cameras, screen recorders and editing
+	// programs write, new and old, that ffmpeg decodes reliably.
 	allowedVideo = map[string]bool{
 		"h264": true, "hevc": true, "vp8": true, "vp9": true, "av1": true,
 		"mpeg4": true, "prores": true, "mpeg2video": true,
+		// Video CD and early digital cameras; webcams and older cameras
+		// (AVI, MOV); DV camcorders.
+		"mpeg1video": true, "mjpeg": true, "dvvideo": true,
+		// Windows Media; early AVI (DivX ;-)).
+		"wmv1": true, "wmv2": true, "wmv3": true, "vc1": true, "msmpeg4v2": true, "msmpeg4v3": true,
+		// 3GP from older phones; Flash video (Sorenson H.263); Ogg.
+		"h263": true, "h263p": true, "flv1": true, "theora": true,
 	}
 	allowedAudio = map[string]bool{
 		"aac": true, "opus": true, "mp3": true, "vorbis": true, "ac3": true, "eac3": true,
 		"alac": true, "flac": true,
+		// Camcorders and broadcast (MPEG-PS/TS); Windows Media; 3GP from
+		// phones.
+		"mp2": true, "wmav1": true, "wmav2": true, "wmapro": true, "amr_nb": true, "amr_wb": true,
+		// ADPCM of recording devices and of WAV, QuickTime and Flash
+		// files; the game-console variants are not recordings. (PCM of
+		// every kind is accepted: "pcm_" below.)
+		"adpcm_ima_wav": true, "adpcm_ima_qt": true, "adpcm_ms": true, "adpcm_swf": true,
+		"adpcm_g722": true, "adpcm_g726": true, "adpcm_g726le": true, "adpcm_yamaha": true,
 	}
 	// imageFormats names the image formats ffprobe recognises ("" for an
 	// image of no particular format).

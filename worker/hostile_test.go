@@ -39,7 +39,9 @@ func TestHostileSourcesS3(t *testing.T) {
 // instance-metadata address and another statement's file, a DASH
 // manifest, an ffconcat list naming /etc/passwd — are refused from their
 // bytes, at once and for good, with a reason that says what they are, and
-// nothing they name is ever requested.
+// nothing they name is ever requested. Old but ordinary recordings go
+// through (item 9), with every read of them forced to their container
+// over the store's own protocol.
 func testHostileSources(t *testing.T, store storage.Store) {
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -92,6 +94,13 @@ func testHostileSources(t *testing.T, store storage.Store) {
 			t.Fatal(err)
 		}
 	}
+	old := e.upload(t, testenv.Clip(t, clips, "webcam.avi", "320x240", 3, true, "-c:v", "mjpeg", "-c:a", "pcm_s16le"))
+	for _, st := range []*presession.Statement{old} {
+		if err := e.client.EnqueueProcess(ctx, st.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: e.rdb.Options().Addr, DB: e.rdb.Options().DB})
 	defer insp.Close()
 	for i, h := range hostile {
@@ -108,6 +117,10 @@ func testHostileSources(t *testing.T, store storage.Store) {
 		if info.State != asynq.TaskStateArchived || info.Retried != 0 {
 			t.Errorf("%s: probe task %s after %d retries, want archived after none", h.name, info.State, info.Retried)
 		}
+	}
+	st := e.wait(t, old.ID, presession.StatusFailed, presession.StatusReady)
+	if st.Status != presession.StatusReady || st.Media == nil || st.Media.Duration < 2.9 {
+		t.Errorf("MJPEG AVI: %s (%s) %+v, want ready", st.Status, st.Reason, st.Media)
 	}
 	mu.Lock()
 	defer mu.Unlock()
