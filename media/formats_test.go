@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/uprinfo/presession/internal/testenv"
@@ -186,6 +187,45 @@ func TestRefusedBeforeFFmpeg(t *testing.T) {
 			}
 			if err := CheckIntegrity(context.Background(), tc.file, nil); !errors.As(err, &r) || r.Code != tc.code {
 				t.Errorf("CheckIntegrity without a probe: %v, want the same refusal", err)
+			}
+		})
+	}
+}
+
+// TestMinimumPicture (item 11 of the security review): a 16x16 clip is
+// refused with the size found and the size needed; a clip whose short
+// side is the minimum is accepted, landscape or portrait.
+func TestMinimumPicture(t *testing.T) {
+	testenv.FFmpeg(t)
+	t.Parallel()
+	dir := t.TempDir()
+	x264 := []string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}
+	aac := []string{"-c:a", "aac"}
+	for _, tc := range []struct {
+		size   string
+		reason string // "" = accepted
+	}{
+		{"16x16", "the picture is only 16x16; we need at least 144 pixels on its shorter side"},
+		{"256x142", "the picture is only 256x142; we need at least 144 pixels"},
+		{"256x144", ""},
+		{"144x256", ""},
+	} {
+		t.Run(tc.size, func(t *testing.T) {
+			src := lavfi(t, dir, tc.size+".mp4", tc.size, 2, x264, aac)
+			info, err := Probe(context.Background(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Validate(info, DefaultLimits(600))
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var r *Rejection
+			if !errors.As(err, &r) || r.Code != RejectTooSmall || !strings.Contains(r.Reason, tc.reason) || r.Key != "reject.too_small" {
+				t.Fatalf("err = %v, want %s saying %q", err, RejectTooSmall, tc.reason)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/uprinfo/presession/i18n"
@@ -43,6 +44,7 @@ const (
 	RejectNoDuration = "no_duration" // duration unknown
 	RejectTooLong    = "too_long"
 	RejectTooLarge   = "too_large" // picture larger than allowed
+	RejectTooSmall   = "too_small" // picture smaller than MinShortSide
 	RejectReference  = "reference" // a playlist or list of other files or streams (HLS, DASH, ffconcat, SDP)
 	RejectDocument   = "document"  // a document (PDF, HTML, XML, JSON, office)
 	RejectText       = "text"      // plain text
@@ -94,6 +96,14 @@ func rejectText() *Rejection {
 func rejectArchive(kind string) *Rejection {
 	return reject(RejectArchive, "reject.archive", "this is an archive in %s format, not a video — please upload the video file itself, not packed in an archive", kind)
 }
+
+// MinShortSide is the smallest short side, in displayed pixels, of a
+// picture we accept. 144 is the smallest size players and phones offer
+// (144p): a 256x144 or 144x256 clip is a poor but real recording, while
+// below that faces and slides cannot be made out on a screen in a
+// meeting room, and such files are thumbnails, icons or test patterns
+// rather than statements.
+const MinShortSide = 144
 
 // Limits bound what Validate accepts.
 type Limits struct {
@@ -209,6 +219,10 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 			return nil, reject(RejectTooLarge, "reject.too_large", "the picture is %s, larger than the %s we accept — please export it at a smaller size (1080p is plenty) and upload it again",
 				fmt.Sprintf("%dx%d", v.DisplayWidth, v.DisplayHeight), fmt.Sprintf("%dx%d", lim.MaxWidth, lim.MaxHeight))
 		}
+	}
+	if short := min(v.DisplayWidth, v.DisplayHeight); short < MinShortSide {
+		return nil, reject(RejectTooSmall, "reject.too_small", "the picture is only %s; we need at least %s pixels on its shorter side — please export the video at a larger size (720p is ideal) and upload it again",
+			fmt.Sprintf("%dx%d", v.DisplayWidth, v.DisplayHeight), strconv.Itoa(MinShortSide))
 	}
 	if info.Audio == nil {
 		warnings = append(warnings, "the file has no sound track; a silent one was added")

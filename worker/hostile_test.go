@@ -41,7 +41,7 @@ func TestHostileSourcesS3(t *testing.T) {
 // bytes, at once and for good, with a reason that says what they are, and
 // nothing they name is ever requested. Old but ordinary recordings go
 // through (item 9), with every read of them forced to their container
-// over the store's own protocol.
+// over the store's own protocol; a 16x16 picture is refused (item 11).
 func testHostileSources(t *testing.T, store storage.Store) {
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -95,7 +95,8 @@ func testHostileSources(t *testing.T, store storage.Store) {
 		}
 	}
 	old := e.upload(t, testenv.Clip(t, clips, "webcam.avi", "320x240", 3, true, "-c:v", "mjpeg", "-c:a", "pcm_s16le"))
-	for _, st := range []*presession.Statement{old} {
+	tiny := e.upload(t, testenv.Clip(t, clips, "tiny.mp4", "16x16", 2, true))
+	for _, st := range []*presession.Statement{old, tiny} {
 		if err := e.client.EnqueueProcess(ctx, st.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +119,11 @@ func testHostileSources(t *testing.T, store storage.Store) {
 			t.Errorf("%s: probe task %s after %d retries, want archived after none", h.name, info.State, info.Retried)
 		}
 	}
-	st := e.wait(t, old.ID, presession.StatusFailed, presession.StatusReady)
+	st := e.wait(t, tiny.ID, presession.StatusFailed, presession.StatusReady)
+	if st.Status != presession.StatusFailed || st.ReasonKey != "reject.too_small" || !slices.Equal(st.ReasonArgs, []string{"16x16", "144"}) {
+		t.Errorf("16x16 clip: %s %s %q (%s), want failed with reject.too_small", st.Status, st.ReasonKey, st.ReasonArgs, st.Reason)
+	}
+	st = e.wait(t, old.ID, presession.StatusFailed, presession.StatusReady)
 	if st.Status != presession.StatusReady || st.Media == nil || st.Media.Duration < 2.9 {
 		t.Errorf("MJPEG AVI: %s (%s) %+v, want ready", st.Status, st.Reason, st.Media)
 	}
@@ -127,10 +132,10 @@ func testHostileSources(t *testing.T, store storage.Store) {
 	if len(requests) != 0 {
 		t.Errorf("the server named in the uploads received %q; want no request", requests)
 	}
-	for deadline := time.Now().Add(5 * time.Second); e.m.get(&e.m.failures)[TypeProbe] < len(hostile) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); e.m.get(&e.m.failures)[TypeProbe] < len(hostile)+1 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := e.m.get(&e.m.failures); got[TypeProbe] != len(hostile) || got[TypeTranscode] != 0 {
+	if got := e.m.get(&e.m.failures); got[TypeProbe] != len(hostile)+1 || got[TypeTranscode] != 0 {
 		t.Errorf("task failures %v, want one probe failure per refused source", got)
 	}
 }
