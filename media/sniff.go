@@ -161,8 +161,25 @@ func sniffOther(b []byte) (Container, *Rejection, bool) {
 		return "", rejectFormatNamed("Flash (SWF)"), true
 	case hasPrefix(b, "YUV4MPEG2"):
 		return "", rejectFormatNamed("YUV4MPEG"), true
+	case annexB(b, 0x1F, 7), annexB(b, 0x1F, 9): // a sequence parameter set or an access unit delimiter first
+		return "", rejectFormatNamed("raw H.264"), true // what CCTV recorders export, with no container
+	case annexB(b, 0x7E, 32<<1), annexB(b, 0x7E, 35<<1): // a video parameter set or an access unit delimiter first
+		return "", rejectFormatNamed("raw HEVC"), true
 	}
 	return "", nil, false
+}
+
+// annexB reports whether b starts with an Annex B start code (00 00 01 or
+// 00 00 00 01) followed by a NAL unit header whose bits under mask equal
+// typ: how a raw H.264 or HEVC stream starts.
+func annexB(b []byte, mask, typ byte) bool {
+	switch {
+	case hasPrefix(b, "\x00\x00\x00\x01") && len(b) > 4:
+		return b[4]&0x80 == 0 && b[4]&mask == typ
+	case hasPrefix(b, "\x00\x00\x01") && len(b) > 3:
+		return b[3]&0x80 == 0 && b[3]&mask == typ
+	}
+	return false
 }
 
 // oggAudioOnly reports whether every logical stream that an Ogg file

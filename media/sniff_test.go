@@ -219,6 +219,9 @@ func TestSniff(t *testing.T) {
 		// Video formats we do not take, by name.
 		{"mxf", append(append([]byte{}, mxfHeader...), 0x02, 0x04, 0x00), "", RejectFormat, "MXF"},
 		{"realmedia", []byte(".RMF\x00\x00\x00\x12\x00\x01"), "", RejectFormat, "RealMedia"},
+		{"raw h.264", []byte("\x00\x00\x00\x01\x67\x64\x00\x1F\xAC"), "", RejectFormat, "raw H.264"},
+		{"raw h.264 after an access unit delimiter", []byte("\x00\x00\x01\x09\xF0\x00\x00\x00\x01\x67"), "", RejectFormat, "raw H.264"},
+		{"raw hevc", []byte("\x00\x00\x00\x01\x40\x01\x0C\x01"), "", RejectFormat, "raw HEVC"},
 
 		// Nothing recognisable.
 		{"random bytes", random, "", RejectDamaged, ""},
