@@ -260,6 +260,32 @@ func TestPermanentRefusalRecordedNotRetried(t *testing.T) {
 	}
 }
 
+// TestTemporaryRefusalRetried: a 4xx answer is retried, recorded as still
+// queued with the server's answer, until the server accepts the message,
+// which then arrives once.
+func TestTemporaryRefusalRetried(t *testing.T) {
+	mp := testenv.StartMailpit(t, "--enable-chaos")
+	mp.RefuseRecipients(t, 451, 100)
+	inv := invitation("es", "contact@busy.example")
+	invs := newInvitations(inv)
+	f := start(t, smtpSender(t, mp.SMTPAddr), invs, &statements{}, deadline.Add(-20*24*time.Hour))
+	f.svc.Occurred(context.Background(), presession.Occurrence{ID: "inv_" + inv.ID, Type: presession.InvitationCreated, Invitation: inv})
+	eventually(t, 20*time.Second, "the 4xx was not retried", func() bool {
+		return invs.delivery(inv.ID, notify.KindInvitation).Attempt >= 3
+	})
+	if d := invs.delivery(inv.ID, notify.KindInvitation); d.State != presession.DeliveryQueued || !strings.Contains(d.Detail, "451") {
+		t.Errorf("during the refusals: recorded %+v, want queued with the 451 answer", d)
+	}
+	mp.RefuseRecipients(t, 451, 0)
+	eventually(t, 20*time.Second, "the message did not arrive once accepted", func() bool {
+		return invs.delivery(inv.ID, notify.KindInvitation).State == presession.DeliverySent
+	})
+	time.Sleep(time.Second)
+	if n := len(mp.Messages(t, "contact@busy.example")); n != 1 {
+		t.Errorf("%d messages arrived, want 1", n)
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	for n, want := range map[int]time.Duration{1: 10 * time.Second, 2: 20 * time.Second, 4: 80 * time.Second, 30: 6 * time.Hour} {
 		if got := notify.Backoff(n); got != want {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -193,5 +194,22 @@ func (m Mailpit) get(t testing.TB, path string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("testenv: mailpit %s: %v", path, fmt.Errorf("decode: %w", err))
+	}
+}
+
+// RefuseRecipients makes a mailpit started with --enable-chaos answer
+// code (a 4xx, say) to that percentage of recipients; 0 stops it.
+func (m Mailpit) RefuseRecipients(t testing.TB, code, percent int) {
+	t.Helper()
+	body := fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":%d}}`, code, percent)
+	req, _ := http.NewRequest(http.MethodPut, m.API+"/api/v1/chaos", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("testenv: mailpit chaos: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("testenv: mailpit chaos: %s", resp.Status)
 	}
 }
