@@ -176,7 +176,7 @@ const publicURL = "https://presession.example.org"
 
 // start makes the mail service on a fresh Redis DB and runs it (retries
 // every 300 ms) until the test ends.
-func start(t *testing.T, sender mail.Sender, invs *invitations, sts *statements, now time.Time, digestTo ...string) *fixture {
+func start(t *testing.T, sender mail.Sender, invs *invitations, sts *statements, now time.Time, with ...func(*notify.Config)) *fixture {
 	t.Helper()
 	ro := testenv.RedisDB(t)
 	opt := asynq.RedisClientOpt{Addr: ro.Addr, DB: ro.DB}
@@ -191,9 +191,13 @@ func start(t *testing.T, sender mail.Sender, invs *invitations, sts *statements,
 		t.Fatal(err)
 	}
 	clk := &clock{now: now}
-	svc, err := notify.New(notify.Config{PublicURL: publicURL, StaffDigestTo: digestTo, MaxRetry: 200,
+	cfg := notify.Config{PublicURL: publicURL, MaxRetry: 200,
 		RetryDelay: func(int) time.Duration { return 300 * time.Millisecond }, SweepEvery: time.Hour,
-		ShutdownTimeout: 5 * time.Second, Now: clk.Now}, opt, notify.Deps{
+		ShutdownTimeout: 5 * time.Second, Now: clk.Now}
+	for _, f := range with {
+		f(&cfg)
+	}
+	svc, err := notify.New(cfg, opt, notify.Deps{
 		Sender: sender, Invitations: invs, Statements: sts, Sessions: sessions, Bundle: bundle, Reasons: site,
 		UploadURL: func(inv *presession.Invitation) (string, error) {
 			return publicURL + "/upload?token=tok-" + inv.ID, nil
@@ -220,6 +224,11 @@ func start(t *testing.T, sender mail.Sender, invs *invitations, sts *statements,
 		svc.Close()
 	})
 	return &fixture{svc: svc, invs: invs, sts: sts, clock: clk}
+}
+
+// digestTo sends the staff digest to addrs.
+func digestTo(addrs ...string) func(*notify.Config) {
+	return func(c *notify.Config) { c.StaffDigestTo = addrs }
 }
 
 // eventually waits up to d for ok.

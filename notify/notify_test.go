@@ -57,7 +57,7 @@ func TestEveryMessageOnceInItsLanguage(t *testing.T) {
 	waiting := &presession.Statement{ID: "st-wait-" + tag, Session: "upr36", Country: "AD", Organisation: "Someone",
 		InvitationID: "inv-other", Title: "Awaiting", Status: presession.StatusReady, UpdatedAt: deadline.Add(-20 * 24 * time.Hour)}
 	sts.add(waiting)
-	f := start(t, smtpSender(t, mp.SMTPAddr), invs, sts, deadline.Add(-10*24*time.Hour), addr("staff"))
+	f := start(t, smtpSender(t, mp.SMTPAddr), invs, sts, deadline.Add(-10*24*time.Hour), digestTo(addr("staff")))
 	ctx := context.Background()
 
 	tooLong := presession.Message{Key: "reject.too_long", Args: []string{"12:00", "10:00"}}
@@ -178,7 +178,7 @@ func TestNoDigestWhenNothingAwaits(t *testing.T) {
 	mp := testenv.SharedMailpit(t)
 	to := "staff-" + testenv.RandomHex(5) + "@example.org"
 	sender := &countingSender{Sender: smtpSender(t, mp.SMTPAddr)}
-	f := start(t, sender, newInvitations(), &statements{}, deadline, to)
+	f := start(t, sender, newInvitations(), &statements{}, deadline, digestTo(to))
 	if err := f.svc.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +186,39 @@ func TestNoDigestWhenNothingAwaits(t *testing.T) {
 	if n := sender.total(); n != 0 || len(mp.Messages(t, to)) != 0 {
 		t.Fatalf("%d messages sent with nothing awaiting review", n)
 	}
+}
+
+// TestDigestAtMostEvery: while a statement awaits review, sweeps send one
+// digest per DigestEvery, not one per sweep.
+func TestDigestAtMostEvery(t *testing.T) {
+	mp := testenv.SharedMailpit(t)
+	to := "staff-" + testenv.RandomHex(5) + "@example.org"
+	sts := &statements{}
+	sts.add(&presession.Statement{ID: "st1", Session: "upr36", Country: "AD", Title: "Awaiting", Status: presession.StatusReady})
+	f := start(t, smtpSender(t, mp.SMTPAddr), newInvitations(), sts, deadline, digestTo(to),
+		func(c *notify.Config) { c.DigestEvery = 2 * time.Second })
+	ctx := context.Background()
+	sweep := func() {
+		t.Helper()
+		if err := f.svc.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep()
+	eventually(t, 10*time.Second, "no digest", func() bool { return len(mp.Messages(t, to)) == 1 })
+	sweep()
+	sweep()
+	time.Sleep(time.Second)
+	if n := len(mp.Messages(t, to)); n != 1 {
+		t.Fatalf("%d digests within DigestEvery, want 1", n)
+	}
+	// Once DigestEvery has passed (and Asynq has let the sent task go),
+	// the next sweep sends the next digest.
+	eventually(t, 30*time.Second, "no second digest after DigestEvery", func() bool {
+		sweep()
+		time.Sleep(500 * time.Millisecond)
+		return len(mp.Messages(t, to)) == 2
+	})
 }
 
 // TestServerDownLosesNothing: a burst while the SMTP server is stopped for
