@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,12 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "24GiB"}, "PRESESSION_MAX_INVITATION_BYTES"},
 		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "1000"}, "PRESESSION_MAX_INVITATION_BYTES"},
 		{map[string]string{"PRESESSION_FAILED_RETENTION": "0s"}, "PRESESSION_FAILED_RETENTION"},
+		{map[string]string{"SMTP_URL": "http://u:pw@mail.example.org", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@mail.example.org:99999", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@/x", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@mail.example.org"}, "MAIL_FROM"},
+		{map[string]string{"MAIL_FROM": "not an address"}, "MAIL_FROM"},
+		{map[string]string{"PRESESSION_STAFF_DIGEST_TO": "staff@example.org, nobody"}, "PRESESSION_STAFF_DIGEST_TO"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))
@@ -111,5 +118,37 @@ func TestSecretsGeneratedOnce(t *testing.T) {
 	}
 	if s := fmt.Sprint(c2.StaffToken, c2.Secret); strings.Contains(s, c2.StaffToken.Reveal()) {
 		t.Fatal("secrets must not print")
+	}
+}
+
+func TestMailConfig(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Host != "" || c.MailFrom == "" || len(c.StaffDigestTo) != 0 || !strings.HasSuffix(c.OutboxDir(), "outbox") {
+		t.Fatalf("mail defaults: %+v from %q digest %v", c.SMTP, c.MailFrom, c.StaffDigestTo)
+	}
+	for _, tc := range []struct {
+		url  string
+		want config.SMTP
+	}{
+		{"smtp://mail.example.org", config.SMTP{Host: "mail.example.org", Port: 587}},
+		{"smtp://u%40x:p%3Aw@mail.example.org:2525", config.SMTP{Host: "mail.example.org", Port: 2525, Username: "u@x", Password: "p:w"}},
+		{"smtps://u:pw@mail.example.org", config.SMTP{Host: "mail.example.org", Port: 465, Username: "u", Password: "pw", ImplicitTLS: true}},
+	} {
+		c, err := config.Load(env(map[string]string{"SMTP_URL": tc.url, "MAIL_FROM": "Pre-session <ps@example.org>",
+			"PRESESSION_STAFF_DIGEST_TO": " a@example.org,b@example.org ,"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SMTP != tc.want || c.MailFrom != "Pre-session <ps@example.org>" || strings.Join(c.StaffDigestTo, " ") != "a@example.org b@example.org" {
+			t.Errorf("%s: %+v from %q digest %v", tc.url, c.SMTP, c.MailFrom, c.StaffDigestTo)
+		}
+		var buf strings.Builder
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "smtp", c.SMTP)
+		if tc.want.Password != "" && strings.Contains(buf.String(), tc.want.Password.Reveal()+"@") {
+			t.Errorf("the log shows the SMTP password: %s", buf.String())
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
+	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/storage"
@@ -87,7 +88,8 @@ type parts struct {
 	reg        *prometheus.Registry
 	processing *metrics.Processing // nil unless the process runs workers
 	uploads    *metrics.Uploads
-	closers    []func() // what close releases, the last acquired first
+	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
+	closers    []func()        // what close releases, the last acquired first
 }
 
 // onClose adds f to what close releases.
@@ -135,6 +137,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	p.signer, p.site = signer, site
+	if err := p.newNotify(); err != nil {
+		return p, err
+	}
 	return p, p.registerMetrics()
 }
 
@@ -194,6 +199,11 @@ func (p *parts) openCatalog(ctx context.Context) error {
 			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
 				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
 			}
+		}),
+		catalog.WithOccurrenceHook(func(ctx context.Context, o presession.Occurrence) {
+			if p.notify != nil { // made after the catalog; set before anything is told
+				p.notify.Occurred(ctx, o) // bounded, logs its own failure
+			}
 		}))
 	p.cat = cat
 	if p.cfg.Embedded() {
@@ -248,10 +258,22 @@ func (p *parts) startWorkers(ctx context.Context, errc chan<- error) (<-chan str
 		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
 		&playlist.Rebuilder{Sessions: p.sessions, Catalog: p.cat, Store: p.store, Log: p.log}, p.sessions, p.log)
 	workersDone := make(chan struct{})
+	mailDone := make(chan struct{})
 	go func() {
 		defer close(workersDone)
 		if err := w.Run(ctx); err != nil {
 			errc <- err
+		}
+		<-mailDone
+	}()
+	go func() {
+		defer close(mailDone)
+		if err := p.notify.Run(ctx); err != nil {
+			select {
+			case errc <- err:
+			default: // another part's error stops the process already
+				p.log.Error("mail queue", "err", err)
+			}
 		}
 	}()
 	if err := reconcile(ctx, p.cat, p.queue, p.sessions, p.log); err != nil {
