@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,18 @@ func (c *Catalog) sync(ctx context.Context, member string) error {
 	if err != nil {
 		return err
 	}
-	for range syncAttempts {
+	for i := range syncAttempts {
+		if i > 0 {
+			// Another writer changed the record meanwhile: let it finish
+			// its own write before reading again, so that many writers of
+			// one record (20 concurrent updates on a loaded machine) do not
+			// keep overtaking each other until the attempts run out.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("catalog: sync %s: %w", member, ctx.Err())
+			case <-time.After(time.Duration(1+rand.IntN(2*i)) * time.Millisecond):
+			}
+		}
 		raw, err := c.rdb.Get(ctx, rkey).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return c.rdb.SRem(ctx, c.kDirty(), member).Err()
