@@ -2,13 +2,16 @@ package review
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/invite"
@@ -38,8 +41,8 @@ func (h *Handler) invitationFilter(q url.Values) (session, country string, err e
 
 // invitations returns the invitations of session/country (each "" = any),
 // oldest first, with their statements counted.
-func (h *Handler) invitations(r *http.Request, session, country string) ([]InvitationView, error) {
-	list, err := h.cat.ListInvitations(r.Context(), session, country)
+func (h *Handler) invitations(ctx context.Context, session, country string) ([]InvitationView, error) {
+	list, err := h.cat.ListInvitations(ctx, session, country)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +50,7 @@ func (h *Handler) invitations(r *http.Request, session, country string) ([]Invit
 	for i, inv := range list {
 		ids[i] = inv.ID
 	}
-	stmts, err := h.cat.InvitationStatements(r.Context(), ids)
+	stmts, err := h.cat.InvitationStatements(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +73,7 @@ func (h *Handler) listInvitations(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	list, err := h.invitations(r, session, country)
+	list, err := h.invitations(r.Context(), session, country)
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -159,4 +162,47 @@ func (h *Handler) fileError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	slices.SortStableFunc(body.Error.Rows, func(a, b RowProblem) int { return cmp.Compare(a.Line, b.Line) })
 	h.site.JSON(w, web.Status(err), body)
+}
+
+// InvitationLimit is the number of invitations the dashboard shows.
+const InvitationLimit = 200
+
+// InvitationRow is one invitation of the dashboard's table.
+type InvitationRow struct {
+	InvitationView
+	CountryName  string
+	LanguageName string
+	Deliveries   []DeliveryView
+}
+
+// DeliveryView is one mail of an invitation, as the dashboard says it.
+type DeliveryView struct {
+	Kind, State, StateText, Detail string
+	At                             time.Time
+}
+
+// invitationRows fills in the invitations of the filter f, newest first,
+// at most InvitationLimit.
+func (h *Handler) invitationRows(ctx context.Context, d *Dashboard, lang string, f presession.Filter) error {
+	list, err := h.invitations(ctx, f.Session, f.Country)
+	if err != nil {
+		return err
+	}
+	d.InvitationsTotal = len(list)
+	slices.Reverse(list)
+	for _, v := range list[:min(len(list), InvitationLimit)] {
+		row := InvitationRow{InvitationView: v, CountryName: presession.CountryName(v.Country, lang), LanguageName: presession.LanguageName(v.Language)}
+		kinds := slices.Sorted(maps.Keys(v.Mail))
+		for _, k := range kinds {
+			m := v.Mail[k]
+			kind := k
+			if key := "staff.inv.mail.kind." + k; h.site.Bundle.Has(key) {
+				kind = h.site.Bundle.T(lang, key)
+			}
+			row.Deliveries = append(row.Deliveries, DeliveryView{Kind: kind, State: string(m.State),
+				StateText: h.site.Bundle.T(lang, "staff.inv.mail."+string(m.State)), Detail: m.Detail, At: m.At})
+		}
+		d.Invitations = append(d.Invitations, row)
+	}
+	return nil
 }

@@ -215,3 +215,46 @@ func TestInvitationImport(t *testing.T) {
 		t.Fatalf("refused files created invitations: %d", l.Total)
 	}
 }
+
+func TestDashboardInvitations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var a, b review.InvitationResponse
+	e.staff("POST", "/api/v1/invitations", review.InvitationRequest{Session: "upr36", Country: "BG", Organisation: "Org <A>", Emails: []string{"a@example.org"}, Language: "es", Until: "2099-12-31"}, &a)
+	e.staff("POST", "/api/v1/invitations", review.InvitationRequest{Session: "upr36", Country: "HR", Organisation: "Org B", Until: "2099-12-31"}, &b)
+	e.statement("BG", a.Invitation.ID, "Uploaded one", presession.StatusReady)
+	if err := e.cat.RecordMail(context.Background(), a.Invitation.ID, "invitation", presession.Delivery{State: presession.DeliveryFailed, Detail: "550 mailbox unavailable"}); err != nil {
+		t.Fatal(err)
+	}
+	staff := bearer(staffToken)
+	for _, tc := range []struct{ lang, yes, failed, kind string }{
+		{"en", "Yes (1)", "refused", "Invitation"}, {"fr", "Oui (1)", "refusé", "Invitation"}, {"es", "Sí (1)", "rechazado", "Invitación"},
+	} {
+		st, body, _ := e.page("/staff?lang="+tc.lang, staff)
+		if st != 200 {
+			t.Fatalf("%s: %d", tc.lang, st)
+		}
+		if m := untranslated.FindString(body); m != "" {
+			t.Errorf("%s: untranslated key %q", tc.lang, m)
+		}
+		for _, want := range []string{
+			`<label for="inv-emails">`, `<label for="inv-lang">`, `<option value="fr" lang="fr">Français</option>`,
+			`<label for="imp-file">`, `accept=".csv,text/csv"`, `aria-describedby="imp-intro imp-file-error imp-rows"`,
+			`id="invitations-table"`, `id="inv-` + a.Invitation.ID + `"`, `id="inv-` + b.Invitation.ID + `"`, "Org &lt;A&gt;", "<li>a@example.org</li>",
+			tc.yes, `<li data-mail="failed">` + tc.kind + `: <strong>` + tc.failed + `</strong>`, "550 mailbox unavailable",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: dashboard lacks %s", tc.lang, want)
+			}
+		}
+		// Newest first.
+		if i, j := strings.Index(body, `id="inv-`+b.Invitation.ID), strings.Index(body, `id="inv-`+a.Invitation.ID); i < 0 || j < i {
+			t.Errorf("%s: invitations not newest first", tc.lang)
+		}
+	}
+	// The dashboard's filter applies to the invitations too.
+	_, body, _ := e.page("/staff?country=HR", staff)
+	if !strings.Contains(body, `id="inv-`+b.Invitation.ID+`"`) || strings.Contains(body, `id="inv-`+a.Invitation.ID+`"`) {
+		t.Errorf("filtered dashboard shows the wrong invitations")
+	}
+}
