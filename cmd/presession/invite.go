@@ -150,33 +150,34 @@ func runInviteCSV(ctx context.Context, cfg config.Config, file string, stdout, s
 // on REDIS_URL and storage as configured, or, on the embedded default, on
 // a throwaway in-process Redis over the storage directory, so the record
 // lands in storage, where a running embedded service finds it at its next
-// start (and a repeated import finds it at once). done releases it.
-func openCommandCatalog(ctx context.Context, cfg config.Config) (cat *catalog.Catalog, done func(), err error) {
+// start (and a repeated import finds it at once). opts are added to the
+// catalog's (an occurrence hook, say). done releases it.
+func openCommandCatalog(ctx context.Context, cfg config.Config, opts ...catalog.Option) (cat *catalog.Catalog, done func(), err error) {
 	var closers []func()
 	done = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
-	opts := cfg.Redis
+	ropts := cfg.Redis
 	if cfg.Embedded() {
 		m, err := startEmbeddedRedis()
 		if err != nil {
 			return nil, done, fmt.Errorf("start embedded redis: %w", err)
 		}
 		closers = append(closers, m.Close)
-		opts = &redis.Options{Addr: m.Addr()}
+		ropts = &redis.Options{Addr: m.Addr()}
 	}
-	rdb := redis.NewClient(opts)
+	rdb := redis.NewClient(ropts)
 	closers = append(closers, func() { rdb.Close() })
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		done()
-		return nil, func() {}, fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", opts.Addr, err)
+		return nil, func() {}, fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", ropts.Addr, err)
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		done()
 		return nil, func() {}, err
 	}
-	return catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix(keyPrefix)), done, nil
+	return catalog.New(rdb, catalog.StorageBlobs(store), append([]catalog.Option{catalog.WithPrefix(keyPrefix)}, opts...)...), done, nil
 }
