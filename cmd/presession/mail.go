@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -30,17 +28,18 @@ func mailSender(cfg config.Config, log *slog.Logger) mail.Sender {
 // mail from the occurrences it causes; worker processes send it (Run).
 func (p *parts) newNotify() error {
 	cfg := p.cfg
-	signer, issuer := p.signer, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: cfg.PublicURL}
+	issuer := &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: cfg.PublicURL}
 	n, err := notify.New(notify.Config{PublicURL: cfg.PublicURL, StaffDigestTo: cfg.StaffDigestTo,
 		ShutdownTimeout: cfg.ShutdownTimeout}, p.queueOpt, notify.Deps{
 		Sender:      mailSender(cfg, p.log),
-		Invitations: invitationRecords{},
+		Invitations: p.cat,
 		Statements:  p.cat,
 		Sessions:    p.sessions,
 		Bundle:      p.site.Bundle,
 		Reasons:     p.site,
 		UploadURL: func(inv *presession.Invitation) (string, error) {
-			return uploadLink(signer, cfg.PublicURL, inv), nil
+			link, _ := issuer.Link(inv)
+			return link, nil
 		},
 		WatchURL: func(session, country string) (string, error) {
 			link, _, err := issuer.ViewerLink(session, country, watchLinkValidity)
@@ -60,32 +59,3 @@ func (p *parts) newNotify() error {
 
 // watchLinkValidity is how long the watch link in an approval works.
 const watchLinkValidity = 90 * 24 * time.Hour
-
-// uploadLink is the invitation's upload link: its token signed again from
-// the record (same ID, organisation, country and extension).
-func uploadLink(signer *token.Signer, publicURL string, inv *presession.Invitation) string {
-	ti := token.Invitation{ID: inv.ID, Session: inv.Session, Country: inv.Country, Organisation: inv.Organisation,
-		IssuedAt: inv.CreatedAt.UTC().Truncate(time.Second)}
-	if inv.Until != nil {
-		ti.Until = *inv.Until
-	}
-	tok, _ := signer.SignInvitation(ti)
-	return publicURL + "/upload?token=" + url.QueryEscape(tok)
-}
-
-// invitationRecords stands in for the catalog's invitation records until
-// they exist: no invitation has a record, so no organisation is mailed.
-// Wire the catalog (Invitation, ListInvitations, RecordMail) in its place.
-type invitationRecords struct{}
-
-func (invitationRecords) Invitation(context.Context, string) (*presession.Invitation, error) {
-	return nil, presession.Errorf(presession.ENOTFOUND, "no invitation records yet")
-}
-
-func (invitationRecords) ListInvitations(context.Context, string, string) ([]*presession.Invitation, error) {
-	return nil, nil
-}
-
-func (invitationRecords) RecordMail(context.Context, string, string, presession.Delivery) error {
-	return nil
-}
