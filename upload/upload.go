@@ -190,6 +190,24 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Sessions == nil || deps.Signer == nil || deps.Statements == nil || deps.Processor == nil || deps.Redis == nil {
 		return nil, errors.New("upload: Sessions, Signer, Statements, Processor and Redis are required")
 	}
+	cfg, deps = withDefaults(cfg, deps)
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now}}
+	s.stopping, s.interrupt = context.WithCancel(context.Background())
+	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.locker = NewLocker(deps.Redis, cfg.RedisPrefix, cfg.LockTTL, s.log)
+	tus, err := s.newTus()
+	if err != nil {
+		return nil, err
+	}
+	s.tus = tus
+	s.handler = s.wrap(tus.Middleware(http.HandlerFunc(s.route)))
+	return s, nil
+}
+
+// withDefaults fills in what cfg and deps leave unset.
+func withDefaults(cfg Config, deps Deps) (Config, Deps) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -223,13 +241,17 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.RedisPrefix == "" {
 		cfg.RedisPrefix = "upload:"
 	}
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now}}
-	s.stopping, s.interrupt = context.WithCancel(context.Background())
+	return cfg, deps
+}
 
+// openStore opens the tusd store: s3store on S3, else a filestore in
+// StorageDir.
+func (s *Service) openStore() error {
+	cfg, deps := s.cfg, s.deps
 	if cfg.S3.Endpoint != "" {
 		if cfg.S3Tuning.TempDir != "" {
 			if err := os.MkdirAll(cfg.S3Tuning.TempDir, 0o750); err != nil {
-				return nil, fmt.Errorf("upload: create the part staging directory: %w", err)
+				return fmt.Errorf("upload: create the part staging directory: %w", err)
 			}
 		}
 		client := deps.S3Client
@@ -239,16 +261,21 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		s.store = newS3Backend(client, cfg.S3.Bucket, cfg.S3Tuning)
 	} else {
 		if cfg.StorageDir == "" {
-			return nil, errors.New("upload: StorageDir is required without S3")
+			return errors.New("upload: StorageDir is required without S3")
 		}
 		fb, err := newFileBackend(cfg.StorageDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.store = fb
 	}
-	s.locker = NewLocker(deps.Redis, cfg.RedisPrefix, cfg.LockTTL, s.log)
+	return nil
+}
 
+// newTus builds tusd's handler over the store and locker, with the hooks
+// that authorise, validate and record each upload.
+func (s *Service) newTus() (*handler.UnroutedHandler, error) {
+	cfg := s.cfg
 	composer := handler.NewStoreComposer()
 	gated := gatedStore{DataStore: s.store.core(), term: s.store.terminater(), locker: s.locker}
 	composer.UseCore(gated)
@@ -295,9 +322,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	s.tus = tus
-	s.handler = s.wrap(tus.Middleware(http.HandlerFunc(s.route)))
-	return s, nil
+	return tus, nil
 }
 
 // Handler is the tus endpoint, to mount at "/files/" (all methods).
