@@ -133,14 +133,17 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	s.JSON(w, status, body)
 }
 
-// JSON writes v with status.
+// JSON writes v with status. The body is never sniffed as anything but
+// JSON, and <, > and & are escaped in it, so that a client-supplied string
+// inside (a title, a file name) cannot turn into markup even where a
+// browser is led to render the response.
 func (s *Site) JSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }
 
 // DecodeJSON reads a JSON request body of at most max bytes into v,

@@ -374,3 +374,32 @@ func TestPrincipal(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONNotMarkup: every JSON answer, an error included, says nosniff
+// and escapes <, > and &, so a string a client chose (here in an error
+// message) never reads as markup.
+func TestJSONNotMarkup(t *testing.T) {
+	s := newSite(t)
+	for name, write := range map[string]func(http.ResponseWriter, *http.Request){
+		"error": func(w http.ResponseWriter, r *http.Request) {
+			s.Error(w, r, presession.Errorf(presession.EINVALID, `there is no statement "<script>alert(1)</script>&"`))
+		},
+		"value": func(w http.ResponseWriter, r *http.Request) {
+			s.JSON(w, http.StatusOK, map[string]string{"title": `<script>alert(1)</script>&`})
+		},
+	} {
+		rec := httptest.NewRecorder()
+		write(rec, httptest.NewRequest("GET", "/api/v1/x", nil))
+		body := rec.Body.String()
+		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", name, got)
+		}
+		if strings.ContainsAny(body, "<>&") || !strings.Contains(body, `\u003cscript\u003e`) || !strings.Contains(body, `\u0026`) {
+			t.Errorf("%s: markup not escaped: %s", name, body)
+		}
+		var v any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
