@@ -8,7 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -401,5 +405,59 @@ func TestJSONNotMarkup(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestReadyzBinaryCheckCached: 30 parallel /readyz start the checked
+// program once (a script standing in for ffmpeg, counting its runs),
+// while a live check still runs at every request.
+func TestReadyzBinaryCheckCached(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	bin := filepath.Join(dir, "fakeffmpeg")
+	script := "#!/bin/sh\necho run >> " + runs + "\nsleep 0.3\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var live atomic.Int64
+	s := newSite(t)
+	_, readyz := s.Health([]web.Check{
+		{Name: "redis", Fn: func(context.Context) error { live.Add(1); return nil }},
+		web.BinaryCheck(bin).Cached(time.Minute),
+	})
+	srv := httptest.NewServer(readyz)
+	t.Cleanup(srv.Close)
+	const n = 30
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Get(srv.URL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("readyz %d", c)
+		}
+	}
+	out, err := os.ReadFile(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(out), "run"); got != 1 {
+		t.Errorf("%d parallel /readyz ran the binary %d times, want 1", n, got)
+	}
+	if got := live.Load(); got != n {
+		t.Errorf("the live check ran %d times, want %d", got, n)
 	}
 }

@@ -271,7 +271,7 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	healthz, readyz := site.Health([]web.Check{
 		{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		{Name: "storage", Fn: p.store.Ping},
-		web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
+		web.BinaryCheck("ffmpeg").Cached(binaryCheckTTL), web.BinaryCheck("ffprobe").Cached(binaryCheckTTL),
 	})
 	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz)
@@ -399,6 +399,10 @@ func uploadBase(cfg config.Config) string {
 // uploadCheckpointGrace bounds how long a stop waits, after its timeout,
 // for interrupted uploads to store what they received.
 const uploadCheckpointGrace = 5 * time.Second
+
+// binaryCheckTTL is how long /readyz reuses its last check of the ffmpeg
+// and ffprobe binaries (Redis and storage are checked at every request).
+const binaryCheckTTL = 30 * time.Second
 
 // queueMetricsInterval bounds the Asynq queue scan to one per interval,
 // however many scrapers ask.
