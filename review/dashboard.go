@@ -308,7 +308,7 @@ type loginData struct {
 // HttpOnly, SameSite=Strict staff cookie.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	lang := h.site.Lang(r)
-	if !web.SameOrigin(r) {
+	if !h.site.Auth.SameOrigin(r) {
 		h.site.Render(w, r, h.login, http.StatusForbidden, loginData{Error: h.site.Bundle.T(lang, "auth.cross_site")})
 		return
 	}
@@ -333,10 +333,10 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 
 // signOut serves POST /staff/logout.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
-	if !web.SameOrigin(r) {
+	if !h.site.Auth.SameOrigin(r) {
 		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
-	web.ClearStaffCookie(w)
+	h.site.Auth.ClearStaffCookie(w, r)
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }

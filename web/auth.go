@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -26,6 +28,11 @@ type Auth struct {
 	Signer     *token.Signer
 	StaffToken string
 	Now        func() time.Time
+	// PublicURL is PRESESSION_PUBLIC_URL when it was set, else "". Its
+	// origin is the site's, which an unsafe cookie-authenticated request
+	// must come from (without it, the request's own scheme and Host);
+	// when it is https, every cookie the site sets is Secure.
+	PublicURL string
 }
 
 func (a *Auth) now() time.Time {
@@ -56,18 +63,27 @@ func (a *Auth) CheckStaffToken(tok string) bool {
 // SetStaffCookie signs a staff browser in.
 func (a *Auth) SetStaffCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: a.staffCookieValue(), Path: "/",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
 }
 
 // ClearStaffCookie signs a staff browser out.
-func ClearStaffCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+func (a *Auth) ClearStaffCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.secure(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+// secure reports whether the cookies of r's answer are Secure: when the
+// site is reached over https, by this process's own TLS or, behind a TLS
+// proxy, as its public URL says.
+func (a *Auth) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(a.PublicURL), "https://")
 }
 
 // SameOrigin reports whether an unsafe request came from this site's own
 // pages: safe methods always pass; otherwise Sec-Fetch-Site must be
-// same-origin, or Origin must match Host.
-func SameOrigin(r *http.Request) bool {
+// same-origin or, without it, Origin must be the site's origin (scheme,
+// host and port; see PublicURL).
+func (a *Auth) SameOrigin(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return true
@@ -76,10 +92,48 @@ func SameOrigin(r *http.Request) bool {
 		return s == "same-origin"
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && u.Host == r.Host
+		site := a.siteOrigin(r)
+		return site != "" && origin(o) == site
 	}
 	return false // a browser always sends one of the two on unsafe requests
+}
+
+// siteOrigin is the origin of the site as r reached it: that of PublicURL
+// when set, else the request's own scheme and Host.
+func (a *Auth) siteOrigin(r *http.Request) string {
+	if a.PublicURL != "" {
+		return origin(a.PublicURL)
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return origin(scheme + "://" + r.Host)
+}
+
+// origin returns the origin of an http(s) URL, scheme://host[:port] in
+// lower case and without the scheme's default port, or "" when raw is not
+// one (an Origin of "null", say). An Origin header is an origin already;
+// a URL with a path (PRESESSION_PUBLIC_URL) gives its origin.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	switch {
+	case scheme != "http" && scheme != "https":
+		return ""
+	case scheme == "http" && port == "80", scheme == "https" && port == "443":
+		port = ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if port != "" || strings.Contains(host, ":") {
+		host = net.JoinHostPort(host, port)
+		host = strings.TrimSuffix(host, ":") // an IPv6 literal without a port
+	}
+	return scheme + "://" + host
 }
 
 // CrossSiteError is the refusal of a cookie-authenticated unsafe request
@@ -89,7 +143,7 @@ func CrossSiteError() error {
 }
 
 // SetViewerCookie remembers a viewer token for the watch pages.
-func SetViewerCookie(w http.ResponseWriter, r *http.Request, tok string, expires time.Time) {
+func (a *Auth) SetViewerCookie(w http.ResponseWriter, r *http.Request, tok string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: ViewerCookie, Value: tok, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, Expires: expires})
+		Secure: a.secure(r), SameSite: http.SameSiteLaxMode, Expires: expires})
 }

@@ -62,7 +62,7 @@ type Principal struct {
 
 	err         error      // why the deciding credential did not verify
 	staffCookie bool       // the request carries a valid staff cookie
-	sameOrigin  bool       // SameOrigin(r)
+	sameOrigin  bool       // Auth.SameOrigin(r)
 	invitation  invitation // the bearer token, else ?token=, as an invitation
 }
 
@@ -100,7 +100,7 @@ func readCredentials(h http.Header, q url.Values) credentials {
 // headers and URL query): who the request comes from.
 func (a *Auth) Principal(r *http.Request) Principal {
 	c := readCredentials(r.Header, r.URL.Query())
-	p := Principal{staffCookie: a.validStaffCookie(c.staffCookie), sameOrigin: SameOrigin(r)}
+	p := Principal{staffCookie: a.validStaffCookie(c.staffCookie), sameOrigin: a.SameOrigin(r)}
 	if tok := cmp.Or(c.bearer, c.token); tok != "" {
 		inv, err := a.Signer.ParseInvitation(tok)
 		p.invitation = invitation{tok: tok, inv: inv, err: err}

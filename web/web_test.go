@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -459,5 +460,102 @@ func TestReadyzBinaryCheckCached(t *testing.T) {
 	}
 	if got := live.Load(); got != n {
 		t.Errorf("the live check ran %d times, want %d", got, n)
+	}
+}
+
+// TestSameOrigin compares the whole origin, scheme, host and port, with
+// PRESESSION_PUBLIC_URL's when it is set, else with the request's own.
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		publicURL string
+		tls       bool
+		method    string
+		host      string
+		header    map[string]string
+		want      bool
+	}{
+		{"safe method", "", false, "GET", "example.com", nil, true},
+		{"no headers", "", false, "POST", "example.com", nil, false},
+		{"sec-fetch-site same-origin", "", false, "POST", "example.com", map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		{"sec-fetch-site same-site", "", false, "POST", "example.com", map[string]string{"Sec-Fetch-Site": "same-site"}, false},
+		{"sec-fetch-site decides over Origin", "", false, "POST", "example.com",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://example.com"}, false},
+		{"origin = request", "", false, "POST", "example.com", map[string]string{"Origin": "http://example.com"}, true},
+		{"origin other scheme than request", "", false, "POST", "example.com", map[string]string{"Origin": "https://example.com"}, false},
+		{"origin https over TLS", "", true, "POST", "example.com", map[string]string{"Origin": "https://example.com"}, true},
+		{"origin http over TLS", "", true, "POST", "example.com", map[string]string{"Origin": "http://example.com"}, false},
+		{"origin other port", "", false, "POST", "example.com:8080", map[string]string{"Origin": "http://example.com:8081"}, false},
+		{"origin same port", "", false, "PUT", "example.com:8080", map[string]string{"Origin": "http://example.com:8080"}, true},
+		{"origin default port", "", false, "POST", "example.com:80", map[string]string{"Origin": "http://example.com"}, true},
+		{"origin case", "", false, "POST", "Example.COM", map[string]string{"Origin": "HTTP://example.com"}, true},
+		{"origin other host", "", false, "POST", "example.com", map[string]string{"Origin": "http://evil.example"}, false},
+		{"origin null", "", false, "POST", "example.com", map[string]string{"Origin": "null"}, false},
+		{"origin with user info", "", false, "POST", "example.com", map[string]string{"Origin": "http://x@example.com"}, false},
+		{"public https, origin https", "https://presession.example.org/", false, "POST", "127.0.0.1:8080",
+			map[string]string{"Origin": "https://presession.example.org"}, true},
+		{"public https, origin http", "https://presession.example.org", false, "POST", "presession.example.org",
+			map[string]string{"Origin": "http://presession.example.org"}, false},
+		{"public https, origin = request host only", "https://presession.example.org", false, "POST", "127.0.0.1:8080",
+			map[string]string{"Origin": "http://127.0.0.1:8080"}, false},
+		{"public with port 443", "https://presession.example.org:443", false, "POST", "x",
+			map[string]string{"Origin": "https://presession.example.org"}, true},
+		{"public other port", "https://presession.example.org:8443", false, "POST", "x",
+			map[string]string{"Origin": "https://presession.example.org"}, false},
+		{"public IPv6", "http://[::1]:8080", false, "POST", "x", map[string]string{"Origin": "http://[::1]:8080"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &web.Auth{PublicURL: tc.publicURL}
+			r := httptest.NewRequest(tc.method, "http://"+tc.host+"/staff/logout", nil)
+			r.Host = tc.host
+			if !tc.tls {
+				r.TLS = nil
+			} else if r.TLS == nil {
+				r.TLS = &tls.ConnectionState{}
+			}
+			for k, v := range tc.header {
+				r.Header.Set(k, v)
+			}
+			if got := a.SameOrigin(r); got != tc.want {
+				t.Errorf("SameOrigin = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCookiesSecure: every cookie the site sets is Secure when it is
+// reached over https, by its own TLS or as its public URL says (behind a
+// TLS proxy), and only then.
+func TestCookiesSecure(t *testing.T) {
+	for _, tc := range []struct {
+		publicURL string
+		tls       bool
+		want      bool
+	}{
+		{"", false, false},
+		{"", true, true},
+		{"http://presession.example.org", false, false},
+		{"https://presession.example.org", false, true},
+		{"HTTPS://presession.example.org", false, true},
+		{"https://presession.example.org", true, true},
+	} {
+		a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests", PublicURL: tc.publicURL}
+		r := httptest.NewRequest("POST", "/staff/login", nil)
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		rec := httptest.NewRecorder()
+		a.SetStaffCookie(rec, r)
+		a.SetViewerCookie(rec, r, "viewer-token", time.Now().Add(time.Hour))
+		a.ClearStaffCookie(rec, r)
+		cookies := rec.Result().Cookies()
+		if len(cookies) != 3 {
+			t.Fatalf("%d cookies", len(cookies))
+		}
+		for _, c := range cookies {
+			if c.Secure != tc.want {
+				t.Errorf("public URL %q, TLS %v: cookie %s Secure=%v, want %v", tc.publicURL, tc.tls, c.Name, c.Secure, tc.want)
+			}
+		}
 	}
 }

@@ -129,7 +129,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 	if err != nil {
 		return p, err
 	}
-	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal()}
+	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg)}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
@@ -320,7 +320,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
 		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
-		RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
+		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
 		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site})
 }
@@ -384,12 +384,13 @@ func (p *parts) shutdownHTTP(srv *http.Server, up *upload.Service) {
 	}
 }
 
-// uploadBase is the base of the upload URLs the tus endpoint hands out:
-// PRESESSION_PUBLIC_URL when it was set; else "", so they follow the
-// request's Host (the default public URL is a guess for printed links, and
-// a client that reached the service at another address must be able to
-// continue its upload there).
-func uploadBase(cfg config.Config) string {
+// givenPublicURL is PRESESSION_PUBLIC_URL when it was set, else "". It is
+// the base of the upload URLs the tus endpoint hands out, and the site's
+// origin for the same-origin check; without it both follow the request's
+// Host (the default public URL is a guess for printed links, and a client
+// that reached the service at another address must be able to continue
+// its upload there).
+func givenPublicURL(cfg config.Config) string {
 	if cfg.PublicURLSet {
 		return cfg.PublicURL
 	}
