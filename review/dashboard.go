@@ -304,8 +304,8 @@ type loginData struct {
 	Error string
 }
 
-// signIn serves POST /staff/login: the staff token from the form sets the
-// HttpOnly, SameSite=Strict staff cookie.
+// signIn serves POST /staff/login: the staff token from the form starts a
+// staff session, named by the HttpOnly, SameSite=Strict staff cookie.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	lang := h.site.Lang(r)
 	if !h.site.Auth.SameOrigin(r) {
@@ -322,21 +322,35 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.token_required")})
 		return
 	}
-	if !h.site.Auth.CheckStaffToken(tok) {
-		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", r.RemoteAddr)
-		h.site.Render(w, r, h.login, http.StatusUnauthorized, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
+	if err := h.site.Auth.SignIn(w, r, tok); err != nil {
+		h.signInFailed(w, r, err)
 		return
 	}
-	h.site.Auth.SetStaffCookie(w, r)
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }
 
-// signOut serves POST /staff/logout.
+// signInFailed answers a refused or failed sign-in with the form and why.
+func (h *Handler) signInFailed(w http.ResponseWriter, r *http.Request, err error) {
+	status := web.Status(err)
+	switch {
+	case status >= 500:
+		h.log.ErrorContext(r.Context(), "staff sign-in failed", "err", err)
+	case presession.ErrorCode(err) == presession.EUNAUTHORIZED:
+		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", r.RemoteAddr)
+	}
+	h.site.Render(w, r, h.login, status, loginData{Error: h.site.Message(h.site.Lang(r), err)})
+}
+
+// signOut serves POST /staff/logout: it ends the staff session on every
+// node, so the cookie no longer signs anyone in, wherever it was copied.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	if !h.site.Auth.SameOrigin(r) {
 		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
-	h.site.Auth.ClearStaffCookie(w, r)
+	if err := h.site.Auth.SignOut(w, r); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }

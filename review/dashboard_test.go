@@ -168,3 +168,61 @@ func TestDashboardPage(t *testing.T) {
 		}
 	}
 }
+
+// TestSignOutEndsSession: a staff cookie copied before sign-out is refused
+// after it, on the node that signed out and on another sharing its Redis;
+// a second sign-in gets a cookie of its own.
+func TestSignOutEndsSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.otherNode()
+	cookie := e.staffCookie()
+	again := e.staffCookie()
+	if again.Value == cookie.Value || len(cookie.Value) < 43 {
+		t.Fatalf("two sign-ins got cookies %q and %q: not a random session id each", cookie.Value, again.Value)
+	}
+	list := func(base string, c *http.Cookie) int {
+		t.Helper()
+		r, _ := http.NewRequest("GET", base+"/api/v1/statements", nil)
+		r.AddCookie(c)
+		res, err := noRedirect.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, base := range []string{e.srv.URL, other.URL} {
+		if st := list(base, cookie); st != http.StatusOK {
+			t.Fatalf("%s before sign-out: %d", base, st)
+		}
+	}
+	res := e.do("POST", "/staff/logout", nil, func(r *http.Request) {
+		r.AddCookie(cookie)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+	})
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	for _, base := range []string{e.srv.URL, other.URL} {
+		if st := list(base, cookie); st != http.StatusUnauthorized {
+			t.Errorf("%s: the copied cookie after sign-out: %d, want 401", base, st)
+		}
+		if st := list(base, again); st != http.StatusOK {
+			t.Errorf("%s: another sign-in's cookie after the first signed out: %d, want 200", base, st)
+		}
+	}
+	// The other node's sign-out ends the session for the first node too.
+	r, _ := http.NewRequest("POST", other.URL+"/staff/logout", nil)
+	r.AddCookie(again)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := noRedirect.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if st := list(e.srv.URL, again); st != http.StatusUnauthorized {
+		t.Errorf("signed out on the other node, the cookie still works here: %d", st)
+	}
+}

@@ -30,6 +30,7 @@ const staffToken = "staff-token-for-tests-0123456789abcdef"
 // (Redis) and a storage directory.
 type env struct {
 	t      *testing.T
+	rdb    *redis.Client
 	srv    *httptest.Server
 	mux    *http.ServeMux
 	cat    *catalog.Catalog
@@ -47,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, hooks: make(chan string, 1000)}
+	e := &env{t: t, rdb: rdb, store: store, hooks: make(chan string, 1000)}
 	e.cat = catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix("t:"),
 		catalog.WithPlaylistHook(func(_ context.Context, s, cc string) { e.hooks <- s + "/" + cc }))
 	sessions := presession.Builtin()
@@ -60,7 +61,8 @@ func newEnv(t *testing.T) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	site, err := web.NewSite(sessions, bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken}, log)
+	site, err := web.NewSite(sessions, bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken,
+		StaffSessions: web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,4 +291,29 @@ func (e *env) drainHooks() []string {
 			return out
 		}
 	}
+}
+
+// otherNode serves the same handler as a second process would: its own
+// Auth and staff session store, on e's Redis and catalog.
+func (e *env) otherNode() *httptest.Server {
+	e.t.Helper()
+	bundle, err := i18n.Load()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	site, err := web.NewSite(presession.Builtin(), bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken,
+		StaffSessions: web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL)}, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h, err := review.New(site, e.cat, e.issuer, e.store, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	e.t.Cleanup(srv.Close)
+	return srv
 }

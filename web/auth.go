@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -33,6 +35,9 @@ type Auth struct {
 	// must come from (without it, the request's own scheme and Host);
 	// when it is https, every cookie the site sets is Secure.
 	PublicURL string
+	// StaffSessions keeps the staff sign-ins the staff cookie names;
+	// without it the cookie signs nobody in (bearer tokens still work).
+	StaffSessions *StaffSessions
 }
 
 func (a *Auth) now() time.Time {
@@ -42,17 +47,30 @@ func (a *Auth) now() time.Time {
 	return time.Now()
 }
 
-// staffCookieValue is what the login form stores: a MAC of the staff token,
-// so the cookie never holds the token itself and rotates with it.
-func (a *Auth) staffCookieValue() string {
+// credential is what a staff session records of the staff token it began
+// with: a MAC of it, so that Redis never holds the token and changing the
+// token ends every session.
+func (a *Auth) credential() string {
 	m := hmac.New(sha256.New, []byte(a.StaffToken))
-	m.Write([]byte("presession staff cookie v1"))
+	m.Write([]byte("presession staff session v1"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// validStaffCookie reports whether v is the staff cookie's value.
-func (a *Auth) validStaffCookie(v string) bool {
-	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(v), []byte(a.staffCookieValue())) == 1
+// validStaffCookie reports whether id, the staff cookie's value, names a
+// live staff session that began with the current staff token. The error
+// is Redis's, when it cannot tell.
+func (a *Auth) validStaffCookie(ctx context.Context, id string) (bool, error) {
+	if id == "" || a.StaffSessions == nil || a.StaffToken == "" {
+		return false, nil
+	}
+	ss, err := a.StaffSessions.Get(ctx, id)
+	switch {
+	case presession.ErrorCode(err) == presession.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(ss.Credential), []byte(a.credential())) == 1, nil
 }
 
 // CheckStaffToken reports whether tok is the staff token (constant time).
@@ -60,13 +78,39 @@ func (a *Auth) CheckStaffToken(tok string) bool {
 	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.StaffToken)) == 1
 }
 
-// SetStaffCookie signs a staff browser in.
-func (a *Auth) SetStaffCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: a.staffCookieValue(), Path: "/",
-		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+// SignIn signs the browser of r in as staff when tok is the staff token:
+// it starts a staff session and sets the cookie that names it (HttpOnly,
+// SameSite=Strict, for StaffSessionTTL). A wrong token is EUNAUTHORIZED.
+func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, tok string) error {
+	if !a.CheckStaffToken(tok) {
+		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; check it and try again").Localize("staff.login.bad_token")
+	}
+	if a.StaffSessions == nil {
+		return errors.New("staff sign-in: no session store")
+	}
+	id, err := a.StaffSessions.Start(r.Context(), StaffSession{Started: a.now().UTC().Truncate(time.Second),
+		Remote: r.RemoteAddr, Credential: a.credential()})
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: id, Path: "/", HttpOnly: true, Secure: a.secure(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: int(StaffSessionTTL / time.Second)})
+	return nil
 }
 
-// ClearStaffCookie signs a staff browser out.
+// SignOut ends the staff session r's cookie names, for every node sharing
+// the session store, and clears the cookie.
+func (a *Auth) SignOut(w http.ResponseWriter, r *http.Request) error {
+	if id := readCredentials(r.Header, r.URL.Query()).staffCookie; id != "" && a.StaffSessions != nil {
+		if err := a.StaffSessions.End(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	a.ClearStaffCookie(w, r)
+	return nil
+}
+
+// ClearStaffCookie removes the staff cookie from a browser.
 func (a *Auth) ClearStaffCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})

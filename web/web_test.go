@@ -22,6 +22,7 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/a11y"
+	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -131,12 +132,35 @@ func TestErrorsInRequestLanguage(t *testing.T) {
 	}
 }
 
+// staffSessions returns a staff session store on its own Redis database.
+func staffSessions(t *testing.T) *web.StaffSessions {
+	t.Helper()
+	rdb := redis.NewClient(testenv.RedisDB(t))
+	t.Cleanup(func() { rdb.Close() })
+	return web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)
+}
+
+// signIn signs in with a's staff token and returns the staff cookie.
+func signIn(t *testing.T, a *web.Auth) *http.Cookie {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := a.SignIn(rec, httptest.NewRequest("POST", "/staff/login", nil), a.StaffToken); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == web.StaffCookie {
+			return c
+		}
+	}
+	t.Fatal("sign-in set no staff cookie")
+	return nil
+}
+
 func TestAuth(t *testing.T) {
 	s := newSite(t)
 	a := s.Auth
-	cookieRec := httptest.NewRecorder()
-	a.SetStaffCookie(cookieRec, httptest.NewRequest("POST", "/staff/login", nil))
-	cookie := cookieRec.Result().Cookies()[0]
+	a.StaffSessions = staffSessions(t)
+	cookie := signIn(t, a)
 	if strings.Contains(cookie.Value, "staff-token-for-tests") || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("staff cookie %+v", cookie)
 	}
@@ -304,10 +328,8 @@ func TestPrincipal(t *testing.T) {
 	const secret = "0123456789abcdef0123456789abcdef"
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	signer := token.NewSigner([]byte(secret))
-	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }}
-	cookieRec := httptest.NewRecorder()
-	a.SetStaffCookie(cookieRec, httptest.NewRequest("POST", "/staff/login", nil))
-	staffCookie := cookieRec.Result().Cookies()[0]
+	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }, StaffSessions: staffSessions(t)}
+	staffCookie := signIn(t, a)
 	invTok, inv := signer.SignInvitation(token.Invitation{Session: "upr36", Country: "BG", Organisation: "Org"})
 	viewTok, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(time.Hour)})
 	expired, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(-time.Hour)})
@@ -527,6 +549,7 @@ func TestSameOrigin(t *testing.T) {
 // reached over https, by its own TLS or as its public URL says (behind a
 // TLS proxy), and only then.
 func TestCookiesSecure(t *testing.T) {
+	sessions := staffSessions(t)
 	for _, tc := range []struct {
 		publicURL string
 		tls       bool
@@ -539,13 +562,16 @@ func TestCookiesSecure(t *testing.T) {
 		{"HTTPS://presession.example.org", false, true},
 		{"https://presession.example.org", true, true},
 	} {
-		a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests", PublicURL: tc.publicURL}
+		a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests", PublicURL: tc.publicURL,
+			StaffSessions: sessions}
 		r := httptest.NewRequest("POST", "/staff/login", nil)
 		if tc.tls {
 			r.TLS = &tls.ConnectionState{}
 		}
 		rec := httptest.NewRecorder()
-		a.SetStaffCookie(rec, r)
+		if err := a.SignIn(rec, r, a.StaffToken); err != nil {
+			t.Fatal(err)
+		}
 		a.SetViewerCookie(rec, r, "viewer-token", time.Now().Add(time.Hour))
 		a.ClearStaffCookie(rec, r)
 		cookies := rec.Result().Cookies()
@@ -557,5 +583,37 @@ func TestCookiesSecure(t *testing.T) {
 				t.Errorf("public URL %q, TLS %v: cookie %s Secure=%v, want %v", tc.publicURL, tc.tls, c.Name, c.Secure, tc.want)
 			}
 		}
+	}
+}
+
+// TestStaffSessionEndsWithToken: changing the staff token ends the
+// sessions that began with the old one, on a store both processes share.
+func TestStaffSessionEndsWithToken(t *testing.T) {
+	sessions := staffSessions(t)
+	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	old := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", StaffSessions: sessions}
+	cookie := signIn(t, old)
+	rotated := &web.Auth{Signer: signer, StaffToken: "another-staff-token-0123", StaffSessions: sessions}
+	for name, a := range map[string]*web.Auth{"same token": old, "rotated token": rotated} {
+		r := httptest.NewRequest("GET", "/api/v1/statements", nil)
+		r.AddCookie(cookie)
+		got := presession.ErrorCode(a.Principal(r).RequireStaff())
+		if want := map[string]string{"same token": "", "rotated token": presession.EUNAUTHORIZED}[name]; got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestStaffSessionStoreDown: when the session store cannot be reached, a
+// staff cookie is an internal error (logged, 500), not a sign-in prompt.
+func TestStaffSessionStoreDown(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests",
+		StaffSessions: web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)}
+	r := httptest.NewRequest("GET", "/api/v1/statements", nil)
+	r.AddCookie(&http.Cookie{Name: web.StaffCookie, Value: strings.Repeat("A", 43)})
+	if got := presession.ErrorCode(a.Principal(r).RequireStaff()); got != presession.EINTERNAL {
+		t.Errorf("RequireStaff with Redis down: %q, want %q", got, presession.EINTERNAL)
 	}
 }

@@ -129,7 +129,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 	if err != nil {
 		return p, err
 	}
-	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg)}
+	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
+		StaffSessions: web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL)}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
