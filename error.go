@@ -18,6 +18,7 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	EGONE         = "gone"
+	ETOOMANY      = "too_many" // too many attempts: try again later
 	EINTERNAL     = "internal"
 )
 

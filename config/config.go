@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ type Config struct {
 	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
 
+	// The HTTP edge's bounds (issue 12).
+	TrustedProxies []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
+
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
 }
@@ -95,6 +99,7 @@ var Vars = []string{
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
+	"PRESESSION_TRUSTED_PROXIES",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -172,6 +177,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ShutdownTimeout, err = positiveDuration(get("PRESESSION_SHUTDOWN_TIMEOUT", "30s")); err != nil {
 		return c, fmt.Errorf("PRESESSION_SHUTDOWN_TIMEOUT: %v", err)
 	}
+	if c.TrustedProxies, err = prefixes(get("PRESESSION_TRUSTED_PROXIES", "")); err != nil {
+		return c, fmt.Errorf("PRESESSION_TRUSTED_PROXIES: %v", err)
+	}
 	if c.RedisURL != "" {
 		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {
 			return c, fmt.Errorf("REDIS_URL does not parse as redis://[:password@]host:port/db: %v", redactURLError(err))
@@ -224,6 +232,28 @@ func positiveInt(s string) (int64, error) {
 		return 0, fmt.Errorf("%d must be greater than zero", n)
 	}
 	return n, nil
+}
+
+// prefixes parses a comma-separated list of addresses and CIDR ranges
+// (192.0.2.7, 10.0.0.0/8, fd00::/8); an address is a range of one.
+func prefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or a CIDR range such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func positiveDuration(s string) (time.Duration, error) {

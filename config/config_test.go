@@ -74,6 +74,8 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "24GiB"}, "PRESESSION_MAX_INVITATION_BYTES"},
 		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "1000"}, "PRESESSION_MAX_INVITATION_BYTES"},
 		{map[string]string{"PRESESSION_FAILED_RETENTION": "0s"}, "PRESESSION_FAILED_RETENTION"},
+		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.1, proxy.internal"}, "PRESESSION_TRUSTED_PROXIES"},
+		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.0/33"}, "PRESESSION_TRUSTED_PROXIES"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))
@@ -111,5 +113,19 @@ func TestSecretsGeneratedOnce(t *testing.T) {
 	}
 	if s := fmt.Sprint(c2.StaffToken, c2.Secret); strings.Contains(s, c2.StaffToken.Reveal()) {
 		t.Fatal("secrets must not print")
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", c.TrustedProxies, err)
+	}
+	c, err = config.Load(env(map[string]string{"PRESESSION_TRUSTED_PROXIES": " 10.0.0.7 , 172.16.5.9/12,fd00::/8,::ffff:192.0.2.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.7/32 172.16.0.0/12 fd00::/8 192.0.2.1/32]" {
+		t.Errorf("PRESESSION_TRUSTED_PROXIES: %s", got)
 	}
 }

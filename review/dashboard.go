@@ -336,8 +336,11 @@ func (h *Handler) signInFailed(w http.ResponseWriter, r *http.Request, err error
 	case status >= 500:
 		h.log.ErrorContext(r.Context(), "staff sign-in failed", "err", err)
 	case presession.ErrorCode(err) == presession.EUNAUTHORIZED:
-		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", r.RemoteAddr)
+		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", h.site.Auth.ClientAddr(r))
+	case presession.ErrorCode(err) == presession.ETOOMANY:
+		h.log.WarnContext(r.Context(), "staff sign-in refused: too many failures", "remote", h.site.Auth.ClientAddr(r))
 	}
+	web.SetRetryAfter(w, err)
 	h.site.Render(w, r, h.login, status, loginData{Error: h.site.Message(h.site.Lang(r), err)})
 }
 

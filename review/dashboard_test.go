@@ -1,12 +1,15 @@
 package review_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/web"
@@ -224,5 +227,67 @@ func TestSignOutEndsSession(t *testing.T) {
 	res.Body.Close()
 	if st := list(e.srv.URL, again); st != http.StatusUnauthorized {
 		t.Errorf("signed out on the other node, the cookie still works here: %d", st)
+	}
+}
+
+// TestSignInThrottled: after five wrong tokens from one address, counted
+// across the nodes sharing a Redis, that address is refused with a clear
+// message saying when to try again, even with the right token, while
+// another address signs in.
+func TestSignInThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.otherNode()
+	try := func(base, client, tok, lang string) (*http.Response, string) {
+		t.Helper()
+		r, _ := http.NewRequest("POST", base+"/staff/login?lang="+lang, strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set("X-Forwarded-For", client)
+		res, err := noRedirect.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(b)
+	}
+	const attacker, colleague = "203.0.113.5", "198.51.100.20"
+	for i := range web.SignInMaxFailures {
+		base := []string{e.srv.URL, other.URL}[i%2]
+		if res, _ := try(base, attacker, "wrong-"+strconv.Itoa(i), "en"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: %d", i+1, res.StatusCode)
+		}
+	}
+	for _, tc := range []struct {
+		base, tok, lang string
+		want            []string
+	}{
+		{e.srv.URL, "wrong-again", "fr", []string{"Trop de tentatives de connexion échouées depuis votre adresse", "Réessayez après le", "UTC"}},
+		{other.URL, staffToken, "es", []string{"Demasiados intentos fallidos", "Vuelva a intentarlo después del", "UTC"}},
+		{e.srv.URL, staffToken, "en", []string{"Too many failed sign-ins from your address. Try again after", "UTC"}},
+	} {
+		res, page := try(tc.base, attacker, tc.tok, tc.lang)
+		retry, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		if res.StatusCode != http.StatusTooManyRequests || retry < 1 || retry > int(web.SignInWindow/time.Second)+60 {
+			t.Errorf("%s: %d, Retry-After %q", tc.lang, res.StatusCode, res.Header.Get("Retry-After"))
+		}
+		for _, c := range res.Cookies() {
+			if c.Name == web.StaffCookie {
+				t.Errorf("%s: a throttled sign-in set the staff cookie", tc.lang)
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(html.UnescapeString(page), w) {
+				t.Errorf("%s: the page lacks %q", tc.lang, w)
+			}
+		}
+		if !strings.Contains(page, `aria-invalid="true"`) {
+			t.Errorf("%s: the message is not tied to the field", tc.lang)
+		}
+	}
+	res, _ := try(other.URL, colleague, staffToken, "en")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in from another address: %d", res.StatusCode)
 	}
 }

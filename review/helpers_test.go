@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +62,7 @@ func newEnv(t *testing.T) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	site, err := web.NewSite(sessions, bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken,
-		StaffSessions: web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)}, log)
+	site, err := web.NewSite(sessions, bundle, e.auth(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +81,16 @@ func newEnv(t *testing.T) *env {
 	// player gets an answer.
 	mux.HandleFunc("GET /media/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	return e
+}
+
+// auth is a node's Auth on e's Redis: its staff sessions and sign-in
+// throttle, behind a proxy on loopback (so tests name clients with
+// X-Forwarded-For).
+func (e *env) auth() *web.Auth {
+	return &web.Auth{Signer: e.signer, StaffToken: staffToken,
+		StaffSessions:  web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL),
+		SignIns:        web.NewThrottle(e.rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 }
 
 type testWriter struct{ t *testing.T }
@@ -302,8 +312,7 @@ func (e *env) otherNode() *httptest.Server {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	site, err := web.NewSite(presession.Builtin(), bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken,
-		StaffSessions: web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL)}, log)
+	site, err := web.NewSite(presession.Builtin(), bundle, e.auth(), log)
 	if err != nil {
 		e.t.Fatal(err)
 	}

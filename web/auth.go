@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ type Auth struct {
 	// StaffSessions keeps the staff sign-ins the staff cookie names;
 	// without it the cookie signs nobody in (bearer tokens still work).
 	StaffSessions *StaffSessions
+	// SignIns counts failed staff sign-ins per client address (nil: no
+	// limit); see SignInMaxFailures.
+	SignIns *Throttle
+	// TrustedProxies are the reverse proxies in front of the service
+	// (PRESESSION_TRUSTED_PROXIES), whose X-Forwarded-For ClientAddr
+	// believes.
+	TrustedProxies []netip.Prefix
 }
 
 func (a *Auth) now() time.Time {
@@ -80,16 +88,40 @@ func (a *Auth) CheckStaffToken(tok string) bool {
 
 // SignIn signs the browser of r in as staff when tok is the staff token:
 // it starts a staff session and sets the cookie that names it (HttpOnly,
-// SameSite=Strict, for StaffSessionTTL). A wrong token is EUNAUTHORIZED.
+// SameSite=Strict, for StaffSessionTTL). A wrong token is EUNAUTHORIZED;
+// once a client address has sent SignInMaxFailures wrong ones within
+// SignInWindow, every attempt from it is ETOOMANY (TooManyAttempts) until
+// the window ends, the right token too, while other addresses sign in.
 func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, tok string) error {
+	ctx := r.Context()
+	client := a.ClientAddr(r)
+	if a.SignIns != nil {
+		wait, err := a.SignIns.Wait(ctx, throttleKey(client))
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return TooManyAttempts(a.now().Add(wait))
+		}
+	}
 	if !a.CheckStaffToken(tok) {
+		if a.SignIns != nil {
+			if err := a.SignIns.Fail(ctx, throttleKey(client)); err != nil {
+				return err
+			}
+		}
 		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; check it and try again").Localize("staff.login.bad_token")
 	}
 	if a.StaffSessions == nil {
 		return errors.New("staff sign-in: no session store")
 	}
-	id, err := a.StaffSessions.Start(r.Context(), StaffSession{Started: a.now().UTC().Truncate(time.Second),
-		Remote: r.RemoteAddr, Credential: a.credential()})
+	if a.SignIns != nil {
+		if err := a.SignIns.Reset(ctx, throttleKey(client)); err != nil {
+			return err
+		}
+	}
+	id, err := a.StaffSessions.Start(ctx, StaffSession{Started: a.now().UTC().Truncate(time.Second),
+		Remote: client.String(), Credential: a.credential()})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ var statuses = map[string]int{
 	presession.EFORBIDDEN:    http.StatusForbidden,
 	presession.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	presession.EGONE:         http.StatusGone,
+	presession.ETOOMANY:      http.StatusTooManyRequests,
 	presession.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -130,6 +131,7 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="presession"`)
 	}
+	SetRetryAfter(w, err)
 	s.JSON(w, status, body)
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -615,5 +616,37 @@ func TestStaffSessionStoreDown(t *testing.T) {
 	r.AddCookie(&http.Cookie{Name: web.StaffCookie, Value: strings.Repeat("A", 43)})
 	if got := presession.ErrorCode(a.Principal(r).RequireStaff()); got != presession.EINTERNAL {
 		t.Errorf("RequireStaff with Redis down: %q, want %q", got, presession.EINTERNAL)
+	}
+}
+
+// TestClientAddr believes X-Forwarded-For only from a trusted proxy, and
+// only up to the first address that is not one.
+func TestClientAddr(t *testing.T) {
+	a := &web.Auth{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	for _, tc := range []struct {
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"192.0.2.1:5000", nil, "192.0.2.1"},
+		{"192.0.2.1:5000", []string{"198.51.100.7"}, "192.0.2.1"}, // not from a proxy: its say does not count
+		{"10.0.0.2:5000", nil, "10.0.0.2"},
+		{"10.0.0.2:5000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9, 198.51.100.7"}, "198.51.100.7"}, // the client's own claim comes first
+		{"10.0.0.2:5000", []string{"203.0.113.9, 198.51.100.7, 10.0.0.3"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9", "198.51.100.7, 10.1.1.1"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"10.9.9.9, 10.0.0.3"}, "10.9.9.9"},
+		{"10.0.0.2:5000", []string{"garbage, 10.0.0.3"}, "10.0.0.3"},
+		{"[::1]:5000", []string{"2001:db8::5"}, "2001:db8::5"},
+		{"[::ffff:192.0.2.1]:5000", nil, "192.0.2.1"},
+	} {
+		r := httptest.NewRequest("POST", "/staff/login", nil)
+		r.RemoteAddr = tc.remote
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := a.ClientAddr(r).String(); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
 	}
 }

@@ -130,7 +130,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
-		StaffSessions: web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL)}
+		StaffSessions:  web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL),
+		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
+		TrustedProxies: cfg.TrustedProxies}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
