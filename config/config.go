@@ -73,7 +73,8 @@ type Config struct {
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
 
 	// The HTTP edge's bounds (issue 12).
-	TrustedProxies []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
+	TrustedProxies     []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
+	RequestBodyTimeout time.Duration  // PRESESSION_REQUEST_BODY_TIMEOUT, default 30s
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
@@ -99,7 +100,7 @@ var Vars = []string{
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
-	"PRESESSION_TRUSTED_PROXIES",
+	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -179,6 +180,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustedProxies, err = prefixes(get("PRESESSION_TRUSTED_PROXIES", "")); err != nil {
 		return c, fmt.Errorf("PRESESSION_TRUSTED_PROXIES: %v", err)
+	}
+	if c.RequestBodyTimeout, err = positiveDuration(get("PRESESSION_REQUEST_BODY_TIMEOUT", "30s")); err != nil {
+		return c, fmt.Errorf("PRESESSION_REQUEST_BODY_TIMEOUT: %v", err)
 	}
 	if c.RedisURL != "" {
 		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {

@@ -22,7 +22,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
 		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet ||
-		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 {
+		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 ||
+		c.RequestBodyTimeout != 30*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -76,6 +77,8 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"PRESESSION_FAILED_RETENTION": "0s"}, "PRESESSION_FAILED_RETENTION"},
 		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.1, proxy.internal"}, "PRESESSION_TRUSTED_PROXIES"},
 		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.0/33"}, "PRESESSION_TRUSTED_PROXIES"},
+		{map[string]string{"PRESESSION_REQUEST_BODY_TIMEOUT": "0s"}, "PRESESSION_REQUEST_BODY_TIMEOUT"},
+		{map[string]string{"PRESESSION_REQUEST_BODY_TIMEOUT": "soon"}, "PRESESSION_REQUEST_BODY_TIMEOUT"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))

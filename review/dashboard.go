@@ -314,6 +314,10 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
+		if presession.ErrorCode(err) == presession.ETIMEOUT { // the body came too slowly (web.Bodies)
+			h.signInFailed(w, r, err)
+			return
+		}
 		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
 		return
 	}

@@ -1,9 +1,12 @@
 package review_test
 
 import (
+	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -289,5 +292,51 @@ func TestSignInThrottled(t *testing.T) {
 	res, _ := try(other.URL, colleague, staffToken, "en")
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in from another address: %d", res.StatusCode)
+	}
+}
+
+// TestSlowSignInCut: a sign-in form whose body comes one byte a second is
+// cut at the body deadline (here 2 s) with the form and a message in the
+// request's language, not held open.
+func TestSlowSignInCut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := httptest.NewServer(web.Bodies{Timeout: 2 * time.Second, Max: web.MaxBody}.Handler(e.mux))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := "token=" + staffToken
+	fmt.Fprintf(conn, "POST /staff/login?lang=es HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Sec-Fetch-Site: same-origin\r\nContent-Length: %d\r\n\r\n", srv.Listener.Addr(), len(body))
+	start := time.Now()
+	answer := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn)
+		answer <- string(b)
+	}()
+	var out string
+	func() {
+		for i := range len(body) {
+			select {
+			case out = <-answer:
+				return
+			case <-time.After(time.Second):
+			}
+			if _, err := conn.Write([]byte{body[i]}); err != nil {
+				break
+			}
+		}
+		out = <-answer
+	}()
+	took := time.Since(start)
+	if !strings.HasPrefix(out, "HTTP/1.1 408") || !strings.Contains(html.UnescapeString(out), "La solicitud no llegó en 2 segundos") ||
+		!strings.Contains(out, `action="/staff/login"`) || strings.Contains(out, web.StaffCookie+"=") {
+		t.Errorf("slow sign-in: %q", out)
+	}
+	if took < 2*time.Second || took > 4*time.Second {
+		t.Errorf("the slow sign-in was answered after %s, want at the 2 s deadline", took)
 	}
 }

@@ -45,6 +45,7 @@ var statuses = map[string]int{
 	presession.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	presession.EGONE:         http.StatusGone,
 	presession.ETOOMANY:      http.StatusTooManyRequests,
+	presession.ETIMEOUT:      http.StatusRequestTimeout,
 	presession.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -155,7 +156,11 @@ func DecodeJSON(r *http.Request, max int64, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var coded *presession.Error // from the body itself (Bodies: too slow)
+		switch {
+		case errors.As(err, &coded):
+			return err
+		case errors.As(err, &mbe):
 			return presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", max).Localize("err.body_large", max)
 		}
 		return presession.Errorf(presession.EINVALID, "the request body is not the expected JSON: %v", err).Localize("err.body_json", err.Error())

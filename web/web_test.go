@@ -7,11 +7,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -649,4 +651,159 @@ func TestClientAddr(t *testing.T) {
 			t.Errorf("%s %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
 	}
+}
+
+// slowPost sends a request whose body of n bytes comes one byte per
+// every, and returns what the server answered (status line and all) and
+// when, measured from the first byte of the body.
+func slowPost(t *testing.T, addr, path string, header map[string]string, n int, every time.Duration) (string, time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req strings.Builder
+	req.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Length: " + strconv.Itoa(n) + "\r\n")
+	for k, v := range header {
+		req.WriteString(k + ": " + v + "\r\n")
+	}
+	req.WriteString("\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	answered := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn) // until the server closes the connection
+		answered <- string(b)
+	}()
+	for i := 0; i < n; i++ {
+		select {
+		case out := <-answered:
+			return out, time.Since(start)
+		case <-time.After(every):
+		}
+		if _, err := conn.Write([]byte("a")); err != nil {
+			break // the server is done with us
+		}
+	}
+	select {
+	case out := <-answered:
+		return out, time.Since(start)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10 s after the whole body was sent")
+	}
+	return "", 0
+}
+
+// TestBodies: a body is cut at the deadline and at its size bound, which
+// a route may raise; an exempt route (tus) is bounded by neither.
+func TestBodies(t *testing.T) {
+	var logs syncBuffer
+	s := newSite(t)
+	mux := http.NewServeMux()
+	read := func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = presession.Errorf(presession.ETOOLARGE, "too large")
+			}
+			s.Error(w, r, err)
+			return
+		}
+		s.JSON(w, http.StatusOK, map[string]int{"read": len(b)})
+	}
+	mux.HandleFunc("POST /form", read)
+	mux.HandleFunc("PUT /big/{id}", read)
+	mux.HandleFunc("/files/", read)
+	mux.HandleFunc("POST /work", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-r.Context().Done():
+			t.Errorf("the request ended while its handler worked past the body's deadline: %v", r.Context().Err())
+			return
+		}
+		w.Header().Set("Connection", "close")
+		s.JSON(w, http.StatusOK, map[string]int{"read": len(b)})
+	})
+	bodies := web.Bodies{Timeout: time.Second, Max: 1000, Limits: map[string]int64{"PUT /big/{id}": 5000, "/files/": -1},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	srv := httptest.NewServer(bodies.Handler(mux))
+	t.Cleanup(srv.Close)
+
+	send := func(method, path string, n int) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(strings.Repeat("x", n)))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		method, path string
+		n, want      int
+	}{
+		{"POST", "/form", 1000, 200},
+		{"POST", "/form", 1001, 413},
+		{"PUT", "/big/1", 5000, 200},
+		{"PUT", "/big/1", 5001, 413},
+		{"PUT", "/files/abc", 100000, 200},
+	} {
+		if got, body := send(tc.method, tc.path, tc.n); got != tc.want {
+			t.Errorf("%s %s with %d bytes: %d, want %d: %s", tc.method, tc.path, tc.n, got, tc.want, body)
+		}
+	}
+
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	out, after := slowPost(t, addr, "/form?lang=fr", nil, 20, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 408") || !strings.Contains(out, `"code":"timeout"`) || !strings.Contains(out, "en 1 secondes") {
+		t.Errorf("slow body: %q", out)
+	}
+	if after < 900*time.Millisecond || after > 3*time.Second {
+		t.Errorf("slow body answered %s after it began, want about the 1 s deadline", after)
+	}
+	if !strings.Contains(logs.String(), "request body too slow") || !strings.Contains(logs.String(), "path=/form") {
+		t.Errorf("the cut is not logged: %s", logs.String())
+	}
+	// Once a body is in, the deadline no longer applies: a handler that
+	// works past it keeps its request (the server watches the connection
+	// for a hang-up once the body is read), and the connection serves the
+	// next request.
+	out, _ = slowPost(t, addr, "/work", nil, 3, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, `"read":3`) {
+		t.Errorf("a body in time, then work past the deadline: %q", out)
+	}
+	// tus keeps its own network timeout: a slow PATCH is not cut here.
+	out, _ = slowPost(t, addr, "/files/abc", map[string]string{"Connection": "close"}, 8, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, `"read":8`) {
+		t.Errorf("slow tus body: %q", out)
+	}
+}
+
+// syncBuffer is a log buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

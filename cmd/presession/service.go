@@ -335,7 +335,13 @@ func (p *parts) listen(mux *http.ServeMux, errc chan<- error) (*http.Server, err
 	if err != nil {
 		return nil, configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", p.cfg.Addr, err)}
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Every body but tus's is bounded in time and size; the caption
+	// upload is the one that may be larger than a form.
+	bodies := web.Bodies{Timeout: p.cfg.RequestBodyTimeout, Max: web.MaxBody, Log: p.log, Limits: map[string]int64{
+		"/files/":           -1, // tus: its own network timeout and upload size
+		review.CaptionRoute: review.MaxCaptionBytes,
+	}}
+	srv := &http.Server{Handler: bodies.Handler(mux), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)}
 	if p.roles.http {
 		p.log.Info("listening", "addr", ln.Addr().String(), "public_url", p.cfg.PublicURL)
