@@ -75,6 +75,8 @@ type Config struct {
 	// The HTTP edge's bounds (issue 12).
 	TrustedProxies     []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
 	RequestBodyTimeout time.Duration  // PRESESSION_REQUEST_BODY_TIMEOUT, default 30s
+	// PRESESSION_MAX_VIEWER_LINK_VALIDITY, default 2160h (90 days)
+	MaxViewerLinkValidity time.Duration
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
@@ -100,7 +102,7 @@ var Vars = []string{
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT",
-	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT",
+	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT", "PRESESSION_MAX_VIEWER_LINK_VALIDITY",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -183,6 +185,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RequestBodyTimeout, err = positiveDuration(get("PRESESSION_REQUEST_BODY_TIMEOUT", "30s")); err != nil {
 		return c, fmt.Errorf("PRESESSION_REQUEST_BODY_TIMEOUT: %v", err)
+	}
+	if c.MaxViewerLinkValidity, err = positiveDuration(get("PRESESSION_MAX_VIEWER_LINK_VALIDITY", "2160h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_MAX_VIEWER_LINK_VALIDITY: %v", err)
 	}
 	if c.RedisURL != "" {
 		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {

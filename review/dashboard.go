@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/layout"
@@ -15,6 +16,10 @@ import (
 
 // PageLimit is the number of statements per dashboard page.
 const PageLimit = 50
+
+// maxFormDays is the longest validity the viewer link form offers when
+// the issuer has no cap: ten years.
+const maxFormDays = 3650
 
 // Dashboard is what the dashboard template receives as .Data.
 type Dashboard struct {
@@ -30,6 +35,8 @@ type Dashboard struct {
 	Orders   []OrderView
 	Statuses []presession.Status
 	Messages map[string]string // the strings staff.js needs, in the page's language
+	// The viewer link form's longest and first-offered validity, in days.
+	MaxViewerDays, ViewerDays int
 }
 
 // Filter is the dashboard's current filter.
@@ -114,6 +121,7 @@ var jsMessages = []string{
 	"staff.js.caption_done", "staff.js.caption_file", "staff.js.reason_required", "staff.js.org_required",
 	"staff.js.changed", "staff.js.copied", "staff.js.copy_failed", "staff.js.link_ready",
 	"staff.js.preview_hide", "staff.js.preview_show", "staff.js.reload", "staff.err.valid_for", "staff.caption.uploaded",
+	"staff.err.valid_for_max",
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +139,11 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) (*Dashboard, error) {
-	d := &Dashboard{Statuses: presession.Statuses, Messages: map[string]string{}}
+	d := &Dashboard{Statuses: presession.Statuses, Messages: map[string]string{}, MaxViewerDays: maxFormDays}
+	if m := h.issuer.MaxViewerValidity; m > 0 {
+		d.MaxViewerDays = max(1, int(m/(24*time.Hour)))
+	}
+	d.ViewerDays = min(int(h.issuer.DefaultValidity()/(24*time.Hour)), d.MaxViewerDays)
 	for _, k := range jsMessages {
 		d.Messages[k] = h.site.Bundle.T(lang, k)
 	}

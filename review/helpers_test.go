@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	e.mux = mux
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL}
+	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL, MaxViewerValidity: 2160 * time.Hour}
 	h, err := review.New(site, e.cat, e.issuer, store, log)
 	if err != nil {
 		t.Fatal(err)

@@ -293,7 +293,8 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	play.Register(mux)
-	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL}, p.store, p.log)
+	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
+		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log)
 	if err != nil {
 		return nil, nil, err
 	}
