@@ -49,6 +49,32 @@ type S3 struct {
 	PublicEndpoint string
 }
 
+// BrowserOrigin is the origin at which browsers reach the storage, for
+// the presigned media redirects: scheme://host[:port] of PublicEndpoint,
+// else of Endpoint, with https when UseSSL says so and the address names
+// no scheme (as storage presigns them); "" for directory storage.
+func (s S3) BrowserOrigin() string {
+	if s.Endpoint == "" {
+		return ""
+	}
+	addr := s.PublicEndpoint
+	if addr == "" {
+		addr = s.Endpoint
+	}
+	if !strings.Contains(addr, "://") {
+		scheme := "http"
+		if s.UseSSL {
+			scheme = "https"
+		}
+		addr = scheme + "://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
 // Config is everything the service reads from its environment.
 type Config struct {
 	Addr           string

@@ -132,3 +132,21 @@ func TestTrustedProxies(t *testing.T) {
 		t.Errorf("PRESESSION_TRUSTED_PROXIES: %s", got)
 	}
 }
+
+func TestS3BrowserOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		s3   config.S3
+		want string
+	}{
+		{config.S3{}, ""},
+		{config.S3{PublicEndpoint: "http://localhost:9000"}, ""}, // directory storage: no redirects
+		{config.S3{Endpoint: "minio:9000"}, "http://minio:9000"},
+		{config.S3{Endpoint: "s3.example.org", UseSSL: true}, "https://s3.example.org"},
+		{config.S3{Endpoint: "minio:9000", PublicEndpoint: "localhost:9000"}, "http://localhost:9000"},
+		{config.S3{Endpoint: "minio:9000", PublicEndpoint: "HTTPS://Media.Example.org/", UseSSL: false}, "https://media.example.org"},
+	} {
+		if got := tc.s3.BrowserOrigin(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.s3, got, tc.want)
+		}
+	}
+}

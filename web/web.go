@@ -23,7 +23,11 @@ type Site struct {
 	Bundle   *i18n.Bundle
 	Auth     *Auth
 	Log      *slog.Logger
-	layout   *layout
+	// MediaOrigin is the origin browsers are redirected to for media
+	// (the S3 public endpoint's, scheme://host[:port]), which the pages'
+	// Content-Security-Policy allows; "" when media come from the site.
+	MediaOrigin string
+	layout      *layout
 }
 
 // NewSite returns a Site; it parses the shared layout.

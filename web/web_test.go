@@ -807,3 +807,39 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestPagePolicy: the pages may load media and send requests to the site
+// itself, plus the storage's public origin for media and the public URL's
+// origin for requests, and nowhere else.
+func TestPagePolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name, media, public string
+		want                []string
+	}{
+		{"directory storage", "", "", []string{"media-src 'self' blob:;", "connect-src 'self';"}},
+		{"S3 and a public URL", "http://localhost:9000", "https://presession.example.org/base",
+			[]string{"media-src 'self' blob: http://localhost:9000;", "connect-src 'self' https://presession.example.org;"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSite(t)
+			s.MediaOrigin, s.Auth.PublicURL = tc.media, tc.public
+			srv := server(t, s)
+			res, err := http.Get(srv.URL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			csp := res.Header.Get("Content-Security-Policy")
+			for _, w := range append(tc.want, "default-src 'self';", "script-src 'self';", "frame-ancestors 'none';") {
+				if !strings.Contains(csp, w) {
+					t.Errorf("CSP lacks %q: %s", w, csp)
+				}
+			}
+			for _, src := range strings.Fields(strings.ReplaceAll(csp, ";", " ")) {
+				if src == "https:" || src == "http:" || src == "*" {
+					t.Errorf("CSP allows any host (%s): %s", src, csp)
+				}
+			}
+		})
+	}
+}

@@ -137,6 +137,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 	if err != nil {
 		return p, err
 	}
+	site.MediaOrigin = cfg.S3.BrowserOrigin()
 	p.signer, p.site = signer, site
 	return p, p.registerMetrics()
 }
