@@ -18,6 +18,8 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	EGONE         = "gone"
+	ETOOMANY      = "too_many" // too many attempts: try again later
+	ETIMEOUT      = "timeout"  // the client was too slow (a request body that did not arrive in time)
 	EINTERNAL     = "internal"
 )
 

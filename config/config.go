@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,6 +76,32 @@ func (s SMTP) LogValue() slog.Value {
 	return slog.StringValue(u.String())
 }
 
+// BrowserOrigin is the origin at which browsers reach the storage, for
+// the presigned media redirects: scheme://host[:port] of PublicEndpoint,
+// else of Endpoint, with https when UseSSL says so and the address names
+// no scheme (as storage presigns them); "" for directory storage.
+func (s S3) BrowserOrigin() string {
+	if s.Endpoint == "" {
+		return ""
+	}
+	addr := s.PublicEndpoint
+	if addr == "" {
+		addr = s.Endpoint
+	}
+	if !strings.Contains(addr, "://") {
+		scheme := "http"
+		if s.UseSSL {
+			scheme = "https"
+		}
+		addr = scheme + "://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+}
+
 // Config is everything the service reads from its environment.
 type Config struct {
 	Addr           string
@@ -100,6 +127,12 @@ type Config struct {
 	SMTP                       SMTP          // SMTP_URL; Host "" = the outbox directory
 	MailFrom                   string        // MAIL_FROM, an RFC 5322 address
 	StaffDigestTo              []string      // PRESESSION_STAFF_DIGEST_TO, comma-separated; none = no digest
+
+	// The HTTP edge's bounds (issue 12).
+	TrustedProxies     []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
+	RequestBodyTimeout time.Duration  // PRESESSION_REQUEST_BODY_TIMEOUT, default 30s
+	// PRESESSION_MAX_VIEWER_LINK_VALIDITY, default 2160h (90 days)
+	MaxViewerLinkValidity time.Duration
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
@@ -128,6 +161,7 @@ var Vars = []string{
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT", "SMTP_URL", "MAIL_FROM", "PRESESSION_STAFF_DIGEST_TO",
+	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT", "PRESESSION_MAX_VIEWER_LINK_VALIDITY",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -204,6 +238,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = positiveDuration(get("PRESESSION_SHUTDOWN_TIMEOUT", "30s")); err != nil {
 		return c, fmt.Errorf("PRESESSION_SHUTDOWN_TIMEOUT: %v", err)
+	}
+	if c.TrustedProxies, err = prefixes(get("PRESESSION_TRUSTED_PROXIES", "")); err != nil {
+		return c, fmt.Errorf("PRESESSION_TRUSTED_PROXIES: %v", err)
+	}
+	if c.RequestBodyTimeout, err = positiveDuration(get("PRESESSION_REQUEST_BODY_TIMEOUT", "30s")); err != nil {
+		return c, fmt.Errorf("PRESESSION_REQUEST_BODY_TIMEOUT: %v", err)
+	}
+	if c.MaxViewerLinkValidity, err = positiveDuration(get("PRESESSION_MAX_VIEWER_LINK_VALIDITY", "2160h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_MAX_VIEWER_LINK_VALIDITY: %v", err)
 	}
 	if c.RedisURL != "" {
 		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {
@@ -328,6 +371,28 @@ func positiveInt(s string) (int64, error) {
 		return 0, fmt.Errorf("%d must be greater than zero", n)
 	}
 	return n, nil
+}
+
+// prefixes parses a comma-separated list of addresses and CIDR ranges
+// (192.0.2.7, 10.0.0.0/8, fd00::/8); an address is a range of one.
+func prefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or a CIDR range such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func positiveDuration(s string) (time.Duration, error) {

@@ -23,7 +23,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
 		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet ||
-		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 {
+		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 ||
+		c.RequestBodyTimeout != 30*time.Second || c.MaxViewerLinkValidity != 2160*time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -81,6 +82,10 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"SMTP_URL": "smtp://u:pw@mail.example.org"}, "MAIL_FROM"},
 		{map[string]string{"MAIL_FROM": "not an address"}, "MAIL_FROM"},
 		{map[string]string{"PRESESSION_STAFF_DIGEST_TO": "staff@example.org, nobody"}, "PRESESSION_STAFF_DIGEST_TO"},
+		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.1, proxy.internal"}, "PRESESSION_TRUSTED_PROXIES"},
+		{map[string]string{"PRESESSION_TRUSTED_PROXIES": "10.0.0.0/33"}, "PRESESSION_TRUSTED_PROXIES"},
+		{map[string]string{"PRESESSION_REQUEST_BODY_TIMEOUT": "0s"}, "PRESESSION_REQUEST_BODY_TIMEOUT"},
+		{map[string]string{"PRESESSION_REQUEST_BODY_TIMEOUT": "soon"}, "PRESESSION_REQUEST_BODY_TIMEOUT"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))
@@ -149,6 +154,38 @@ func TestMailConfig(t *testing.T) {
 		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "smtp", c.SMTP)
 		if tc.want.Password != "" && strings.Contains(buf.String(), tc.want.Password.Reveal()+"@") {
 			t.Errorf("the log shows the SMTP password: %s", buf.String())
+		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", c.TrustedProxies, err)
+	}
+	c, err = config.Load(env(map[string]string{"PRESESSION_TRUSTED_PROXIES": " 10.0.0.7 , 172.16.5.9/12,fd00::/8,::ffff:192.0.2.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.7/32 172.16.0.0/12 fd00::/8 192.0.2.1/32]" {
+		t.Errorf("PRESESSION_TRUSTED_PROXIES: %s", got)
+	}
+}
+
+func TestS3BrowserOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		s3   config.S3
+		want string
+	}{
+		{config.S3{}, ""},
+		{config.S3{PublicEndpoint: "http://localhost:9000"}, ""}, // directory storage: no redirects
+		{config.S3{Endpoint: "minio:9000"}, "http://minio:9000"},
+		{config.S3{Endpoint: "s3.example.org", UseSSL: true}, "https://s3.example.org"},
+		{config.S3{Endpoint: "minio:9000", PublicEndpoint: "localhost:9000"}, "http://localhost:9000"},
+		{config.S3{Endpoint: "minio:9000", PublicEndpoint: "HTTPS://Media.Example.org/", UseSSL: false}, "https://media.example.org"},
+	} {
+		if got := tc.s3.BrowserOrigin(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.s3, got, tc.want)
 		}
 	}
 }

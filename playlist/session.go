@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/web"
 )
 
 type sessionRow struct {
@@ -37,7 +36,7 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Viewer != nil && p.Key != "" {
-		web.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
+		h.site.Auth.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
 	}
 	lang := h.site.Lang(r)
 	d := sessionData{Title: sess.Title, Review: sess.Review}

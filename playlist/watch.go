@@ -8,7 +8,6 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
-	"github.com/uprinfo/presession/web"
 )
 
 //go:embed assets
@@ -46,7 +45,7 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Viewer != nil && p.Key != "" {
-		web.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
+		h.site.Auth.SetViewerCookie(w, r, p.Key, p.Viewer.Expires)
 	}
 	pl := res.Playlist.WithKey(p.Key)
 	lang := h.site.Lang(r)

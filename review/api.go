@@ -27,8 +27,8 @@ const (
 const maxJSONBody = 64 << 10
 
 // DefaultViewerValidity is the validity of a viewer link when the request
-// names none.
-const DefaultViewerValidity = 720 * time.Hour
+// names none (unless the cap on validity is shorter).
+const DefaultViewerValidity = token.DefaultViewerValidity
 
 // Statement is a statement as the staff API returns it: the stored record,
 // whose reason stays as stored (English, or as staff typed it), and
@@ -339,7 +339,7 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request) {
 type ViewerLinkRequest struct {
 	Session  string `json:"session"`
 	Country  string `json:"country,omitempty"`
-	ValidFor string `json:"valid_for,omitempty"` // Go duration, e.g. "720h"; default 720h
+	ValidFor string `json:"valid_for,omitempty"` // Go duration, e.g. "720h"; default 720h; at most the issuer's MaxViewerValidity
 }
 
 // ViewerLinkResponse is the answer of POST /api/v1/viewer-links.
@@ -358,7 +358,7 @@ func (h *Handler) viewerLink(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, invalid("staff.err.session_required", "session is required"))
 		return
 	}
-	valid := DefaultViewerValidity
+	valid := h.issuer.DefaultValidity()
 	if v := strings.TrimSpace(b.ValidFor); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/web"
 )
 
 func TestListAndGet(t *testing.T) {
@@ -298,10 +299,39 @@ func TestInvitationsAndViewerLinks(t *testing.T) {
 		{"unknown country", review.ViewerLinkRequest{Session: "upr36", Country: "FR"}, 404},
 		{"bad duration", review.ViewerLinkRequest{Session: "upr36", ValidFor: "a month"}, 400},
 		{"negative duration", review.ViewerLinkRequest{Session: "upr36", ValidFor: "-1h"}, 400},
+		{"the longest validity", review.ViewerLinkRequest{Session: "upr36", ValidFor: "2160h"}, 201},
+		{"longer than the cap", review.ViewerLinkRequest{Session: "upr36", ValidFor: "2161h"}, 400},
+		{"centuries", review.ViewerLinkRequest{Session: "upr36", ValidFor: "2562047h"}, 400},
 	} {
 		if st, _ := e.staff("POST", "/api/v1/viewer-links", tc.body, nil); st != tc.status {
 			t.Errorf("viewer link %s: %d, want %d", tc.name, st, tc.status)
 		}
+	}
+}
+
+// TestViewerLinkCapped: a validity past the cap is refused with a message
+// in the request's language naming the cap.
+func TestViewerLinkCapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for lang, want := range map[string]string{
+		"en": "A viewing link may be valid for at most 2160h; 2562047h47m16.854775807s is longer.",
+		"fr": "Un lien de visionnage peut être valable au plus 2160h ; 2562047h47m16.854775807s dépasse cette durée.",
+		"es": "Un enlace de visualización puede ser válido como máximo 2160h; 2562047h47m16.854775807s supera ese límite.",
+	} {
+		res := e.do("POST", "/api/v1/viewer-links", strings.NewReader(`{"session":"upr36","valid_for":"2562047h47m16.854775807s"}`),
+			bearer(staffToken), func(r *http.Request) { r.Header.Set("Accept-Language", lang) })
+		var eb web.ErrorBody
+		json.NewDecoder(res.Body).Decode(&eb)
+		res.Body.Close()
+		if res.StatusCode != 400 || eb.Error.Code != presession.EINVALID || !strings.Contains(eb.Error.Message, want) {
+			t.Errorf("%s: %d %+v, want a message containing %q", lang, res.StatusCode, eb.Error, want)
+		}
+	}
+	// The dashboard's form offers no more than the cap.
+	_, body, _ := e.page("/staff", bearer(staffToken))
+	if !strings.Contains(body, `id="vw-days" name="days" min="1" max="90" value="30"`) {
+		t.Errorf("the viewer link form does not stop at 90 days")
 	}
 }
 

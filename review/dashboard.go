@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/invite"
@@ -16,6 +17,10 @@ import (
 
 // PageLimit is the number of statements per dashboard page.
 const PageLimit = 50
+
+// maxFormDays is the longest validity the viewer link form offers when
+// the issuer has no cap: ten years.
+const maxFormDays = 3650
 
 // Dashboard is what the dashboard template receives as .Data.
 type Dashboard struct {
@@ -35,6 +40,8 @@ type Dashboard struct {
 	Invitations      []InvitationRow // newest first, at most InvitationLimit
 	InvitationsTotal int
 	MailLanguages    []LangView // the languages an organisation's mail can be in
+	// The viewer link form's longest and first-offered validity, in days.
+	MaxViewerDays, ViewerDays int
 }
 
 // Filter is the dashboard's current filter.
@@ -120,6 +127,7 @@ var jsMessages = []string{
 	"staff.js.changed", "staff.js.copied", "staff.js.copy_failed", "staff.js.link_ready",
 	"staff.js.preview_hide", "staff.js.preview_show", "staff.js.reload", "staff.err.valid_for", "staff.caption.uploaded",
 	"staff.js.import_file", "staff.js.imported", "staff.js.row_error", "staff.js.line_error", "staff.js.invited",
+	"staff.err.valid_for_max",
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +145,11 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) (*Dashboard, error) {
-	d := &Dashboard{Statuses: presession.Statuses, Messages: map[string]string{}}
+	d := &Dashboard{Statuses: presession.Statuses, Messages: map[string]string{}, MaxViewerDays: maxFormDays}
+	if m := h.issuer.MaxViewerValidity; m > 0 {
+		d.MaxViewerDays = max(1, int(m/(24*time.Hour)))
+	}
+	d.ViewerDays = min(int(h.issuer.DefaultValidity()/(24*time.Hour)), d.MaxViewerDays)
 	for _, k := range jsMessages {
 		d.Messages[k] = h.site.Bundle.T(lang, k)
 	}
@@ -316,16 +328,20 @@ type loginData struct {
 	Error string
 }
 
-// signIn serves POST /staff/login: the staff token from the form sets the
-// HttpOnly, SameSite=Strict staff cookie.
+// signIn serves POST /staff/login: the staff token from the form starts a
+// staff session, named by the HttpOnly, SameSite=Strict staff cookie.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	lang := h.site.Lang(r)
-	if !web.SameOrigin(r) {
+	if !h.site.Auth.SameOrigin(r) {
 		h.site.Render(w, r, h.login, http.StatusForbidden, loginData{Error: h.site.Bundle.T(lang, "auth.cross_site")})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
+		if presession.ErrorCode(err) == presession.ETIMEOUT { // the body came too slowly (web.Bodies)
+			h.signInFailed(w, r, err)
+			return
+		}
 		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
 		return
 	}
@@ -334,21 +350,38 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.token_required")})
 		return
 	}
-	if !h.site.Auth.CheckStaffToken(tok) {
-		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", r.RemoteAddr)
-		h.site.Render(w, r, h.login, http.StatusUnauthorized, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
+	if err := h.site.Auth.SignIn(w, r, tok); err != nil {
+		h.signInFailed(w, r, err)
 		return
 	}
-	h.site.Auth.SetStaffCookie(w, r)
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }
 
-// signOut serves POST /staff/logout.
+// signInFailed answers a refused or failed sign-in with the form and why.
+func (h *Handler) signInFailed(w http.ResponseWriter, r *http.Request, err error) {
+	status := web.Status(err)
+	switch {
+	case status >= 500:
+		h.log.ErrorContext(r.Context(), "staff sign-in failed", "err", err)
+	case presession.ErrorCode(err) == presession.EUNAUTHORIZED:
+		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", h.site.Auth.ClientAddr(r))
+	case presession.ErrorCode(err) == presession.ETOOMANY:
+		h.log.WarnContext(r.Context(), "staff sign-in refused: too many failures", "remote", h.site.Auth.ClientAddr(r))
+	}
+	web.SetRetryAfter(w, err)
+	h.site.Render(w, r, h.login, status, loginData{Error: h.site.Message(h.site.Lang(r), err)})
+}
+
+// signOut serves POST /staff/logout: it ends the staff session on every
+// node, so the cookie no longer signs anyone in, wherever it was copied.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
-	if !web.SameOrigin(r) {
+	if !h.site.Auth.SameOrigin(r) {
 		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
-	web.ClearStaffCookie(w)
+	if err := h.site.Auth.SignOut(w, r); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }

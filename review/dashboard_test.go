@@ -1,12 +1,18 @@
 package review_test
 
 import (
+	"fmt"
+	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/web"
@@ -166,5 +172,171 @@ func TestDashboardPage(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Errorf("%s: %d", a, res.StatusCode)
 		}
+	}
+}
+
+// TestSignOutEndsSession: a staff cookie copied before sign-out is refused
+// after it, on the node that signed out and on another sharing its Redis;
+// a second sign-in gets a cookie of its own.
+func TestSignOutEndsSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.otherNode()
+	cookie := e.staffCookie()
+	again := e.staffCookie()
+	if again.Value == cookie.Value || len(cookie.Value) < 43 {
+		t.Fatalf("two sign-ins got cookies %q and %q: not a random session id each", cookie.Value, again.Value)
+	}
+	list := func(base string, c *http.Cookie) int {
+		t.Helper()
+		r, _ := http.NewRequest("GET", base+"/api/v1/statements", nil)
+		r.AddCookie(c)
+		res, err := noRedirect.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, base := range []string{e.srv.URL, other.URL} {
+		if st := list(base, cookie); st != http.StatusOK {
+			t.Fatalf("%s before sign-out: %d", base, st)
+		}
+	}
+	res := e.do("POST", "/staff/logout", nil, func(r *http.Request) {
+		r.AddCookie(cookie)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+	})
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	for _, base := range []string{e.srv.URL, other.URL} {
+		if st := list(base, cookie); st != http.StatusUnauthorized {
+			t.Errorf("%s: the copied cookie after sign-out: %d, want 401", base, st)
+		}
+		if st := list(base, again); st != http.StatusOK {
+			t.Errorf("%s: another sign-in's cookie after the first signed out: %d, want 200", base, st)
+		}
+	}
+	// The other node's sign-out ends the session for the first node too.
+	r, _ := http.NewRequest("POST", other.URL+"/staff/logout", nil)
+	r.AddCookie(again)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := noRedirect.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if st := list(e.srv.URL, again); st != http.StatusUnauthorized {
+		t.Errorf("signed out on the other node, the cookie still works here: %d", st)
+	}
+}
+
+// TestSignInThrottled: after five wrong tokens from one address, counted
+// across the nodes sharing a Redis, that address is refused with a clear
+// message saying when to try again, even with the right token, while
+// another address signs in.
+func TestSignInThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := e.otherNode()
+	try := func(base, client, tok, lang string) (*http.Response, string) {
+		t.Helper()
+		r, _ := http.NewRequest("POST", base+"/staff/login?lang="+lang, strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set("X-Forwarded-For", client)
+		res, err := noRedirect.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res, string(b)
+	}
+	const attacker, colleague = "203.0.113.5", "198.51.100.20"
+	for i := range web.SignInMaxFailures {
+		base := []string{e.srv.URL, other.URL}[i%2]
+		if res, _ := try(base, attacker, "wrong-"+strconv.Itoa(i), "en"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: %d", i+1, res.StatusCode)
+		}
+	}
+	for _, tc := range []struct {
+		base, tok, lang string
+		want            []string
+	}{
+		{e.srv.URL, "wrong-again", "fr", []string{"Trop de tentatives de connexion échouées depuis votre adresse", "Réessayez après le", "UTC"}},
+		{other.URL, staffToken, "es", []string{"Demasiados intentos fallidos", "Vuelva a intentarlo después del", "UTC"}},
+		{e.srv.URL, staffToken, "en", []string{"Too many failed sign-ins from your address. Try again after", "UTC"}},
+	} {
+		res, page := try(tc.base, attacker, tc.tok, tc.lang)
+		retry, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		if res.StatusCode != http.StatusTooManyRequests || retry < 1 || retry > int(web.SignInWindow/time.Second)+60 {
+			t.Errorf("%s: %d, Retry-After %q", tc.lang, res.StatusCode, res.Header.Get("Retry-After"))
+		}
+		for _, c := range res.Cookies() {
+			if c.Name == web.StaffCookie {
+				t.Errorf("%s: a throttled sign-in set the staff cookie", tc.lang)
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(html.UnescapeString(page), w) {
+				t.Errorf("%s: the page lacks %q", tc.lang, w)
+			}
+		}
+		if !strings.Contains(page, `aria-invalid="true"`) {
+			t.Errorf("%s: the message is not tied to the field", tc.lang)
+		}
+	}
+	res, _ := try(other.URL, colleague, staffToken, "en")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in from another address: %d", res.StatusCode)
+	}
+}
+
+// TestSlowSignInCut: a sign-in form whose body comes one byte a second is
+// cut at the body deadline (here 2 s) with the form and a message in the
+// request's language, not held open.
+func TestSlowSignInCut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := httptest.NewServer(web.Bodies{Timeout: 2 * time.Second, Max: web.MaxBody}.Handler(e.mux))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := "token=" + staffToken
+	fmt.Fprintf(conn, "POST /staff/login?lang=es HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Sec-Fetch-Site: same-origin\r\nContent-Length: %d\r\n\r\n", srv.Listener.Addr(), len(body))
+	start := time.Now()
+	answer := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn)
+		answer <- string(b)
+	}()
+	var out string
+	func() {
+		for i := range len(body) {
+			select {
+			case out = <-answer:
+				return
+			case <-time.After(time.Second):
+			}
+			if _, err := conn.Write([]byte{body[i]}); err != nil {
+				break
+			}
+		}
+		out = <-answer
+	}()
+	took := time.Since(start)
+	if !strings.HasPrefix(out, "HTTP/1.1 408") || !strings.Contains(html.UnescapeString(out), "La solicitud no llegó en 2 segundos") ||
+		!strings.Contains(out, `action="/staff/login"`) || strings.Contains(out, web.StaffCookie+"=") {
+		t.Errorf("slow sign-in: %q", out)
+	}
+	if took < 2*time.Second || took > 4*time.Second {
+		t.Errorf("the slow sign-in was answered after %s, want at the 2 s deadline", took)
 	}
 }

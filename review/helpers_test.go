@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ const staffToken = "staff-token-for-tests-0123456789abcdef"
 // (Redis) and a storage directory.
 type env struct {
 	t      *testing.T
+	rdb    *redis.Client
 	srv    *httptest.Server
 	mux    *http.ServeMux
 	cat    *catalog.Catalog
@@ -47,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, hooks: make(chan string, 1000)}
+	e := &env{t: t, rdb: rdb, store: store, hooks: make(chan string, 1000)}
 	e.cat = catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix("t:"),
 		catalog.WithPlaylistHook(func(_ context.Context, s, cc string) { e.hooks <- s + "/" + cc }))
 	sessions := presession.Builtin()
@@ -60,7 +62,7 @@ func newEnv(t *testing.T) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	site, err := web.NewSite(sessions, bundle, &web.Auth{Signer: e.signer, StaffToken: staffToken}, log)
+	site, err := web.NewSite(sessions, bundle, e.auth(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	e.mux = mux
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL}
+	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL, MaxViewerValidity: 2160 * time.Hour}
 	h, err := review.New(site, e.cat, e.issuer, store, log)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +81,16 @@ func newEnv(t *testing.T) *env {
 	// player gets an answer.
 	mux.HandleFunc("GET /media/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	return e
+}
+
+// auth is a node's Auth on e's Redis: its staff sessions and sign-in
+// throttle, behind a proxy on loopback (so tests name clients with
+// X-Forwarded-For).
+func (e *env) auth() *web.Auth {
+	return &web.Auth{Signer: e.signer, StaffToken: staffToken,
+		StaffSessions:  web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL),
+		SignIns:        web.NewThrottle(e.rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 }
 
 type testWriter struct{ t *testing.T }
@@ -289,4 +301,28 @@ func (e *env) drainHooks() []string {
 			return out
 		}
 	}
+}
+
+// otherNode serves the same handler as a second process would: its own
+// Auth and staff session store, on e's Redis and catalog.
+func (e *env) otherNode() *httptest.Server {
+	e.t.Helper()
+	bundle, err := i18n.Load()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	site, err := web.NewSite(presession.Builtin(), bundle, e.auth(), log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h, err := review.New(site, e.cat, e.issuer, e.store, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	e.t.Cleanup(srv.Close)
+	return srv
 }

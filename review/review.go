@@ -105,6 +105,10 @@ func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *sl
 	return h, nil
 }
 
+// CaptionRoute is the pattern of the caption upload, whose body may be as
+// large as MaxCaptionBytes.
+const CaptionRoute = "PUT /api/v1/statements/{id}/captions/{lang}"
+
 // Register adds the routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	staff := func(fn http.HandlerFunc) http.Handler {
@@ -121,7 +125,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/statements/{id}/approve", staff(h.approve))
 	mux.Handle("POST /api/v1/statements/{id}/reject", staff(h.reject))
 	mux.Handle("POST /api/v1/statements/{id}/reopen", staff(h.reopen))
-	mux.Handle("PUT /api/v1/statements/{id}/captions/{lang}", staff(h.putCaption))
+	mux.Handle(CaptionRoute, staff(h.putCaption))
 	mux.Handle("GET /api/v1/sessions/{s}/countries/{cc}/order", staff(h.getOrder))
 	mux.Handle("PUT /api/v1/sessions/{s}/countries/{cc}/order", staff(h.putOrder))
 	mux.Handle("POST /api/v1/invitations", staff(h.invite))

@@ -16,6 +16,9 @@ type Issuer struct {
 	Sessions  *presession.Sessions
 	PublicURL string // without trailing slash
 	Now       func() time.Time
+	// MaxViewerValidity caps how long a viewer link works
+	// (PRESESSION_MAX_VIEWER_LINK_VALIDITY); 0: no cap.
+	MaxViewerValidity time.Duration
 }
 
 func (is *Issuer) now() time.Time {
@@ -83,6 +86,10 @@ func (is *Issuer) ViewerLink(session, country string, validFor time.Duration) (s
 	if validFor <= 0 {
 		return "", Viewer{}, presession.Errorf(presession.EINVALID, "the validity must be a positive duration such as 720h").Localize("err.validity")
 	}
+	if max := is.MaxViewerValidity; max > 0 && validFor > max {
+		return "", Viewer{}, presession.Errorf(presession.EINVALID, "a viewing link may be valid for at most %s; %s is longer",
+			ShortDuration(max), ShortDuration(validFor)).Localize("err.validity_max", ShortDuration(max), ShortDuration(validFor))
+	}
 	path := "/watch/" + s.ID
 	if country != "" {
 		c, ok := s.Country(country)
@@ -95,6 +102,32 @@ func (is *Issuer) ViewerLink(session, country string, validFor time.Duration) (s
 	}
 	tok, v := is.Signer.SignViewer(Viewer{Session: s.ID, Country: country, Expires: is.now().Add(validFor).UTC().Truncate(time.Second)})
 	return is.PublicURL + path + "?key=" + url.QueryEscape(tok), v, nil
+}
+
+// DefaultViewerValidity is how long a viewer link works when the request
+// for it names no validity (unless MaxViewerValidity is shorter).
+const DefaultViewerValidity = 720 * time.Hour
+
+// DefaultValidity is the validity of a viewer link whose request names
+// none: DefaultViewerValidity, or the cap when that is shorter.
+func (is *Issuer) DefaultValidity() time.Duration {
+	if is.MaxViewerValidity > 0 && is.MaxViewerValidity < DefaultViewerValidity {
+		return is.MaxViewerValidity
+	}
+	return DefaultViewerValidity
+}
+
+// ShortDuration writes d as a Go duration without zero minutes and
+// seconds: 2160h, not 2160h0m0s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // EndOfDay parses a YYYY-MM-DD date (or an RFC 3339 instant) as the last

@@ -79,3 +79,43 @@ func TestIssuerInviteAsAndLink(t *testing.T) {
 		t.Fatalf("Link: %s %+v %v", link, got, err)
 	}
 }
+
+// TestViewerValidityCap: an issuer with a cap refuses longer viewer links,
+// and offers the cap as the default when it is shorter than 720h.
+func TestViewerValidityCap(t *testing.T) {
+	s := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	is := &token.Issuer{Signer: s, Sessions: presession.Builtin(), PublicURL: "https://p.example", MaxViewerValidity: 2160 * time.Hour}
+	for _, tc := range []struct {
+		valid time.Duration
+		ok    bool
+	}{
+		{time.Hour, true}, {2160 * time.Hour, true}, {2160*time.Hour + time.Second, false}, {2562047 * time.Hour, false},
+	} {
+		_, v, err := is.ViewerLink("upr36", "", tc.valid)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.valid, err)
+		}
+		if err != nil && (presession.ErrorCode(err) != presession.EINVALID || !strings.Contains(err.Error(), "at most 2160h")) {
+			t.Errorf("%s: %v", tc.valid, err)
+		}
+		if err == nil && v.Expires.IsZero() {
+			t.Errorf("%s: no expiry", tc.valid)
+		}
+	}
+	if d := is.DefaultValidity(); d != token.DefaultViewerValidity {
+		t.Errorf("default under a 90-day cap: %s", d)
+	}
+	is.MaxViewerValidity = 48 * time.Hour
+	if d := is.DefaultValidity(); d != 48*time.Hour {
+		t.Errorf("default under a 48h cap: %s", d)
+	}
+	is.MaxViewerValidity = 0
+	if _, _, err := is.ViewerLink("upr36", "", 100000*time.Hour); err != nil {
+		t.Errorf("no cap: %v", err)
+	}
+	for d, want := range map[time.Duration]string{2160 * time.Hour: "2160h", 90 * time.Minute: "1h30m", 45 * time.Second: "45s", 2*time.Hour + 3*time.Second: "2h0m3s"} {
+		if got := token.ShortDuration(d); got != want {
+			t.Errorf("ShortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

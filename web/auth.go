@@ -1,12 +1,17 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -26,6 +31,21 @@ type Auth struct {
 	Signer     *token.Signer
 	StaffToken string
 	Now        func() time.Time
+	// PublicURL is PRESESSION_PUBLIC_URL when it was set, else "". Its
+	// origin is the site's, which an unsafe cookie-authenticated request
+	// must come from (without it, the request's own scheme and Host);
+	// when it is https, every cookie the site sets is Secure.
+	PublicURL string
+	// StaffSessions keeps the staff sign-ins the staff cookie names;
+	// without it the cookie signs nobody in (bearer tokens still work).
+	StaffSessions *StaffSessions
+	// SignIns counts failed staff sign-ins per client address (nil: no
+	// limit); see SignInMaxFailures.
+	SignIns *Throttle
+	// TrustedProxies are the reverse proxies in front of the service
+	// (PRESESSION_TRUSTED_PROXIES), whose X-Forwarded-For ClientAddr
+	// believes.
+	TrustedProxies []netip.Prefix
 }
 
 func (a *Auth) now() time.Time {
@@ -35,17 +55,30 @@ func (a *Auth) now() time.Time {
 	return time.Now()
 }
 
-// staffCookieValue is what the login form stores: a MAC of the staff token,
-// so the cookie never holds the token itself and rotates with it.
-func (a *Auth) staffCookieValue() string {
+// credential is what a staff session records of the staff token it began
+// with: a MAC of it, so that Redis never holds the token and changing the
+// token ends every session.
+func (a *Auth) credential() string {
 	m := hmac.New(sha256.New, []byte(a.StaffToken))
-	m.Write([]byte("presession staff cookie v1"))
+	m.Write([]byte("presession staff session v1"))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// validStaffCookie reports whether v is the staff cookie's value.
-func (a *Auth) validStaffCookie(v string) bool {
-	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(v), []byte(a.staffCookieValue())) == 1
+// validStaffCookie reports whether id, the staff cookie's value, names a
+// live staff session that began with the current staff token. The error
+// is Redis's, when it cannot tell.
+func (a *Auth) validStaffCookie(ctx context.Context, id string) (bool, error) {
+	if id == "" || a.StaffSessions == nil || a.StaffToken == "" {
+		return false, nil
+	}
+	ss, err := a.StaffSessions.Get(ctx, id)
+	switch {
+	case presession.ErrorCode(err) == presession.ENOTFOUND:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(ss.Credential), []byte(a.credential())) == 1, nil
 }
 
 // CheckStaffToken reports whether tok is the staff token (constant time).
@@ -53,21 +86,80 @@ func (a *Auth) CheckStaffToken(tok string) bool {
 	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.StaffToken)) == 1
 }
 
-// SetStaffCookie signs a staff browser in.
-func (a *Auth) SetStaffCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: a.staffCookieValue(), Path: "/",
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+// SignIn signs the browser of r in as staff when tok is the staff token:
+// it starts a staff session and sets the cookie that names it (HttpOnly,
+// SameSite=Strict, for StaffSessionTTL). A wrong token is EUNAUTHORIZED;
+// once a client address has sent SignInMaxFailures wrong ones within
+// SignInWindow, every attempt from it is ETOOMANY (TooManyAttempts) until
+// the window ends, the right token too, while other addresses sign in.
+func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, tok string) error {
+	ctx := r.Context()
+	client := a.ClientAddr(r)
+	if a.SignIns != nil {
+		wait, err := a.SignIns.Wait(ctx, throttleKey(client))
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return TooManyAttempts(a.now().Add(wait))
+		}
+	}
+	if !a.CheckStaffToken(tok) {
+		if a.SignIns != nil {
+			if err := a.SignIns.Fail(ctx, throttleKey(client)); err != nil {
+				return err
+			}
+		}
+		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; check it and try again").Localize("staff.login.bad_token")
+	}
+	if a.StaffSessions == nil {
+		return errors.New("staff sign-in: no session store")
+	}
+	if a.SignIns != nil {
+		if err := a.SignIns.Reset(ctx, throttleKey(client)); err != nil {
+			return err
+		}
+	}
+	id, err := a.StaffSessions.Start(ctx, StaffSession{Started: a.now().UTC().Truncate(time.Second),
+		Remote: client.String(), Credential: a.credential()})
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: id, Path: "/", HttpOnly: true, Secure: a.secure(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: int(StaffSessionTTL / time.Second)})
+	return nil
 }
 
-// ClearStaffCookie signs a staff browser out.
-func ClearStaffCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+// SignOut ends the staff session r's cookie names, for every node sharing
+// the session store, and clears the cookie.
+func (a *Auth) SignOut(w http.ResponseWriter, r *http.Request) error {
+	if id := readCredentials(r.Header, r.URL.Query()).staffCookie; id != "" && a.StaffSessions != nil {
+		if err := a.StaffSessions.End(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	a.ClearStaffCookie(w, r)
+	return nil
+}
+
+// ClearStaffCookie removes the staff cookie from a browser.
+func (a *Auth) ClearStaffCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", HttpOnly: true, Secure: a.secure(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+}
+
+// secure reports whether the cookies of r's answer are Secure: when the
+// site is reached over https, by this process's own TLS or, behind a TLS
+// proxy, as its public URL says.
+func (a *Auth) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(a.PublicURL), "https://")
 }
 
 // SameOrigin reports whether an unsafe request came from this site's own
 // pages: safe methods always pass; otherwise Sec-Fetch-Site must be
-// same-origin, or Origin must match Host.
-func SameOrigin(r *http.Request) bool {
+// same-origin or, without it, Origin must be the site's origin (scheme,
+// host and port; see PublicURL).
+func (a *Auth) SameOrigin(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return true
@@ -76,10 +168,48 @@ func SameOrigin(r *http.Request) bool {
 		return s == "same-origin"
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && u.Host == r.Host
+		site := a.siteOrigin(r)
+		return site != "" && origin(o) == site
 	}
 	return false // a browser always sends one of the two on unsafe requests
+}
+
+// siteOrigin is the origin of the site as r reached it: that of PublicURL
+// when set, else the request's own scheme and Host.
+func (a *Auth) siteOrigin(r *http.Request) string {
+	if a.PublicURL != "" {
+		return origin(a.PublicURL)
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return origin(scheme + "://" + r.Host)
+}
+
+// origin returns the origin of an http(s) URL, scheme://host[:port] in
+// lower case and without the scheme's default port, or "" when raw is not
+// one (an Origin of "null", say). An Origin header is an origin already;
+// a URL with a path (PRESESSION_PUBLIC_URL) gives its origin.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	switch {
+	case scheme != "http" && scheme != "https":
+		return ""
+	case scheme == "http" && port == "80", scheme == "https" && port == "443":
+		port = ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if port != "" || strings.Contains(host, ":") {
+		host = net.JoinHostPort(host, port)
+		host = strings.TrimSuffix(host, ":") // an IPv6 literal without a port
+	}
+	return scheme + "://" + host
 }
 
 // CrossSiteError is the refusal of a cookie-authenticated unsafe request
@@ -89,7 +219,7 @@ func CrossSiteError() error {
 }
 
 // SetViewerCookie remembers a viewer token for the watch pages.
-func SetViewerCookie(w http.ResponseWriter, r *http.Request, tok string, expires time.Time) {
+func (a *Auth) SetViewerCookie(w http.ResponseWriter, r *http.Request, tok string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: ViewerCookie, Value: tok, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, Expires: expires})
+		Secure: a.secure(r), SameSite: http.SameSiteLaxMode, Expires: expires})
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/buildinfo"
 )
@@ -71,11 +73,55 @@ type Check struct {
 	Fn   func(ctx context.Context) error
 }
 
-// BinaryCheck checks that a program answers `name -version`.
+// BinaryCheck checks that a program answers `name -version`. Each check
+// starts a process: give /readyz its Cached form.
 func BinaryCheck(name string) Check {
 	return Check{Name: name, Fn: func(ctx context.Context) error {
 		return exec.CommandContext(ctx, name, "-version").Run()
 	}}
+}
+
+// checkTimeout bounds one run of a cached check.
+const checkTimeout = 5 * time.Second
+
+// Cached returns c answering from its last result for ttl, with one run
+// in flight at a time however many requests ask: an unauthenticated
+// /readyz then cannot make the process start programs faster than one per
+// ttl. A run does not end with the request that started it (the others
+// wait for it too); it is bounded by its own timeout.
+func (c Check) Cached(ttl time.Duration) Check {
+	var (
+		mu    sync.Mutex
+		at    time.Time // when the last run ended; zero before the first
+		last  error
+		group singleflight.Group
+	)
+	fn := c.Fn
+	c.Fn = func(ctx context.Context) error {
+		mu.Lock()
+		if !at.IsZero() && time.Since(at) < ttl {
+			err := last
+			mu.Unlock()
+			return err
+		}
+		mu.Unlock()
+		ch := group.DoChan("", func() (any, error) {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
+			defer cancel()
+			err := fn(rctx)
+			mu.Lock()
+			at, last = time.Now(), err
+			mu.Unlock()
+			return nil, err
+		})
+		select {
+		case res := <-ch:
+			return res.Err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return c
 }
 
 // Health serves GET /healthz (the process answers, and says which build it

@@ -99,9 +99,28 @@ func (s *Site) Render(w http.ResponseWriter, r *http.Request, p *Page, status in
 	h.Set("Content-Language", v.Lang)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https: http:; connect-src 'self' https: http:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", s.policy())
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// policy is the pages' Content-Security-Policy: everything from the site
+// itself, with two additions where the service sends browsers elsewhere:
+// media from the storage's public origin (MP4 downloads and previews
+// redirect there; MediaOrigin), and requests to the public URL's origin
+// (the tus endpoint hands out upload URLs on it).
+func (s *Site) policy() string {
+	media, connect := "'self' blob:", "'self'"
+	if s.MediaOrigin != "" {
+		media += " " + s.MediaOrigin
+	}
+	if s.Auth != nil {
+		if o := origin(s.Auth.PublicURL); o != "" {
+			connect += " " + o
+		}
+	}
+	return "default-src 'self'; img-src 'self' data: blob:; media-src " + media + "; connect-src " + connect +
+		"; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 }
 
 // Static serves the shared stylesheet and scripts under /static/.

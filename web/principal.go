@@ -62,7 +62,8 @@ type Principal struct {
 
 	err         error      // why the deciding credential did not verify
 	staffCookie bool       // the request carries a valid staff cookie
-	sameOrigin  bool       // SameOrigin(r)
+	staffErr    error      // why the staff cookie could not be checked (Redis)
+	sameOrigin  bool       // Auth.SameOrigin(r)
 	invitation  invitation // the bearer token, else ?token=, as an invitation
 }
 
@@ -97,10 +98,14 @@ func readCredentials(h http.Header, q url.Values) credentials {
 }
 
 // Principal reads and verifies the credentials of r (its method, Host,
-// headers and URL query): who the request comes from.
+// headers and URL query): who the request comes from. A staff cookie is
+// looked up in the staff session store, with r's context.
 func (a *Auth) Principal(r *http.Request) Principal {
 	c := readCredentials(r.Header, r.URL.Query())
-	p := Principal{staffCookie: a.validStaffCookie(c.staffCookie), sameOrigin: SameOrigin(r)}
+	p := Principal{sameOrigin: a.SameOrigin(r)}
+	if c.bearer == "" { // a bearer token decides alone: the session store is not asked
+		p.staffCookie, p.staffErr = a.validStaffCookie(r.Context(), c.staffCookie)
+	}
 	if tok := cmp.Or(c.bearer, c.token); tok != "" {
 		inv, err := a.Signer.ParseInvitation(tok)
 		p.invitation = invitation{tok: tok, inv: inv, err: err}
@@ -175,6 +180,8 @@ func (p Principal) RequireStaff() error {
 		return nil
 	case p.Source == SourceBearer:
 		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; sign in with the staff token printed at first start").Localize("auth.staff_bad")
+	case p.staffErr != nil:
+		return p.staffErr
 	case !p.staffCookie:
 		return presession.Errorf(presession.EUNAUTHORIZED, "staff sign-in required: send Authorization: Bearer <staff token> or sign in at /staff").Localize("auth.staff_required")
 	case !p.sameOrigin:

@@ -23,7 +23,11 @@ type Site struct {
 	Bundle   *i18n.Bundle
 	Auth     *Auth
 	Log      *slog.Logger
-	layout   *layout
+	// MediaOrigin is the origin browsers are redirected to for media
+	// (the S3 public endpoint's, scheme://host[:port]), which the pages'
+	// Content-Security-Policy allows; "" when media come from the site.
+	MediaOrigin string
+	layout      *layout
 }
 
 // NewSite returns a Site; it parses the shared layout.
@@ -44,6 +48,8 @@ var statuses = map[string]int{
 	presession.EFORBIDDEN:    http.StatusForbidden,
 	presession.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	presession.EGONE:         http.StatusGone,
+	presession.ETOOMANY:      http.StatusTooManyRequests,
+	presession.ETIMEOUT:      http.StatusRequestTimeout,
 	presession.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -130,17 +136,21 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="presession"`)
 	}
+	SetRetryAfter(w, err)
 	s.JSON(w, status, body)
 }
 
-// JSON writes v with status.
+// JSON writes v with status. The body is never sniffed as anything but
+// JSON, and <, > and & are escaped in it, so that a client-supplied string
+// inside (a title, a file name) cannot turn into markup even where a
+// browser is led to render the response.
 func (s *Site) JSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }
 
 // DecodeJSON reads a JSON request body of at most max bytes into v,
@@ -150,7 +160,11 @@ func DecodeJSON(r *http.Request, max int64, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var coded *presession.Error // from the body itself (Bodies: too slow)
+		switch {
+		case errors.As(err, &coded):
+			return err
+		case errors.As(err, &mbe):
 			return presession.Errorf(presession.ETOOLARGE, "the request body is larger than %d bytes", max).Localize("err.body_large", max)
 		}
 		return presession.Errorf(presession.EINVALID, "the request body is not the expected JSON: %v", err).Localize("err.body_json", err.Error())

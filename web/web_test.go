@@ -2,13 +2,21 @@ package web_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +25,7 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/a11y"
+	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -126,12 +135,35 @@ func TestErrorsInRequestLanguage(t *testing.T) {
 	}
 }
 
+// staffSessions returns a staff session store on its own Redis database.
+func staffSessions(t *testing.T) *web.StaffSessions {
+	t.Helper()
+	rdb := redis.NewClient(testenv.RedisDB(t))
+	t.Cleanup(func() { rdb.Close() })
+	return web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)
+}
+
+// signIn signs in with a's staff token and returns the staff cookie.
+func signIn(t *testing.T, a *web.Auth) *http.Cookie {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := a.SignIn(rec, httptest.NewRequest("POST", "/staff/login", nil), a.StaffToken); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == web.StaffCookie {
+			return c
+		}
+	}
+	t.Fatal("sign-in set no staff cookie")
+	return nil
+}
+
 func TestAuth(t *testing.T) {
 	s := newSite(t)
 	a := s.Auth
-	cookieRec := httptest.NewRecorder()
-	a.SetStaffCookie(cookieRec, httptest.NewRequest("POST", "/staff/login", nil))
-	cookie := cookieRec.Result().Cookies()[0]
+	a.StaffSessions = staffSessions(t)
+	cookie := signIn(t, a)
 	if strings.Contains(cookie.Value, "staff-token-for-tests") || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("staff cookie %+v", cookie)
 	}
@@ -299,10 +331,8 @@ func TestPrincipal(t *testing.T) {
 	const secret = "0123456789abcdef0123456789abcdef"
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	signer := token.NewSigner([]byte(secret))
-	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }}
-	cookieRec := httptest.NewRecorder()
-	a.SetStaffCookie(cookieRec, httptest.NewRequest("POST", "/staff/login", nil))
-	staffCookie := cookieRec.Result().Cookies()[0]
+	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }, StaffSessions: staffSessions(t)}
+	staffCookie := signIn(t, a)
 	invTok, inv := signer.SignInvitation(token.Invitation{Session: "upr36", Country: "BG", Organisation: "Org"})
 	viewTok, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(time.Hour)})
 	expired, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(-time.Hour)})
@@ -370,6 +400,445 @@ func TestPrincipal(t *testing.T) {
 			}
 			if invErr == nil && gotInv.ID != inv.ID {
 				t.Errorf("invitation %+v, want %s", gotInv, inv.ID)
+			}
+		})
+	}
+}
+
+// TestJSONNotMarkup: every JSON answer, an error included, says nosniff
+// and escapes <, > and &, so a string a client chose (here in an error
+// message) never reads as markup.
+func TestJSONNotMarkup(t *testing.T) {
+	s := newSite(t)
+	for name, write := range map[string]func(http.ResponseWriter, *http.Request){
+		"error": func(w http.ResponseWriter, r *http.Request) {
+			s.Error(w, r, presession.Errorf(presession.EINVALID, `there is no statement "<script>alert(1)</script>&"`))
+		},
+		"value": func(w http.ResponseWriter, r *http.Request) {
+			s.JSON(w, http.StatusOK, map[string]string{"title": `<script>alert(1)</script>&`})
+		},
+	} {
+		rec := httptest.NewRecorder()
+		write(rec, httptest.NewRequest("GET", "/api/v1/x", nil))
+		body := rec.Body.String()
+		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", name, got)
+		}
+		if strings.ContainsAny(body, "<>&") || !strings.Contains(body, `\u003cscript\u003e`) || !strings.Contains(body, `\u0026`) {
+			t.Errorf("%s: markup not escaped: %s", name, body)
+		}
+		var v any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestReadyzBinaryCheckCached: 30 parallel /readyz start the checked
+// program once (a script standing in for ffmpeg, counting its runs),
+// while a live check still runs at every request.
+func TestReadyzBinaryCheckCached(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	bin := filepath.Join(dir, "fakeffmpeg")
+	script := "#!/bin/sh\necho run >> " + runs + "\nsleep 0.3\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var live atomic.Int64
+	s := newSite(t)
+	_, readyz := s.Health([]web.Check{
+		{Name: "redis", Fn: func(context.Context) error { live.Add(1); return nil }},
+		web.BinaryCheck(bin).Cached(time.Minute),
+	})
+	srv := httptest.NewServer(readyz)
+	t.Cleanup(srv.Close)
+	const n = 30
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Get(srv.URL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("readyz %d", c)
+		}
+	}
+	out, err := os.ReadFile(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(out), "run"); got != 1 {
+		t.Errorf("%d parallel /readyz ran the binary %d times, want 1", n, got)
+	}
+	if got := live.Load(); got != n {
+		t.Errorf("the live check ran %d times, want %d", got, n)
+	}
+}
+
+// TestSameOrigin compares the whole origin, scheme, host and port, with
+// PRESESSION_PUBLIC_URL's when it is set, else with the request's own.
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		publicURL string
+		tls       bool
+		method    string
+		host      string
+		header    map[string]string
+		want      bool
+	}{
+		{"safe method", "", false, "GET", "example.com", nil, true},
+		{"no headers", "", false, "POST", "example.com", nil, false},
+		{"sec-fetch-site same-origin", "", false, "POST", "example.com", map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		{"sec-fetch-site same-site", "", false, "POST", "example.com", map[string]string{"Sec-Fetch-Site": "same-site"}, false},
+		{"sec-fetch-site decides over Origin", "", false, "POST", "example.com",
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://example.com"}, false},
+		{"origin = request", "", false, "POST", "example.com", map[string]string{"Origin": "http://example.com"}, true},
+		{"origin other scheme than request", "", false, "POST", "example.com", map[string]string{"Origin": "https://example.com"}, false},
+		{"origin https over TLS", "", true, "POST", "example.com", map[string]string{"Origin": "https://example.com"}, true},
+		{"origin http over TLS", "", true, "POST", "example.com", map[string]string{"Origin": "http://example.com"}, false},
+		{"origin other port", "", false, "POST", "example.com:8080", map[string]string{"Origin": "http://example.com:8081"}, false},
+		{"origin same port", "", false, "PUT", "example.com:8080", map[string]string{"Origin": "http://example.com:8080"}, true},
+		{"origin default port", "", false, "POST", "example.com:80", map[string]string{"Origin": "http://example.com"}, true},
+		{"origin case", "", false, "POST", "Example.COM", map[string]string{"Origin": "HTTP://example.com"}, true},
+		{"origin other host", "", false, "POST", "example.com", map[string]string{"Origin": "http://evil.example"}, false},
+		{"origin null", "", false, "POST", "example.com", map[string]string{"Origin": "null"}, false},
+		{"origin with user info", "", false, "POST", "example.com", map[string]string{"Origin": "http://x@example.com"}, false},
+		{"public https, origin https", "https://presession.example.org/", false, "POST", "127.0.0.1:8080",
+			map[string]string{"Origin": "https://presession.example.org"}, true},
+		{"public https, origin http", "https://presession.example.org", false, "POST", "presession.example.org",
+			map[string]string{"Origin": "http://presession.example.org"}, false},
+		{"public https, origin = request host only", "https://presession.example.org", false, "POST", "127.0.0.1:8080",
+			map[string]string{"Origin": "http://127.0.0.1:8080"}, false},
+		{"public with port 443", "https://presession.example.org:443", false, "POST", "x",
+			map[string]string{"Origin": "https://presession.example.org"}, true},
+		{"public other port", "https://presession.example.org:8443", false, "POST", "x",
+			map[string]string{"Origin": "https://presession.example.org"}, false},
+		{"public IPv6", "http://[::1]:8080", false, "POST", "x", map[string]string{"Origin": "http://[::1]:8080"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &web.Auth{PublicURL: tc.publicURL}
+			r := httptest.NewRequest(tc.method, "http://"+tc.host+"/staff/logout", nil)
+			r.Host = tc.host
+			if !tc.tls {
+				r.TLS = nil
+			} else if r.TLS == nil {
+				r.TLS = &tls.ConnectionState{}
+			}
+			for k, v := range tc.header {
+				r.Header.Set(k, v)
+			}
+			if got := a.SameOrigin(r); got != tc.want {
+				t.Errorf("SameOrigin = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCookiesSecure: every cookie the site sets is Secure when it is
+// reached over https, by its own TLS or as its public URL says (behind a
+// TLS proxy), and only then.
+func TestCookiesSecure(t *testing.T) {
+	sessions := staffSessions(t)
+	for _, tc := range []struct {
+		publicURL string
+		tls       bool
+		want      bool
+	}{
+		{"", false, false},
+		{"", true, true},
+		{"http://presession.example.org", false, false},
+		{"https://presession.example.org", false, true},
+		{"HTTPS://presession.example.org", false, true},
+		{"https://presession.example.org", true, true},
+	} {
+		a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests", PublicURL: tc.publicURL,
+			StaffSessions: sessions}
+		r := httptest.NewRequest("POST", "/staff/login", nil)
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		rec := httptest.NewRecorder()
+		if err := a.SignIn(rec, r, a.StaffToken); err != nil {
+			t.Fatal(err)
+		}
+		a.SetViewerCookie(rec, r, "viewer-token", time.Now().Add(time.Hour))
+		a.ClearStaffCookie(rec, r)
+		cookies := rec.Result().Cookies()
+		if len(cookies) != 3 {
+			t.Fatalf("%d cookies", len(cookies))
+		}
+		for _, c := range cookies {
+			if c.Secure != tc.want {
+				t.Errorf("public URL %q, TLS %v: cookie %s Secure=%v, want %v", tc.publicURL, tc.tls, c.Name, c.Secure, tc.want)
+			}
+		}
+	}
+}
+
+// TestStaffSessionEndsWithToken: changing the staff token ends the
+// sessions that began with the old one, on a store both processes share.
+func TestStaffSessionEndsWithToken(t *testing.T) {
+	sessions := staffSessions(t)
+	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	old := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", StaffSessions: sessions}
+	cookie := signIn(t, old)
+	rotated := &web.Auth{Signer: signer, StaffToken: "another-staff-token-0123", StaffSessions: sessions}
+	for name, a := range map[string]*web.Auth{"same token": old, "rotated token": rotated} {
+		r := httptest.NewRequest("GET", "/api/v1/statements", nil)
+		r.AddCookie(cookie)
+		got := presession.ErrorCode(a.Principal(r).RequireStaff())
+		if want := map[string]string{"same token": "", "rotated token": presession.EUNAUTHORIZED}[name]; got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestStaffSessionStoreDown: when the session store cannot be reached, a
+// staff cookie is an internal error (logged, 500), not a sign-in prompt.
+func TestStaffSessionStoreDown(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests",
+		StaffSessions: web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)}
+	r := httptest.NewRequest("GET", "/api/v1/statements", nil)
+	r.AddCookie(&http.Cookie{Name: web.StaffCookie, Value: strings.Repeat("A", 43)})
+	if got := presession.ErrorCode(a.Principal(r).RequireStaff()); got != presession.EINTERNAL {
+		t.Errorf("RequireStaff with Redis down: %q, want %q", got, presession.EINTERNAL)
+	}
+}
+
+// TestClientAddr believes X-Forwarded-For only from a trusted proxy, and
+// only up to the first address that is not one.
+func TestClientAddr(t *testing.T) {
+	a := &web.Auth{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	for _, tc := range []struct {
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"192.0.2.1:5000", nil, "192.0.2.1"},
+		{"192.0.2.1:5000", []string{"198.51.100.7"}, "192.0.2.1"}, // not from a proxy: its say does not count
+		{"10.0.0.2:5000", nil, "10.0.0.2"},
+		{"10.0.0.2:5000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9, 198.51.100.7"}, "198.51.100.7"}, // the client's own claim comes first
+		{"10.0.0.2:5000", []string{"203.0.113.9, 198.51.100.7, 10.0.0.3"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"203.0.113.9", "198.51.100.7, 10.1.1.1"}, "198.51.100.7"},
+		{"10.0.0.2:5000", []string{"10.9.9.9, 10.0.0.3"}, "10.9.9.9"},
+		{"10.0.0.2:5000", []string{"garbage, 10.0.0.3"}, "10.0.0.3"},
+		{"[::1]:5000", []string{"2001:db8::5"}, "2001:db8::5"},
+		{"[::ffff:192.0.2.1]:5000", nil, "192.0.2.1"},
+	} {
+		r := httptest.NewRequest("POST", "/staff/login", nil)
+		r.RemoteAddr = tc.remote
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := a.ClientAddr(r).String(); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+// slowPost sends a request whose body of n bytes comes one byte per
+// every, and returns what the server answered (status line and all) and
+// when, measured from the first byte of the body.
+func slowPost(t *testing.T, addr, path string, header map[string]string, n int, every time.Duration) (string, time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var req strings.Builder
+	req.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Length: " + strconv.Itoa(n) + "\r\n")
+	for k, v := range header {
+		req.WriteString(k + ": " + v + "\r\n")
+	}
+	req.WriteString("\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	answered := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn) // until the server closes the connection
+		answered <- string(b)
+	}()
+	for i := 0; i < n; i++ {
+		select {
+		case out := <-answered:
+			return out, time.Since(start)
+		case <-time.After(every):
+		}
+		if _, err := conn.Write([]byte("a")); err != nil {
+			break // the server is done with us
+		}
+	}
+	select {
+	case out := <-answered:
+		return out, time.Since(start)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10 s after the whole body was sent")
+	}
+	return "", 0
+}
+
+// TestBodies: a body is cut at the deadline and at its size bound, which
+// a route may raise; an exempt route (tus) is bounded by neither.
+func TestBodies(t *testing.T) {
+	var logs syncBuffer
+	s := newSite(t)
+	mux := http.NewServeMux()
+	read := func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = presession.Errorf(presession.ETOOLARGE, "too large")
+			}
+			s.Error(w, r, err)
+			return
+		}
+		s.JSON(w, http.StatusOK, map[string]int{"read": len(b)})
+	}
+	mux.HandleFunc("POST /form", read)
+	mux.HandleFunc("PUT /big/{id}", read)
+	mux.HandleFunc("/files/", read)
+	mux.HandleFunc("POST /work", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-r.Context().Done():
+			t.Errorf("the request ended while its handler worked past the body's deadline: %v", r.Context().Err())
+			return
+		}
+		w.Header().Set("Connection", "close")
+		s.JSON(w, http.StatusOK, map[string]int{"read": len(b)})
+	})
+	bodies := web.Bodies{Timeout: time.Second, Max: 1000, Limits: map[string]int64{"PUT /big/{id}": 5000, "/files/": -1},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	srv := httptest.NewServer(bodies.Handler(mux))
+	t.Cleanup(srv.Close)
+
+	send := func(method, path string, n int) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(strings.Repeat("x", n)))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		method, path string
+		n, want      int
+	}{
+		{"POST", "/form", 1000, 200},
+		{"POST", "/form", 1001, 413},
+		{"PUT", "/big/1", 5000, 200},
+		{"PUT", "/big/1", 5001, 413},
+		{"PUT", "/files/abc", 100000, 200},
+	} {
+		if got, body := send(tc.method, tc.path, tc.n); got != tc.want {
+			t.Errorf("%s %s with %d bytes: %d, want %d: %s", tc.method, tc.path, tc.n, got, tc.want, body)
+		}
+	}
+
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	out, after := slowPost(t, addr, "/form?lang=fr", nil, 20, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 408") || !strings.Contains(out, `"code":"timeout"`) || !strings.Contains(out, "en 1 secondes") {
+		t.Errorf("slow body: %q", out)
+	}
+	if after < 900*time.Millisecond || after > 3*time.Second {
+		t.Errorf("slow body answered %s after it began, want about the 1 s deadline", after)
+	}
+	if !strings.Contains(logs.String(), "request body too slow") || !strings.Contains(logs.String(), "path=/form") {
+		t.Errorf("the cut is not logged: %s", logs.String())
+	}
+	// Once a body is in, the deadline no longer applies: a handler that
+	// works past it keeps its request (the server watches the connection
+	// for a hang-up once the body is read), and the connection serves the
+	// next request.
+	out, _ = slowPost(t, addr, "/work", nil, 3, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, `"read":3`) {
+		t.Errorf("a body in time, then work past the deadline: %q", out)
+	}
+	// tus keeps its own network timeout: a slow PATCH is not cut here.
+	out, _ = slowPost(t, addr, "/files/abc", map[string]string{"Connection": "close"}, 8, 200*time.Millisecond)
+	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, `"read":8`) {
+		t.Errorf("slow tus body: %q", out)
+	}
+}
+
+// syncBuffer is a log buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPagePolicy: the pages may load media and send requests to the site
+// itself, plus the storage's public origin for media and the public URL's
+// origin for requests, and nowhere else.
+func TestPagePolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name, media, public string
+		want                []string
+	}{
+		{"directory storage", "", "", []string{"media-src 'self' blob:;", "connect-src 'self';"}},
+		{"S3 and a public URL", "http://localhost:9000", "https://presession.example.org/base",
+			[]string{"media-src 'self' blob: http://localhost:9000;", "connect-src 'self' https://presession.example.org;"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSite(t)
+			s.MediaOrigin, s.Auth.PublicURL = tc.media, tc.public
+			srv := server(t, s)
+			res, err := http.Get(srv.URL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			csp := res.Header.Get("Content-Security-Policy")
+			for _, w := range append(tc.want, "default-src 'self';", "script-src 'self';", "frame-ancestors 'none';") {
+				if !strings.Contains(csp, w) {
+					t.Errorf("CSP lacks %q: %s", w, csp)
+				}
+			}
+			for _, src := range strings.Fields(strings.ReplaceAll(csp, ";", " ")) {
+				if src == "https:" || src == "http:" || src == "*" {
+					t.Errorf("CSP allows any host (%s): %s", src, csp)
+				}
 			}
 		})
 	}

@@ -28,7 +28,7 @@ func mailSender(cfg config.Config, log *slog.Logger) mail.Sender {
 // mail from the occurrences it causes; worker processes send it (Run).
 func (p *parts) newNotify() error {
 	cfg := p.cfg
-	issuer := &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: cfg.PublicURL}
+	issuer := &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: cfg.PublicURL, MaxViewerValidity: cfg.MaxViewerLinkValidity}
 	n, err := notify.New(notify.Config{PublicURL: cfg.PublicURL, StaffDigestTo: cfg.StaffDigestTo,
 		ShutdownTimeout: cfg.ShutdownTimeout}, p.queueOpt, notify.Deps{
 		Sender:      mailSender(cfg, p.log),
@@ -42,7 +42,7 @@ func (p *parts) newNotify() error {
 			return link, nil
 		},
 		WatchURL: func(session, country string) (string, error) {
-			link, _, err := issuer.ViewerLink(session, country, watchLinkValidity)
+			link, _, err := issuer.ViewerLink(session, country, min(watchLinkValidity, cfg.MaxViewerLinkValidity))
 			return link, err
 		},
 		// Slot: the programme's slot of an approved statement, once
@@ -57,5 +57,6 @@ func (p *parts) newNotify() error {
 	return nil
 }
 
-// watchLinkValidity is how long the watch link in an approval works.
+// watchLinkValidity is how long the watch link in an approval works, at
+// most PRESESSION_MAX_VIEWER_LINK_VALIDITY.
 const watchLinkValidity = 90 * 24 * time.Hour

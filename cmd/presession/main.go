@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
@@ -154,7 +153,8 @@ func issuer(cfg *config.Config) (*token.Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &token.Issuer{Signer: token.NewSigner([]byte(cfg.Secret.Reveal())), Sessions: ss, PublicURL: cfg.PublicURL}, nil
+	return &token.Issuer{Signer: token.NewSigner([]byte(cfg.Secret.Reveal())), Sessions: ss, PublicURL: cfg.PublicURL,
+		MaxViewerValidity: cfg.MaxViewerLinkValidity}, nil
 }
 
 func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
@@ -162,7 +162,7 @@ func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	session := fs.String("session", "", "session id, e.g. upr36")
 	country := fs.String("country", "", "limit the link to one country (ISO code)")
-	validFor := fs.Duration("valid-for", 720*time.Hour, "how long the link works")
+	validFor := fs.Duration("valid-for", token.DefaultViewerValidity, "how long the link works")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"viewer-link: " + err.Error()}
 	}
@@ -173,7 +173,13 @@ func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	link, _, err := is.ViewerLink(*session, *country, *validFor)
+	valid := is.DefaultValidity()
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "valid-for" {
+			valid = *validFor
+		}
+	})
+	link, _, err := is.ViewerLink(*session, *country, valid)
 	if err != nil {
 		return err
 	}

@@ -131,11 +131,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 	if err != nil {
 		return p, err
 	}
-	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal()}
+	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
+		StaffSessions:  web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL),
+		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
+		TrustedProxies: cfg.TrustedProxies}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
 	}
+	site.MediaOrigin = cfg.S3.BrowserOrigin()
 	p.signer, p.site = signer, site
 	if err := p.newNotify(); err != nil {
 		return p, err
@@ -293,7 +297,7 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	healthz, readyz := site.Health([]web.Check{
 		{Name: "redis", Fn: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		{Name: "storage", Fn: p.store.Ping},
-		web.BinaryCheck("ffmpeg"), web.BinaryCheck("ffprobe"),
+		web.BinaryCheck("ffmpeg").Cached(binaryCheckTTL), web.BinaryCheck("ffprobe").Cached(binaryCheckTTL),
 	})
 	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz)
@@ -312,7 +316,8 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	play.Register(mux)
-	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL}, p.store, p.log)
+	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
+		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -342,7 +347,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
 		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
-		RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
+		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
 		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site})
 }
@@ -354,7 +359,13 @@ func (p *parts) listen(mux *http.ServeMux, errc chan<- error) (*http.Server, err
 	if err != nil {
 		return nil, configError{fmt.Errorf("PRESESSION_ADDR: cannot listen on %s: %v", p.cfg.Addr, err)}
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Every body but tus's is bounded in time and size; the caption
+	// upload is the one that may be larger than a form.
+	bodies := web.Bodies{Timeout: p.cfg.RequestBodyTimeout, Max: web.MaxBody, Log: p.log, Limits: map[string]int64{
+		"/files/":           -1, // tus: its own network timeout and upload size
+		review.CaptionRoute: review.MaxCaptionBytes,
+	}}
+	srv := &http.Server{Handler: bodies.Handler(mux), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)}
 	if p.roles.http {
 		p.log.Info("listening", "addr", ln.Addr().String(), "public_url", p.cfg.PublicURL)
@@ -406,12 +417,13 @@ func (p *parts) shutdownHTTP(srv *http.Server, up *upload.Service) {
 	}
 }
 
-// uploadBase is the base of the upload URLs the tus endpoint hands out:
-// PRESESSION_PUBLIC_URL when it was set; else "", so they follow the
-// request's Host (the default public URL is a guess for printed links, and
-// a client that reached the service at another address must be able to
-// continue its upload there).
-func uploadBase(cfg config.Config) string {
+// givenPublicURL is PRESESSION_PUBLIC_URL when it was set, else "". It is
+// the base of the upload URLs the tus endpoint hands out, and the site's
+// origin for the same-origin check; without it both follow the request's
+// Host (the default public URL is a guess for printed links, and a client
+// that reached the service at another address must be able to continue
+// its upload there).
+func givenPublicURL(cfg config.Config) string {
 	if cfg.PublicURLSet {
 		return cfg.PublicURL
 	}
@@ -421,6 +433,10 @@ func uploadBase(cfg config.Config) string {
 // uploadCheckpointGrace bounds how long a stop waits, after its timeout,
 // for interrupted uploads to store what they received.
 const uploadCheckpointGrace = 5 * time.Second
+
+// binaryCheckTTL is how long /readyz reuses its last check of the ffmpeg
+// and ffprobe binaries (Redis and storage are checked at every request).
+const binaryCheckTTL = 30 * time.Second
 
 // queueMetricsInterval bounds the Asynq queue scan to one per interval,
 // however many scrapers ask.

@@ -312,7 +312,9 @@
     fieldError(days, '');
     formError('vw-error', '');
     var n = parseInt(days.value, 10);
-    if (!(n >= 1 && n <= 3650)) { fieldError(days, t('staff.err.valid_for', days.value)); return; }
+    var most = parseInt(days.max, 10) || 3650;
+    if (n > most) { fieldError(days, t('staff.err.valid_for_max', most)); return; }
+    if (!(n >= 1)) { fieldError(days, t('staff.err.valid_for', days.value)); return; }
     var body = { session: form.elements.session.value, valid_for: (n * 24) + 'h' };
     if (form.elements.country.value) body.country = form.elements.country.value;
     busy(form, true);
