@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -67,7 +68,8 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (metrics.PlaylistR
 		return "", fmt.Errorf("playlist version: %w", err)
 	}
 	start := time.Now()
-	if err := w.rebuild.Rebuild(ctx, p.Session, p.Country); err != nil {
+	version, changed, err := w.rebuildVersion(ctx, p.Session, p.Country)
+	if err != nil {
 		if presession.ErrorCode(err) == presession.ENOTFOUND { // the session or country is no longer configured
 			return "", fmt.Errorf("rebuild playlist %s/%s: %w: %w", p.Session, p.Country, err, asynq.SkipRetry)
 		}
@@ -77,5 +79,46 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (metrics.PlaylistR
 		return "", fmt.Errorf("playlist built version: %w", err)
 	}
 	log.Info("playlist rebuilt", "built", current, "took", time.Since(start).Round(time.Millisecond))
+	w.tellPlaylist(ctx, log, p, current, version, changed)
 	return metrics.PlaylistRebuilt, nil
+}
+
+// rebuildVersion rebuilds, with the build's version when the rebuilder
+// says it.
+func (w *Worker) rebuildVersion(ctx context.Context, session, country string) (string, bool, error) {
+	if vr, ok := w.rebuild.(VersionedRebuilder); ok {
+		return vr.RebuildVersion(ctx, session, country)
+	}
+	return "", false, w.rebuild.Rebuild(ctx, session, country)
+}
+
+// tellPlaylist tells playlist.updated for a rebuild that stored build
+// version (change version n). The version last told is kept per country,
+// so a build is told once: when this rebuild wrote it, or when a rebuild
+// wrote it but stopped before telling (the stored build then already has
+// the version, but the one told differs). A build nobody was told of and
+// that was already stored (the first rebuild after a start on an empty
+// Redis) is recorded as told without telling. Occurrence IDs name the
+// country, n and the build, so they differ between builds.
+func (w *Worker) tellPlaylist(ctx context.Context, log *slog.Logger, p PlaylistPayload, n int64, version string, changed bool) {
+	if w.cfg.Occurred == nil || version == "" {
+		return
+	}
+	key := w.cfg.KeyPrefix + "playlist:told:" + p.Session + ":" + p.Country
+	told, err := w.rdb.Get(ctx, key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		log.Warn("playlist told version", "err", err)
+		return
+	}
+	if told != version && (changed || told != "") {
+		w.cfg.Occurred(ctx, presession.Occurrence{
+			ID:   fmt.Sprintf("playlist_%s_%s_%d_%s", p.Session, p.Country, n, version[:min(len(version), 16)]),
+			Type: presession.PlaylistUpdated, At: time.Now().UTC().Truncate(time.Second),
+			Session: p.Session, Country: p.Country, Version: version})
+	}
+	if told != version {
+		if err := w.rdb.Set(ctx, key, version, 0).Err(); err != nil {
+			log.Warn("playlist told version", "err", err)
+		}
+	}
 }
