@@ -30,6 +30,7 @@ type Dashboard struct {
 	Orders   []OrderView
 	Statuses []presession.Status
 	Messages map[string]string // the strings staff.js needs, in the page's language
+	Webhooks *WebhooksView     // nil: no webhooks section
 }
 
 // Filter is the dashboard's current filter.
@@ -147,6 +148,9 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		return nil, err
 	}
 	if err := h.orders(ctx, d, f); err != nil {
+		return nil, err
+	}
+	if err := h.webhookSection(ctx, d, lang); err != nil {
 		return nil, err
 	}
 	return d, nil
