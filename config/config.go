@@ -66,6 +66,7 @@ type Config struct {
 	MaxStatementsPerInvitation int           // PRESESSION_MAX_STATEMENTS_PER_INVITATION, default 3
 	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
+	WebhookAllowPrivate        bool          // PRESESSION_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback, link-local and private addresses
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
@@ -89,7 +90,7 @@ var Vars = []string{
 	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
 	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
-	"PRESESSION_SHUTDOWN_TIMEOUT",
+	"PRESESSION_SHUTDOWN_TIMEOUT", "PRESESSION_WEBHOOK_ALLOW_PRIVATE",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -182,6 +183,13 @@ func Load(getenv func(string) string) (Config, error) {
 	case "false", "0", "no":
 	default:
 		return c, fmt.Errorf("S3_USE_SSL=%q must be true or false", v)
+	}
+	switch v := strings.ToLower(get("PRESESSION_WEBHOOK_ALLOW_PRIVATE", "false")); v {
+	case "true", "1", "yes":
+		c.WebhookAllowPrivate = true
+	case "false", "0", "no":
+	default:
+		return c, fmt.Errorf("PRESESSION_WEBHOOK_ALLOW_PRIVATE=%q must be true or false", v)
 	}
 	if c.SessionsFile != "" {
 		if _, err := os.Stat(c.SessionsFile); err != nil {

@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
-		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet {
+		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet || c.WebhookAllowPrivate {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.PublicURL != "https://presession.example.org" || !c.PublicURLSet {
 		t.Fatalf("PRESESSION_PUBLIC_URL set: %q, set %v", c.PublicURL, c.PublicURLSet)
+	}
+	if c, err = config.Load(env(map[string]string{"PRESESSION_WEBHOOK_ALLOW_PRIVATE": "true"})); err != nil || !c.WebhookAllowPrivate {
+		t.Fatalf("PRESESSION_WEBHOOK_ALLOW_PRIVATE=true: %v %v", c.WebhookAllowPrivate, err)
 	}
 }
 
@@ -47,6 +50,7 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"S3_ENDPOINT": "minio:9000"}, "S3_ACCESS_KEY"},
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET"},
 		{map[string]string{"S3_USE_SSL": "maybe"}, "S3_USE_SSL"},
+		{map[string]string{"PRESESSION_WEBHOOK_ALLOW_PRIVATE": "sometimes"}, "PRESESSION_WEBHOOK_ALLOW_PRIVATE"},
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PUBLIC_ENDPOINT": "ftp://x/y"}, "S3_PUBLIC_ENDPOINT"},
 		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
 		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},

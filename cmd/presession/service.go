@@ -28,6 +28,7 @@ import (
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/upload"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/webhook"
 	"github.com/uprinfo/presession/worker"
 )
 
@@ -87,7 +88,9 @@ type parts struct {
 	reg        *prometheus.Registry
 	processing *metrics.Processing // nil unless the process runs workers
 	uploads    *metrics.Uploads
-	closers    []func() // what close releases, the last acquired first
+	webhooks   *webhook.Registry
+	hooks      *webhook.Client // queues webhook deliveries
+	closers    []func()        // what close releases, the last acquired first
 }
 
 // onClose adds f to what close releases.
@@ -181,7 +184,17 @@ func (p *parts) connect(ctx context.Context) error {
 	queue := worker.NewClient(p.queueOpt, rdb, keyPrefix)
 	p.queue = queue
 	p.onClose(func() { queue.Close() })
+	p.webhooks = webhook.NewRegistry(rdb, store, keyPrefix)
+	hooks := webhook.NewClient(p.queueOpt, p.webhooks, p.log)
+	p.hooks = hooks
+	p.onClose(func() { hooks.Close() })
 	return nil
+}
+
+// occurred is the occurrence hook of the catalog and of the workers'
+// playlist rebuilds: it queues the webhook deliveries.
+func (p *parts) occurred(ctx context.Context, o presession.Occurrence) {
+	p.hooks.Occurred(ctx, o)
 }
 
 // openCatalog makes the catalog, whose playlist changes queue rebuilds,
@@ -194,7 +207,8 @@ func (p *parts) openCatalog(ctx context.Context) error {
 			if err := queue.EnqueuePlaylist(ctx, session, country); err != nil {
 				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
 			}
-		}))
+		}),
+		catalog.WithOccurrenceHook(p.occurred))
 	p.cat = cat
 	if p.cfg.Embedded() {
 		// The in-process Redis starts empty: storage is the record of truth.
@@ -205,6 +219,9 @@ func (p *parts) openCatalog(ctx context.Context) error {
 		log.Info("catalog rebuilt from storage", "statements", n)
 	} else if err := cat.Sync(ctx); err != nil {
 		return fmt.Errorf("write pending catalog changes to storage: %w", err)
+	}
+	if _, err := p.webhooks.Restore(ctx); err != nil {
+		return fmt.Errorf("restore the webhooks from storage: %w", err)
 	}
 	return nil
 }
@@ -245,14 +262,24 @@ func (p *parts) startWorkers(ctx context.Context, errc chan<- error) (<-chan str
 		return nil, configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
 	}
 	w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
+		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing, Occurred: p.occurred}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
 		&playlist.Rebuilder{Sessions: p.sessions, Catalog: p.cat, Store: p.store, Log: p.log}, p.sessions, p.log)
+	deliveries := webhook.NewServer(webhook.ServerConfig{ShutdownTimeout: cfg.ShutdownTimeout}, p.queueOpt, p.webhooks,
+		p.guard(), p.log)
 	workersDone := make(chan struct{})
 	go func() {
 		defer close(workersDone)
+		delivered := make(chan struct{})
+		go func() {
+			defer close(delivered)
+			if err := deliveries.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
 		if err := w.Run(ctx); err != nil {
 			errc <- err
 		}
+		<-delivered
 	}()
 	if err := reconcile(ctx, p.cat, p.queue, p.sessions, p.log); err != nil {
 		p.log.Error("reconcile at start", "err", err)
@@ -290,11 +317,13 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	play.Register(mux)
-	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL}, p.store, p.log)
+	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL}, p.store, p.log,
+		review.WithWebhooks(p.webhooks))
 	if err != nil {
 		return nil, nil, err
 	}
 	rev.Register(mux)
+	(&webhook.API{Site: site, Registry: p.webhooks, Guard: p.guard()}).Register(mux)
 	up, err := p.newUpload()
 	if err != nil {
 		return nil, nil, err
@@ -310,6 +339,12 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}()
 	mux.Handle("/", home) // everything unknown: a 404 in the site's shape
 	return mux, up, nil
+}
+
+// guard is where webhooks may connect: public addresses, and private ones
+// when PRESESSION_WEBHOOK_ALLOW_PRIVATE says so.
+func (p *parts) guard() *webhook.Guard {
+	return &webhook.Guard{AllowPrivate: p.cfg.WebhookAllowPrivate}
 }
 
 // newUpload makes the tus upload service.
@@ -468,6 +503,10 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindexed %d statements from storage\n", n)
+	hooks, err := webhook.NewRegistry(rdb, store, keyPrefix).Restore(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements and %d webhooks from storage\n", n, hooks)
 	return nil
 }
