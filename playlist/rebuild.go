@@ -61,14 +61,14 @@ func (rb *Rebuilder) Rebuild(ctx context.Context, session, country string) error
 }
 
 // RebuildVersion is Rebuild that also returns the version of the build it
-// left stored and whether this call wrote it (false when the stored build
-// already had that version).
-func (rb *Rebuilder) RebuildVersion(ctx context.Context, session, country string) (version string, changed bool, err error) {
+// left stored, how many statements it plays, and whether this call wrote
+// it (false when the stored build already had that version).
+func (rb *Rebuilder) RebuildVersion(ctx context.Context, session, country string) (version string, statements int, changed bool, err error) {
 	res, changed, err := rb.rebuild(ctx, session, country)
 	if err != nil {
-		return "", false, err
+		return "", 0, false, err
 	}
-	return res.Version, changed, nil
+	return res.Version, len(res.Playlist.Statements), changed, nil
 }
 
 func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Result, bool, error) {

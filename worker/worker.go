@@ -40,10 +40,11 @@ type Rebuilder interface {
 }
 
 // VersionedRebuilder is a Rebuilder that also says which build it left
-// stored and whether it wrote it (playlist.Rebuilder is one). Only its
-// rebuilds are told as playlist.updated.
+// stored, how many statements it plays and whether it wrote it
+// (playlist.Rebuilder is one). Only its rebuilds are told as
+// playlist.updated.
 type VersionedRebuilder interface {
-	RebuildVersion(ctx context.Context, session, country string) (version string, changed bool, err error)
+	RebuildVersion(ctx context.Context, session, country string) (version string, statements int, changed bool, err error)
 }
 
 // Metrics receives what the worker measures (metrics.Processing

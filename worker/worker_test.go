@@ -541,17 +541,19 @@ func TestShutdownRequeues(t *testing.T) {
 // versioned is a rebuilder that reports the next scripted build.
 type versioned struct {
 	rebuilds
-	version string
-	changed bool
+	version    string
+	statements int
+	changed    bool
 }
 
-func (v *versioned) RebuildVersion(ctx context.Context, session, country string) (string, bool, error) {
-	return v.version, v.changed, v.Rebuild(ctx, session, country)
+func (v *versioned) RebuildVersion(ctx context.Context, session, country string) (string, int, bool, error) {
+	return v.version, v.statements, v.changed, v.Rebuild(ctx, session, country)
 }
 
 // TestPlaylistUpdatedTold: a rebuild that stores a new build tells
 // playlist.updated once, with the build's version; one that finds the same
-// build stored tells nothing, unless that build was never told.
+// build stored tells nothing, unless that build was never told; the first
+// build of an empty playlist is no news.
 func TestPlaylistUpdatedTold(t *testing.T) {
 	s, _ := storage.NewDir(t.TempDir())
 	e := newEnv(t, s)
@@ -563,6 +565,9 @@ func TestPlaylistUpdatedTold(t *testing.T) {
 	rebuild := func(version string, changed bool) {
 		t.Helper()
 		vr.version, vr.changed = version, changed
+		if vr.statements == 0 && version != "empty" {
+			vr.statements = 2
+		}
 		v, err := e.rdb.Incr(ctx, e.client.versionKey("upr36", "AD")).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -571,10 +576,14 @@ func TestPlaylistUpdatedTold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	rebuild("empty", true) // every country's first build at the first start
+	if len(told) != 0 {
+		t.Fatalf("the first build of an empty playlist was told: %+v", told)
+	}
 	rebuild("aaaa", true)
 	rebuild("aaaa", false)
 	if len(told) != 1 || told[0].Type != presession.PlaylistUpdated || told[0].Session != "upr36" || told[0].Country != "AD" ||
-		told[0].Version != "aaaa" || told[0].ID != "playlist_upr36_AD_1_aaaa" || told[0].At.IsZero() {
+		told[0].Version != "aaaa" || told[0].ID != "playlist_upr36_AD_2_aaaa" || told[0].At.IsZero() {
 		t.Fatalf("told %+v", told)
 	}
 	rebuild("bbbb", true)
