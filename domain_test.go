@@ -217,6 +217,26 @@ func TestReasonKept(t *testing.T) {
 	}
 }
 
+// TestSourceDeleted: once its source is deleted, a failed statement
+// stays failed: a re-run is refused (EGONE), changing nothing, while
+// other moves' rules are as before.
+func TestSourceDeleted(t *testing.T) {
+	f := statementAt(t, presession.StatusFailed)
+	f.SourceDeletedAt = t1
+	before := *f
+	for _, to := range []presession.Status{presession.StatusUploaded, presession.StatusProcessing} {
+		err := f.Apply(presession.Move{To: to, By: presession.ActorStaff}, t1)
+		if to == presession.StatusProcessing {
+			wantError(t, err, presession.ECONFLICT, "err.transition") // not a move from failed at all
+			continue
+		}
+		wantError(t, err, presession.EGONE, "err.source_deleted")
+		if !strings.Contains(err.Error(), "deleted on") || !reflect.DeepEqual(*f, before) {
+			t.Fatalf("refused re-run: %v; statement changed: %+v", err, *f)
+		}
+	}
+}
+
 func TestNewMove(t *testing.T) {
 	args := []string{"0:24", "1:00"}
 	m, err := presession.NewMove(presession.StatusFailed, presession.ActorWorker, "  the file stops at 0:24 ", presession.Message{Key: "reject.truncated", Args: args})

@@ -40,3 +40,10 @@ const (
 	DeliverySent   DeliveryState = "sent"
 	DeliveryFailed DeliveryState = "failed"
 )
+
+// InvitationOccurrence returns the occurrence of inv's creation. Its ID
+// names the invitation, so it is the same however often it is reported.
+func InvitationOccurrence(inv *Invitation) Occurrence {
+	return Occurrence{ID: "inv_" + inv.ID + "_created", Type: InvitationCreated, At: inv.CreatedAt,
+		Session: inv.Session, Country: inv.Country, Invitation: inv}
+}

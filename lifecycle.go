@@ -125,9 +125,11 @@ func (m Move) check() error {
 	return nil
 }
 
-// Apply makes move m of s at now. It refuses what NewMove refuses, and a
+// Apply makes move m of s at now. It refuses what NewMove refuses, a
 // move the lifecycle does not allow from the current status (ECONFLICT
-// naming both; see CheckTransition), changing nothing then. Otherwise it
+// naming both; see CheckTransition), and a move to uploaded or processing
+// once the source is deleted (EGONE: nothing is left to process),
+// changing nothing then. Otherwise it
 // sets Status and UpdatedAt; keeps the reason (trimmed text and message)
 // on rejected and failed and clears it on any other status; resets
 // Progress to 0 on processing and 100 on ready; sets UploadedAt on the
@@ -141,6 +143,10 @@ func (s *Statement) Apply(m Move, now time.Time) error {
 	from, to := s.Status, m.To
 	if err := CheckTransition(from, to); err != nil {
 		return err
+	}
+	if (to == StatusUploaded || to == StatusProcessing) && !s.SourceDeletedAt.IsZero() {
+		return Errorf(EGONE, "the uploaded file of this statement was deleted on %s; it cannot be processed again, the organisation must upload it anew",
+			s.SourceDeletedAt.UTC().Format("2 January 2006 at 15:04 MST")).Localize("err.source_deleted", s.SourceDeletedAt)
 	}
 	s.Status, s.UpdatedAt = to, now
 	s.Reason, s.ReasonKey, s.ReasonArgs = "", "", nil

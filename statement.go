@@ -93,6 +93,12 @@ type Statement struct {
 
 	Size      int64  `json:"size"`
 	SourceKey string `json:"source_key"` // storage key of the uploaded original
+	// SourceDeletedAt is when storage stopped holding the uploaded
+	// original: deleted when its upload was cancelled or abandoned, or
+	// once a failed statement's retention ran out (or there never was
+	// one: an upload that did not start). Zero while storage holds it or
+	// an upload may still write it.
+	SourceDeletedAt time.Time `json:"source_deleted_at,omitzero"`
 
 	Status Status `json:"status"`
 	Reason string `json:"reason,omitempty"` // why it failed or was rejected, in English

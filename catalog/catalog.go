@@ -1,16 +1,18 @@
-// Package catalog keeps the statements, their lifecycle and each country's
-// playlist order in Redis, and makes every change durable in storage.
+// Package catalog keeps the statements, their lifecycle, each country's
+// playlist order and the invitations in Redis, and makes every change
+// durable in storage.
 //
 // # Redis is a cache of storage
 //
 // Storage holds the record of truth: statements/{id}/statement.json (the
-// whole statement, history included) and orders/{session}/{CC}.json. Redis
-// holds the same records plus the indexes that make List cheap; Reindex
-// rebuilds all of it from storage alone.
+// whole statement, history included), orders/{session}/{CC}.json and
+// invitations/{id}.json. Redis holds the same records plus the indexes
+// that make List cheap; Reindex rebuilds all of it from storage alone.
 //
 // # Consistency: Redis first, then storage, with a pending mark
 //
-// Every change (Create, Transition, Update, SetOrder) is one optimistic
+// Every change (Create, Transition, Update, SetOrder, CreateInvitation,
+// RecordMail) is one optimistic
 // Redis transaction (WATCH/MULTI/EXEC, retried on a lost race) that checks
 // the rules against the current record, writes the new record and its
 // indexes, and adds the record's name to a "dirty" set, all at once. The
@@ -44,8 +46,11 @@
 //	                           session/country/status filter is one key
 //	P inv:{invitation}         sorted set of an invitation's statements
 //	P order:{S}:{CC}           string: the Order JSON (as in storage)
+//	P iv:{id}                  string: an invitation's record (as in storage)
+//	P ivx:{S}:{CC}             sorted sets of invitations by creation time (µs);
+//	                           S, CC each may be empty = any (4 per invitation)
 //	P progress                 hash id → live processing percentage
-//	P dirty                    set of "st:{id}" / "order:{S}:{CC}" not yet in storage
+//	P dirty                    set of "st:{id}" / "order:{S}:{CC}" / "iv:{id}" not yet in storage
 //
 // Multi-key transactions need all keys in one slot on a Redis Cluster:
 // there, use a prefix with a hash tag such as "{presession}:".
@@ -197,6 +202,8 @@ func (c *Catalog) storageKey(member string) (rkey, skey string, err error) {
 	switch {
 	case strings.HasPrefix(member, "st:"):
 		return c.prefix + member, layout.Record(strings.TrimPrefix(member, "st:")), nil
+	case strings.HasPrefix(member, "iv:"):
+		return c.prefix + member, layout.Invitation(strings.TrimPrefix(member, "iv:")), nil
 	case strings.HasPrefix(member, "order:"):
 		rest := strings.TrimPrefix(member, "order:")
 		i := strings.LastIndexByte(rest, ':')

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,18 @@ func (c *Catalog) sync(ctx context.Context, member string) error {
 	if err != nil {
 		return err
 	}
-	for range syncAttempts {
+	for i := range syncAttempts {
+		if i > 0 {
+			// Another writer changed the record meanwhile: let it finish
+			// its own write before reading again, so that many writers of
+			// one record (20 concurrent updates on a loaded machine) do not
+			// keep overtaking each other until the attempts run out.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("catalog: sync %s: %w", member, ctx.Err())
+			case <-time.After(time.Duration(1+rand.IntN(2*i)) * time.Millisecond):
+			}
+		}
 		raw, err := c.rdb.Get(ctx, rkey).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return c.rdb.SRem(ctx, c.kDirty(), member).Err()
@@ -84,7 +96,8 @@ func (c *Catalog) Sync(ctx context.Context) error {
 // readConcurrency bounds the storage reads of Reindex.
 const readConcurrency = 16
 
-// Reindex rebuilds every catalog key in Redis (records, indexes, orders)
+// Reindex rebuilds every catalog key in Redis (records, indexes, orders,
+// invitations)
 // from storage alone and returns the number of statements. It first syncs
 // pending changes, so it never discards a committed one. An order is
 // reconciled with the statements: ids that are not approved statements of
@@ -103,6 +116,10 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	orders, err := c.readOrders(ctx)
+	if err != nil {
+		return 0, err
+	}
+	invs, err := c.readInvitations(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -127,6 +144,9 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("catalog: reindex: %w", err)
 		}
+	}
+	if err := c.restoreInvitations(ctx, invs); err != nil {
+		return 0, err
 	}
 	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, o := range orders {
@@ -302,7 +322,7 @@ func approvedAt(s *presession.Statement) time.Time {
 // deleteAll removes every catalog key under the prefix.
 func (c *Catalog) deleteAll(ctx context.Context) error {
 	// The patterns (after the prefix) of every catalog key.
-	for _, fam := range []string{"st:*", "idx:*", "inv:*", "order:*", "progress", "dirty"} {
+	for _, fam := range []string{"st:*", "idx:*", "inv:*", "iv:*", "ivx:*", "order:*", "progress", "dirty"} {
 		iter := c.rdb.Scan(ctx, 0, globEscape(c.prefix)+fam, 1000).Iterator()
 		var keys []string
 		flush := func() error {

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -47,6 +49,32 @@ type S3 struct {
 	PublicEndpoint string
 }
 
+// SMTP is the mail server of SMTP_URL. Host "" means no server: messages
+// are written to the outbox directory instead.
+type SMTP struct {
+	Host        string
+	Port        int
+	Username    string
+	Password    Secret
+	ImplicitTLS bool // smtps://: TLS from the first byte; smtp:// uses STARTTLS when offered
+}
+
+// LogValue shows where mail goes, without the password.
+func (s SMTP) LogValue() slog.Value {
+	if s.Host == "" {
+		return slog.StringValue("outbox")
+	}
+	scheme := "smtp"
+	if s.ImplicitTLS {
+		scheme = "smtps"
+	}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port))}
+	if s.Username != "" {
+		u.User = url.UserPassword(s.Username, "redacted")
+	}
+	return slog.StringValue(u.String())
+}
+
 // Config is everything the service reads from its environment.
 type Config struct {
 	Addr           string
@@ -64,8 +92,14 @@ type Config struct {
 
 	// Beyond the contract's table, set by the issues that needed them.
 	MaxStatementsPerInvitation int           // PRESESSION_MAX_STATEMENTS_PER_INVITATION, default 3
+	MaxRetriesPerInvitation    int           // PRESESSION_MAX_RETRIES_PER_INVITATION, default 7
+	MaxInvitationBytes         int64         // PRESESSION_MAX_INVITATION_BYTES, default 3 × MaxUploadBytes
+	FailedRetention            time.Duration // PRESESSION_FAILED_RETENTION, default 72h
 	AbandonedUploadAge         time.Duration // PRESESSION_ABANDONED_UPLOAD_AGE, default 168h
 	ShutdownTimeout            time.Duration // PRESESSION_SHUTDOWN_TIMEOUT, default 30s
+	SMTP                       SMTP          // SMTP_URL; Host "" = the outbox directory
+	MailFrom                   string        // MAIL_FROM, an RFC 5322 address
+	StaffDigestTo              []string      // PRESESSION_STAFF_DIGEST_TO, comma-separated; none = no digest
 	WebhookAllowPrivate        bool          // PRESESSION_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback, link-local and private addresses
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
@@ -81,6 +115,9 @@ func (c *Config) EmbeddedStorage() bool { return c.S3.Endpoint == "" }
 // StorageDir is the root of the directory storage.
 func (c *Config) StorageDir() string { return filepath.Join(c.DataDir, "storage") }
 
+// OutboxDir is where messages are written as .eml files without SMTP_URL.
+func (c *Config) OutboxDir() string { return filepath.Join(c.DataDir, "outbox") }
+
 // WorkDir holds per-task temporary work files.
 func (c *Config) WorkDir() string { return filepath.Join(c.DataDir, "work") }
 
@@ -90,7 +127,8 @@ var Vars = []string{
 	"PRESESSION_STAFF_TOKEN", "PRESESSION_SESSIONS", "PRESESSION_MAX_UPLOAD_BYTES", "REDIS_URL",
 	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
-	"PRESESSION_SHUTDOWN_TIMEOUT", "PRESESSION_WEBHOOK_ALLOW_PRIVATE",
+	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
+	"PRESESSION_SHUTDOWN_TIMEOUT", "SMTP_URL", "MAIL_FROM", "PRESESSION_STAFF_DIGEST_TO", "PRESESSION_WEBHOOK_ALLOW_PRIVATE",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -143,6 +181,25 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("PRESESSION_MAX_STATEMENTS_PER_INVITATION: %v", err)
 	}
 	c.MaxStatementsPerInvitation = int(n)
+	if n, err = strconv.ParseInt(get("PRESESSION_MAX_RETRIES_PER_INVITATION", "7"), 10, 32); err != nil || n < 0 {
+		return c, fmt.Errorf("PRESESSION_MAX_RETRIES_PER_INVITATION=%q is not a whole number of zero or more", getenv("PRESESSION_MAX_RETRIES_PER_INVITATION"))
+	}
+	c.MaxRetriesPerInvitation = int(n)
+	c.MaxInvitationBytes = math.MaxInt64
+	if c.MaxUploadBytes <= math.MaxInt64/3 {
+		c.MaxInvitationBytes = 3 * c.MaxUploadBytes
+	}
+	if v := get("PRESESSION_MAX_INVITATION_BYTES", ""); v != "" {
+		if c.MaxInvitationBytes, err = positiveInt(v); err != nil {
+			return c, fmt.Errorf("PRESESSION_MAX_INVITATION_BYTES: %v", err)
+		}
+		if c.MaxInvitationBytes < c.MaxUploadBytes {
+			return c, fmt.Errorf("PRESESSION_MAX_INVITATION_BYTES: %d is less than PRESESSION_MAX_UPLOAD_BYTES (%d): an upload of the largest accepted size must fit", c.MaxInvitationBytes, c.MaxUploadBytes)
+		}
+	}
+	if c.FailedRetention, err = positiveDuration(get("PRESESSION_FAILED_RETENTION", "72h")); err != nil {
+		return c, fmt.Errorf("PRESESSION_FAILED_RETENTION: %v", err)
+	}
 	if c.AbandonedUploadAge, err = positiveDuration(get("PRESESSION_ABANDONED_UPLOAD_AGE", "168h")); err != nil {
 		return c, fmt.Errorf("PRESESSION_ABANDONED_UPLOAD_AGE: %v", err)
 	}
@@ -184,6 +241,9 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("S3_USE_SSL=%q must be true or false", v)
 	}
+	if err := c.loadMail(get); err != nil {
+		return c, err
+	}
 	switch v := strings.ToLower(get("PRESESSION_WEBHOOK_ALLOW_PRIVATE", "false")); v {
 	case "true", "1", "yes":
 		c.WebhookAllowPrivate = true
@@ -197,6 +257,74 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// loadMail reads SMTP_URL, MAIL_FROM and PRESESSION_STAFF_DIGEST_TO.
+func (c *Config) loadMail(get func(k, def string) string) error {
+	if raw := get("SMTP_URL", ""); raw != "" {
+		s, err := parseSMTP(raw)
+		if err != nil {
+			return err
+		}
+		c.SMTP = s
+	}
+	from := get("MAIL_FROM", "")
+	if from == "" && c.SMTP.Host != "" {
+		return fmt.Errorf("MAIL_FROM must be set when SMTP_URL is (an address such as \"Pre-session <presession@example.org>\")")
+	}
+	if from == "" {
+		from = "Pre-session <presession@localhost>"
+	}
+	if _, err := mail.ParseAddress(from); err != nil {
+		return fmt.Errorf("MAIL_FROM=%q is not an e-mail address such as \"Pre-session <presession@example.org>\"", from)
+	}
+	c.MailFrom = from
+	for _, a := range strings.Split(get("PRESESSION_STAFF_DIGEST_TO", ""), ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if p, err := mail.ParseAddress(a); err != nil || p.Name != "" {
+			return fmt.Errorf("PRESESSION_STAFF_DIGEST_TO: %q is not an e-mail address such as staff@example.org", a)
+		}
+		c.StaffDigestTo = append(c.StaffDigestTo, a)
+	}
+	return nil
+}
+
+// parseSMTP reads smtp://[user:pass@]host[:port] (STARTTLS when offered,
+// port 587 by default) or smtps://… (implicit TLS, port 465). Its errors
+// never repeat the password.
+func parseSMTP(raw string) (SMTP, error) {
+	const want = "SMTP_URL must be smtp://[user:password@]host[:port] or smtps://[user:password@]host[:port]"
+	u, err := url.Parse(raw)
+	if err != nil {
+		return SMTP{}, fmt.Errorf("%s: %v", want, redactURLError(err))
+	}
+	var s SMTP
+	switch u.Scheme {
+	case "smtp":
+		s.Port = 587
+	case "smtps":
+		s.Port, s.ImplicitTLS = 465, true
+	default:
+		return SMTP{}, fmt.Errorf("%s (the scheme is %q)", want, u.Scheme)
+	}
+	if s.Host = u.Hostname(); s.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return SMTP{}, fmt.Errorf("%s, without a path or query", want)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return SMTP{}, fmt.Errorf("%s (the port %q is not 1–65535)", want, p)
+		}
+		s.Port = n
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		pw, _ := u.User.Password()
+		s.Password = Secret(pw)
+	}
+	return s, nil
 }
 
 func positiveInt(s string) (int64, error) {

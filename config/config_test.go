@@ -2,10 +2,12 @@ package config_test
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uprinfo/presession/config"
 )
@@ -20,7 +22,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
-		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet || c.WebhookAllowPrivate {
+		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet ||
+		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 || c.WebhookAllowPrivate {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -32,6 +35,22 @@ func TestDefaults(t *testing.T) {
 	}
 	if c, err = config.Load(env(map[string]string{"PRESESSION_WEBHOOK_ALLOW_PRIVATE": "true"})); err != nil || !c.WebhookAllowPrivate {
 		t.Fatalf("PRESESSION_WEBHOOK_ALLOW_PRIVATE=true: %v %v", c.WebhookAllowPrivate, err)
+	}
+}
+
+// TestInvitationLimits: the byte cap follows the upload limit unless set;
+// no retries is a choice, not an error.
+func TestInvitationLimits(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "1000", "PRESESSION_MAX_RETRIES_PER_INVITATION": "0"}))
+	if err != nil || c.MaxInvitationBytes != 3000 || c.MaxRetriesPerInvitation != 0 {
+		t.Fatalf("%d bytes, %d retries, %v", c.MaxInvitationBytes, c.MaxRetriesPerInvitation, err)
+	}
+	c, err = config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "1000", "PRESESSION_MAX_INVITATION_BYTES": "1000"}))
+	if err != nil || c.MaxInvitationBytes != 1000 {
+		t.Fatalf("%d bytes, %v", c.MaxInvitationBytes, err)
+	}
+	if c, err = config.Load(env(map[string]string{"PRESESSION_MAX_UPLOAD_BYTES": "9223372036854775807"})); err != nil || c.MaxInvitationBytes != 9223372036854775807 {
+		t.Fatalf("%d bytes, %v", c.MaxInvitationBytes, err)
 	}
 }
 
@@ -54,6 +73,18 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PUBLIC_ENDPOINT": "ftp://x/y"}, "S3_PUBLIC_ENDPOINT"},
 		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
 		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},
+		{map[string]string{"PRESESSION_FAILED_RETENTION": "3 days"}, "PRESESSION_FAILED_RETENTION"},
+		{map[string]string{"PRESESSION_MAX_RETRIES_PER_INVITATION": "-1"}, "PRESESSION_MAX_RETRIES_PER_INVITATION"},
+		{map[string]string{"PRESESSION_MAX_RETRIES_PER_INVITATION": "many"}, "PRESESSION_MAX_RETRIES_PER_INVITATION"},
+		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "24GiB"}, "PRESESSION_MAX_INVITATION_BYTES"},
+		{map[string]string{"PRESESSION_MAX_INVITATION_BYTES": "1000"}, "PRESESSION_MAX_INVITATION_BYTES"},
+		{map[string]string{"PRESESSION_FAILED_RETENTION": "0s"}, "PRESESSION_FAILED_RETENTION"},
+		{map[string]string{"SMTP_URL": "http://u:pw@mail.example.org", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@mail.example.org:99999", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@/x", "MAIL_FROM": "a@example.org"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://u:pw@mail.example.org"}, "MAIL_FROM"},
+		{map[string]string{"MAIL_FROM": "not an address"}, "MAIL_FROM"},
+		{map[string]string{"PRESESSION_STAFF_DIGEST_TO": "staff@example.org, nobody"}, "PRESESSION_STAFF_DIGEST_TO"},
 	} {
 		t.Run(tc.want+fmt.Sprint(tc.env), func(t *testing.T) {
 			_, err := config.Load(env(tc.env))
@@ -91,5 +122,37 @@ func TestSecretsGeneratedOnce(t *testing.T) {
 	}
 	if s := fmt.Sprint(c2.StaffToken, c2.Secret); strings.Contains(s, c2.StaffToken.Reveal()) {
 		t.Fatal("secrets must not print")
+	}
+}
+
+func TestMailConfig(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Host != "" || c.MailFrom == "" || len(c.StaffDigestTo) != 0 || !strings.HasSuffix(c.OutboxDir(), "outbox") {
+		t.Fatalf("mail defaults: %+v from %q digest %v", c.SMTP, c.MailFrom, c.StaffDigestTo)
+	}
+	for _, tc := range []struct {
+		url  string
+		want config.SMTP
+	}{
+		{"smtp://mail.example.org", config.SMTP{Host: "mail.example.org", Port: 587}},
+		{"smtp://u%40x:p%3Aw@mail.example.org:2525", config.SMTP{Host: "mail.example.org", Port: 2525, Username: "u@x", Password: "p:w"}},
+		{"smtps://u:pw@mail.example.org", config.SMTP{Host: "mail.example.org", Port: 465, Username: "u", Password: "pw", ImplicitTLS: true}},
+	} {
+		c, err := config.Load(env(map[string]string{"SMTP_URL": tc.url, "MAIL_FROM": "Pre-session <ps@example.org>",
+			"PRESESSION_STAFF_DIGEST_TO": " a@example.org,b@example.org ,"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SMTP != tc.want || c.MailFrom != "Pre-session <ps@example.org>" || strings.Join(c.StaffDigestTo, " ") != "a@example.org b@example.org" {
+			t.Errorf("%s: %+v from %q digest %v", tc.url, c.SMTP, c.MailFrom, c.StaffDigestTo)
+		}
+		var buf strings.Builder
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "smtp", c.SMTP)
+		if tc.want.Password != "" && strings.Contains(buf.String(), tc.want.Password.Reveal()+"@") {
+			t.Errorf("the log shows the SMTP password: %s", buf.String())
+		}
 	}
 }

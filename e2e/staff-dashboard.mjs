@@ -1,5 +1,6 @@
 // Drives the staff dashboard in Chromium, as staff would: sign in, review,
-// reorder with the keyboard, upload captions, create links, watch a
+// reorder with the keyboard, upload captions, create links and invitations
+// (with contacts, and from a CSV file), watch a
 // progress bar move; checks the API state after each step, and scans every
 // state with axe-core at desktop and phone width. Run by
 // review/e2e_test.go, which passes the fixtures in the environment:
@@ -184,10 +185,25 @@ try {
   assert.match(await page.textContent('#inv-until-error'), /deadline/);
   assert.equal(await page.getAttribute('#inv-org', 'aria-invalid'), null);
   await page.fill('#inv-until', '2099-12-31');
+  // A malformed contact address: the addresses field says so.
+  await page.fill('#inv-emails', 'bhc@example.org, not-an-address');
   await page.click('form[data-form=invite] button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('inv-emails').getAttribute('aria-invalid') === 'true');
+  assert.match(await page.textContent('#inv-emails-error'), /not-an-address/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'inv-emails', 'the refused field has the focus');
+  await page.fill('#inv-emails', 'bhc@example.org, office@example.org');
+  await page.selectOption('#inv-lang', 'fr');
+  await page.focus('form[data-form=invite] button[type=submit]');
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.getElementById('inv-url').value !== '');
   const invURL = await page.inputValue('#inv-url');
   assert.match(invURL, /\/upload\?token=/);
+  assert.equal(await page.getAttribute('#inv-emails', 'aria-invalid'), null);
+  let invs = await api('GET', '/api/v1/invitations?country=BG');
+  const bhc = invs.invitations.find((i) => i.organisation === 'Bulgarian Helsinki Committee');
+  assert.deepEqual(bhc.emails, ['bhc@example.org', 'office@example.org']);
+  assert.equal(bhc.language, 'fr');
+  assert.equal(bhc.created_by, 'staff');
   await page.click('form[data-form=invite] button[data-action=copy]');
   await liveText(page, /Link copied|Copying failed/);
   await page.fill('#vw-days', '7');
@@ -195,6 +211,43 @@ try {
   await page.click('form[data-form=viewer] button[type=submit]');
   await page.waitForFunction(() => document.getElementById('vw-url').value !== '');
   assert.match(await page.inputValue('#vw-url'), /\/watch\/upr36\/ad\?key=/);
+  step('import invitations from a CSV file');
+  const head = 'session,country,organisation,email,language,until\n';
+  const badCSV = head + 'upr36,HR,Kuća ljudskih prava,kuca@example.org,es,2099-06-30\nupr36,HR,Bad mail,jane@,en,2099-06-30\nupr36,AD,Closed,c@example.org,en,\n';
+  await page.focus('form[data-form=import] button[type=submit]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('#imp-file', 'aria-invalid'), 'true', 'no file chosen: the field says so');
+  await page.setInputFiles('#imp-file', { name: 'invitations.csv', mimeType: 'text/csv', buffer: Buffer.from(badCSV) });
+  await page.focus('form[data-form=import] button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#imp-rows:not([hidden]) li');
+  const rowsText = await page.$$eval('#imp-rows li', (lis) => lis.map((li) => li.textContent));
+  assert.equal(rowsText.length, 2, JSON.stringify(rowsText));
+  assert.match(rowsText[0], /^Line 3, email: .*jane@/);
+  assert.match(rowsText[1], /^Line 4, until: /);
+  assert.match(await page.textContent('#imp-file-error'), /2 rows of the file cannot be used; nothing was created/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'imp-file', 'the file field has the focus');
+  await axe(page, 'import refused');
+  invs = await api('GET', '/api/v1/invitations');
+  const before = invs.total;
+  const goodCSV = '\ufeff' + head + 'upr36,HR,Kuća ljudskih prava,kuca@example.org,es,2099-06-30\nupr36,MV,Maldivian Democracy Network,mdn@example.org;info@mdn.example.org,,2099-06-30\n';
+  await page.setInputFiles('#imp-file', { name: 'invitations.csv', mimeType: 'text/csv', buffer: Buffer.from(goodCSV) });
+  await page.focus('form[data-form=import] button[type=submit]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /2 invitations created, 0 already existed/);
+  invs = await api('GET', '/api/v1/invitations');
+  assert.equal(invs.total, before + 2);
+  const mdn = invs.invitations.find((i) => i.organisation === 'Maldivian Democracy Network');
+  assert.ok(await page.isVisible(`#inv-${mdn.id}`), 'the imported invitation is listed');
+  assert.match(await page.textContent(`#inv-${mdn.id}`), /info@mdn\.example\.org/);
+  assert.match(await page.textContent(`#inv-${mdn.id}`), /Not yet/);
+  assert.match(await page.textContent(`#inv-${bhc.id}`), /office@example\.org/);
+  // The same file again creates nothing.
+  await page.setInputFiles('#imp-file', { name: 'invitations.csv', mimeType: 'text/csv', buffer: Buffer.from(goodCSV) });
+  await page.focus('form[data-form=import] button[type=submit]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /0 invitations created, 2 already existed/);
+  assert.equal((await api('GET', '/api/v1/invitations')).total, before + 2);
   step('webhooks: register with the keyboard, refusals, secret once, remove');
   assert.ok(await page.isVisible(`#wh-${env.WEBHOOK_ID} table.deliveries`), 'the seeded endpoint lists its deliveries');
   await page.focus('#wh-url');

@@ -1,10 +1,12 @@
 // Drives the CSO upload page in Chromium: fills the form by keyboard at
 // phone width, chooses a file, reloads the page in the middle of the
 // upload, chooses the same file again and watches the upload resume and
-// reach 100 %. Driven by upload/page_test.go.
+// reach 100 %. With "again", it then sends the file once more, which the
+// invitation's limit refuses, and reads the refusal the page shows.
+// Driven by upload/page_test.go.
 //
 //   node upload-page.mjs '{"url": "http://.../upload?token=T", "file": "/tmp/x.mp4",
-//                          "reloadAt": 30, "chromium": "/usr/bin/chromium"}'
+//                          "reloadAt": 30, "again": true, "chromium": "/usr/bin/chromium"}'
 //
 // Prints one JSON object: {"ok": true, "events": [...], "statements": [...]}
 // or {"ok": false, "error": "...", "events": [...]}.
@@ -84,6 +86,20 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#statements tbody tr').length > 0, null, { timeout: 10000 });
   const statements = await page.$$eval('#statements tbody tr', (rows) => rows.map((r) => r.innerText));
   const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('presession-upload:')).length);
+  if (opts.again) {
+    await page.fill('#title', 'A second statement');
+    await page.selectOption('#language', 'es');
+    await page.setInputFiles('#file', opts.file);
+    await page.focus('#submit');
+    await page.keyboard.press('Enter');
+    // A refusal is shown at once, not retried in the background.
+    await page.waitForFunction(() => {
+      const e = document.getElementById('error');
+      return e && !e.hidden && e.textContent.trim() !== '';
+    }, null, { timeout: 15000, polling: 100 });
+    log({ event: 'refusedAgain', message: await page.textContent('#error'), focused: await page.evaluate(() => document.activeElement.id),
+      submitEnabled: await page.isEnabled('#submit') });
+  }
   result = { ok: true, events, statements, stored };
 } catch (e) {
   result = { ok: false, error: String(e && e.stack ? e.stack : e), events };

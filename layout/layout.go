@@ -18,6 +18,7 @@
 //	statements/{id}/subs/{lang}.vtt, .m3u8   caption track and its playlist
 //	orders/{session}/{CC}.json               a country's speaking order
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
+//	invitations/{id}.json                    the catalog's durable record of an invitation
 //	webhooks/{id}.json                       a registered webhook endpoint, its secret included
 //
 // The files of a statement's media are named relative to statements/{id}/
@@ -40,11 +41,12 @@ import (
 
 // Prefixes of the key families.
 const (
-	Sources    = "uploads/"
-	Statements = "statements/"
-	Orders     = "orders/"
-	Playlists  = "playlists/"
-	Webhooks   = "webhooks/"
+	Sources     = "uploads/"
+	Statements  = "statements/"
+	Orders      = "orders/"
+	Playlists   = "playlists/"
+	Invitations = "invitations/"
+	Webhooks    = "webhooks/"
 )
 
 // Source is the key of a statement's uploaded original. tusd's filestore
@@ -149,6 +151,19 @@ func ParseOrder(key string) (session, country string, ok bool) {
 		return "", "", false
 	}
 	return strings.Cut(rest, "/")
+}
+
+// Invitation is the key of the catalog's durable record of invitation id.
+func Invitation(id string) string { return Invitations + id + ".json" }
+
+// ParseInvitation returns the invitation id of an Invitation key.
+func ParseInvitation(key string) (id string, ok bool) {
+	rest, ok := strings.CutPrefix(key, Invitations)
+	if !ok {
+		return "", false
+	}
+	id, ok = strings.CutSuffix(rest, ".json")
+	return id, ok && id != "" && !strings.Contains(id, "/")
 }
 
 // Build is the key of the stored build of a country's playlist.

@@ -32,6 +32,7 @@ func TestKeys(t *testing.T) {
 		{layout.CaptionFile("fr"), "fr.vtt"},
 		{layout.Order("upr36", "AD"), "orders/upr36/AD.json"},
 		{layout.Build("upr36", "ad"), "playlists/upr36/AD/build.json"},
+		{layout.Invitation("a1b2"), "invitations/a1b2.json"},
 		{layout.Webhook("wh_0123abcd"), "webhooks/wh_0123abcd.json"},
 	} {
 		if tc.got != tc.want {
@@ -85,7 +86,25 @@ func TestParse(t *testing.T) {
 			t.Errorf("ParseOrder(%q) = %q, %q, %v", tc.key, s, c, ok)
 		}
 	}
+	for _, tc := range []struct {
+		key string
+		id  string
+		ok  bool
+	}{
+		{"invitations/a1b2.json", "a1b2", true},
+		{"invitations/.json", "", false},
+		{"invitations/a/b.json", "", false},
+		{"invitations/a1b2.txt", "", false},
+		{"orders/a1b2.json", "", false},
+	} {
+		if id, ok := layout.ParseInvitation(tc.key); ok != tc.ok || (ok && id != tc.id) {
+			t.Errorf("ParseInvitation(%q) = %q, %v", tc.key, id, ok)
+		}
+	}
 	// What the layout builds, it parses back.
+	if id, ok := layout.ParseInvitation(layout.Invitation("x1")); !ok || id != "x1" {
+		t.Errorf("ParseInvitation(Invitation) = %q, %v", id, ok)
+	}
 	if id, ok := layout.ParseRecord(layout.Record("x1")); !ok || id != "x1" {
 		t.Errorf("ParseRecord(Record) = %q, %v", id, ok)
 	}

@@ -3,12 +3,13 @@
 //
 // The worker calls, in order:
 //
-//	info, err := media.Probe(ctx, src)            // ffprobe JSON → *Info (src: path or presigned URL)
+//	info, err := media.Probe(ctx, src)            // Sniff, then ffprobe JSON → *Info (src: path or presigned URL)
 //	warnings, err := media.Validate(info, lim)    // allow-lists and limits → *Rejection
 //	err = media.CheckIntegrity(ctx, src, info)    // truncated or damaged → *Rejection
 //	plan, err := media.NewPlan(src, info, dir, media.DefaultOptions())
 //	err = plan.PrepareOutput()                    // clears what an earlier attempt left
-//	err = media.Run(ctx, plan.Args(), plan.Duration, onPercent)
+//	args := media.ForceInput(plan.Args(), src, info.InputFormat())
+//	err = media.Run(ctx, args, plan.Duration, onPercent)
 //	res, err := media.Collect(plan)               // describes the outputs (the statement's media)
 //	master := media.WriteMaster(res, tracks)      // with WriteSubtitlePlaylist + PlaceholderVTT per language
 //
@@ -18,6 +19,18 @@
 // i18n catalogue message that says the same in French and Spanish. Every
 // other error is internal or transient. After a failed or cancelled Run the outputs must be
 // ignored: ffmpeg finishes its playlists even on SIGTERM.
+//
+// # Reading an upload
+//
+// An upload is hostile until shown otherwise. Probe first reads its first
+// SniffSize bytes (Head) and decides from them what it is (Sniff): a
+// container we accept, or a refusal naming what the file is — a playlist
+// or list of other files (HLS, DASH, ffconcat, SDP), a document, text, an
+// archive, an image, sound only. Every ffprobe and ffmpeg run on the
+// upload then has its container forced (-f, -format_whitelist) and its
+// protocols limited to what its URL needs (-protocol_whitelist: http,tcp
+// or https,tls,tcp for a presigned URL, file for a path), so nothing in
+// the file makes ffmpeg open anything else.
 //
 // # What one run produces
 //

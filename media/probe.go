@@ -14,11 +14,14 @@ import (
 // Info is what later stages need to know about a source file.
 type Info struct {
 	// FormatName is ffprobe's format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2".
-	FormatName     string  `json:"format_name"`
-	FormatLongName string  `json:"format_long_name,omitempty"`
-	Duration       float64 `json:"duration"` // seconds; 0 when unknown
-	BitRate        int64   `json:"bit_rate,omitempty"`
-	Size           int64   `json:"size,omitempty"`
+	FormatName     string `json:"format_name"`
+	FormatLongName string `json:"format_long_name,omitempty"`
+	// Container is what Sniff found the file to be, and what every read
+	// of it is forced to ("" in an Info from before sources were sniffed).
+	Container Container `json:"container,omitempty"`
+	Duration  float64   `json:"duration"` // seconds; 0 when unknown
+	BitRate   int64     `json:"bit_rate,omitempty"`
+	Size      int64     `json:"size,omitempty"`
 	// Video is the first video stream that is not an attached picture
 	// (cover art); nil when there is none.
 	Video *VideoStream `json:"video,omitempty"`
@@ -98,19 +101,23 @@ type probeJSON struct {
 	} `json:"streams"`
 }
 
-// Probe runs ffprobe on a local path or URL and describes the file. When
-// ffprobe cannot make sense of the input at all, the error is a
-// *Rejection; when it cannot read it (missing file, network), the error
-// is plain, so the caller may retry.
+// Probe reads the first bytes of a local path or URL, decides from them
+// what the file is (Sniff), then runs ffprobe forced to that container,
+// with only the protocols the input's URL needs, and describes the file.
+// A file that is not a video container we accept is refused before
+// ffprobe runs. When the bytes are not media ffprobe understands, the
+// error is a *Rejection; when the input cannot be read (missing file,
+// network), the error is plain, so the caller may retry.
 func Probe(ctx context.Context, input string) (*Info, error) {
-	args := []string{"-v", "error", "-hide_banner"}
-	args = append(args, inputOptions(input)...)
-	args = append(args, "-print_format", "json", "-show_format", "-show_streams", input)
-	cmd := exec.CommandContext(ctx, "ffprobe", args...)
+	c, err := sniffInput(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "ffprobe", probeArgs(input, c)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("media: probe: %w", ctx.Err())
 	}
@@ -121,7 +128,19 @@ func Probe(ctx context.Context, input string) (*Info, error) {
 		}
 		return nil, fmt.Errorf("media: ffprobe %s: %v: %s", redactURL(input), err, tail(msg, 1024))
 	}
-	return ParseProbe(stdout.Bytes())
+	info, err := ParseProbe(stdout.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	info.Container = c
+	return info, nil
+}
+
+// probeArgs is ffprobe's argument list for reading input as c.
+func probeArgs(input string, c Container) []string {
+	args := []string{"-v", "error", "-hide_banner"}
+	args = append(args, inputOptions(input, c)...)
+	return append(args, "-print_format", "json", "-show_format", "-show_streams", input)
 }
 
 // unreadable reports whether ffprobe's complaint means the bytes are not
@@ -133,6 +152,9 @@ func unreadable(stderr string) bool {
 		"could not find codec parameters",
 		"End of file",
 		"Failed to read frame size",
+		// The file asked for another demuxer or protocol than its own
+		// container over its own URL (the whitelists refused it).
+		"not on whitelist",
 	} {
 		if strings.Contains(stderr, s) {
 			return true
@@ -141,13 +163,15 @@ func unreadable(stderr string) bool {
 	return false
 }
 
-// inputOptions are the demuxer/protocol options for an input: reconnects
-// for HTTP(S) sources (presigned storage URLs), nothing for files.
-func inputOptions(input string) []string {
+// inputOptions are the demuxer and protocol options for reading input:
+// the container c forced and the protocols limited (restrictions), and
+// reconnects for HTTP(S) sources (presigned storage URLs).
+func inputOptions(input string, c Container) []string {
+	args := restrictions(input, c)
 	if isHTTP(input) {
-		return []string{"-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_delay_max", "10"}
+		args = append(args, "-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_delay_max", "10")
 	}
-	return nil
+	return args
 }
 
 func isHTTP(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/uprinfo/presession/i18n"
@@ -43,6 +44,11 @@ const (
 	RejectNoDuration = "no_duration" // duration unknown
 	RejectTooLong    = "too_long"
 	RejectTooLarge   = "too_large" // picture larger than allowed
+	RejectTooSmall   = "too_small" // picture smaller than MinShortSide
+	RejectReference  = "reference" // a playlist or list of other files or streams (HLS, DASH, ffconcat, SDP)
+	RejectDocument   = "document"  // a document (PDF, HTML, XML, JSON, office)
+	RejectText       = "text"      // plain text
+	RejectArchive    = "archive"   // an archive (ZIP, RAR, 7z, gzip…)
 )
 
 // reject returns the rejection whose English text is format with args;
@@ -56,6 +62,48 @@ func reject(code, key, format string, args ...string) *Rejection {
 func rejectDamaged() *Rejection {
 	return reject(RejectDamaged, "reject.damaged", "the file could not be read as a video (it may be damaged or not a video at all) — please export it again as MP4 and upload it")
 }
+
+func rejectAudioOnly() *Rejection {
+	return reject(RejectAudioOnly, "reject.audio_only", "the file contains no video, only audio — please upload the video recording of your statement")
+}
+
+// rejectImageNamed refuses a still image in the named format ("JPEG").
+func rejectImageNamed(name string) *Rejection {
+	return reject(RejectImage, "reject.image", "this is an image in %s format, not a video — please upload the video file of your statement", name)
+}
+
+// rejectFormatNamed refuses a container we do not accept, by name.
+func rejectFormatNamed(name string) *Rejection {
+	return reject(RejectFormat, "reject.format", "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+}
+
+// rejectReference refuses a file that only names other files or streams
+// (kind: "HLS/M3U8", "DASH/MPD", "ffconcat", "SDP"…).
+func rejectReference(kind string) *Rejection {
+	return reject(RejectReference, "reject.reference", "this file is a list of other files or streams (%s), not a video — please upload the video file of your statement itself", kind)
+}
+
+// rejectDocument refuses a document (kind: "PDF", "HTML", "Word"…).
+func rejectDocument(kind string) *Rejection {
+	return reject(RejectDocument, "reject.document", "this is a document in %s format, not a video — please upload the video file of your statement", kind)
+}
+
+func rejectText() *Rejection {
+	return reject(RejectText, "reject.text", "this file is plain text, not a video — please upload the video file of your statement")
+}
+
+// rejectArchive refuses an archive (kind: "ZIP", "RAR"…).
+func rejectArchive(kind string) *Rejection {
+	return reject(RejectArchive, "reject.archive", "this is an archive in %s format, not a video — please upload the video file itself, not packed in an archive", kind)
+}
+
+// MinShortSide is the smallest short side, in displayed pixels, of a
+// picture we accept. 144 is the smallest size players and phones offer
+// (144p): a 256x144 or 144x256 clip is a poor but real recording, while
+// below that faces and slides cannot be made out on a screen in a
+// meeting room, and such files are thumbnails, icons or test patterns
+// rather than statements.
+const MinShortSide = 144
 
 // Limits bound what Validate accepts.
 type Limits struct {
@@ -75,14 +123,32 @@ var (
 	allowedContainers = map[string]bool{
 		"mov": true, "mp4": true, "m4a": true, "3gp": true, "3g2": true, "mj2": true,
 		"matroska": true, "webm": true, "avi": true, "mpegts": true, "mpeg": true,
+		"asf": true, "flv": true, "ogg": true, "dv": true,
 	}
+	// allowedVideo: what phones, cameras, screen recorders and editing
+	// programs write, new and old, that ffmpeg decodes reliably.
 	allowedVideo = map[string]bool{
 		"h264": true, "hevc": true, "vp8": true, "vp9": true, "av1": true,
 		"mpeg4": true, "prores": true, "mpeg2video": true,
+		// Video CD and early digital cameras; webcams and older cameras
+		// (AVI, MOV); DV camcorders.
+		"mpeg1video": true, "mjpeg": true, "dvvideo": true,
+		// Windows Media; early AVI (DivX ;-)).
+		"wmv1": true, "wmv2": true, "wmv3": true, "vc1": true, "msmpeg4v2": true, "msmpeg4v3": true,
+		// 3GP from older phones; Flash video (Sorenson H.263); Ogg.
+		"h263": true, "h263p": true, "flv1": true, "theora": true,
 	}
 	allowedAudio = map[string]bool{
 		"aac": true, "opus": true, "mp3": true, "vorbis": true, "ac3": true, "eac3": true,
 		"alac": true, "flac": true,
+		// Camcorders and broadcast (MPEG-PS/TS); Windows Media; 3GP from
+		// phones.
+		"mp2": true, "wmav1": true, "wmav2": true, "wmapro": true, "amr_nb": true, "amr_wb": true,
+		// ADPCM of recording devices and of WAV, QuickTime and Flash
+		// files; the game-console variants are not recordings. (PCM of
+		// every kind is accepted: "pcm_" below.)
+		"adpcm_ima_wav": true, "adpcm_ima_qt": true, "adpcm_ms": true, "adpcm_swf": true,
+		"adpcm_g722": true, "adpcm_g726": true, "adpcm_g726le": true, "adpcm_yamaha": true,
 	}
 	// imageFormats names the image formats ffprobe recognises ("" for an
 	// image of no particular format).
@@ -106,12 +172,12 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 			if name == "" {
 				return nil, reject(RejectImage, "reject.image_other", "this is an image, not a video — please upload the video file of your statement")
 			}
-			return nil, reject(RejectImage, "reject.image", "this is an image in %s format, not a video — please upload the video file of your statement", name)
+			return nil, rejectImageNamed(name)
 		}
 	}
 	if info.Video == nil {
 		if info.Audio != nil {
-			return nil, reject(RejectAudioOnly, "reject.audio_only", "the file contains no video, only audio — please upload the video recording of your statement")
+			return nil, rejectAudioOnly()
 		}
 		return nil, rejectDamaged()
 	}
@@ -124,7 +190,7 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 		if name == "" {
 			name = info.FormatName
 		}
-		return nil, reject(RejectFormat, "reject.format", "the file is in a format we cannot accept (%s) — please export it as MP4 (H.264) and upload it again", name)
+		return nil, rejectFormatNamed(name)
 	}
 	v := info.Video
 	if !allowedVideo[v.Codec] {
@@ -153,6 +219,10 @@ func Validate(info *Info, lim Limits) (warnings []string, err error) {
 			return nil, reject(RejectTooLarge, "reject.too_large", "the picture is %s, larger than the %s we accept — please export it at a smaller size (1080p is plenty) and upload it again",
 				fmt.Sprintf("%dx%d", v.DisplayWidth, v.DisplayHeight), fmt.Sprintf("%dx%d", lim.MaxWidth, lim.MaxHeight))
 		}
+	}
+	if short := min(v.DisplayWidth, v.DisplayHeight); short < MinShortSide {
+		return nil, reject(RejectTooSmall, "reject.too_small", "the picture is only %s; we need at least %s pixels on its shorter side — please export the video at a larger size (720p is ideal) and upload it again",
+			fmt.Sprintf("%dx%d", v.DisplayWidth, v.DisplayHeight), strconv.Itoa(MinShortSide))
 	}
 	if info.Audio == nil {
 		warnings = append(warnings, "the file has no sound track; a silent one was added")
@@ -198,7 +268,14 @@ func Clock(seconds float64) string {
 // MP4 cut in half probes fine and would otherwise transcode to half a
 // statement with exit code 0.
 func CheckIntegrity(ctx context.Context, input string, info *Info) error {
-	end, stderr, err := copyPass(ctx, input, true)
+	c := info.InputFormat()
+	if c == "" {
+		var err error
+		if c, err = sniffInput(ctx, input); err != nil {
+			return err
+		}
+	}
+	end, stderr, err := copyPass(ctx, input, c, true)
 	if ctx.Err() != nil {
 		return fmt.Errorf("media: integrity check: %w", ctx.Err())
 	}
@@ -215,7 +292,7 @@ func CheckIntegrity(ctx context.Context, input string, info *Info) error {
 		}
 		// -xerror stops at the first error, before it can say where the
 		// data ends; a second, tolerant pass finds out.
-		end2, _, err2 := copyPass(ctx, input, false)
+		end2, _, err2 := copyPass(ctx, input, c, false)
 		if ctx.Err() != nil {
 			return fmt.Errorf("media: integrity check: %w", ctx.Err())
 		}
@@ -248,14 +325,8 @@ func isTransientRead(stderr string) bool {
 
 // copyPass remuxes the input to nowhere and returns the last output time
 // reported by -progress.
-func copyPass(ctx context.Context, input string, xerror bool) (end float64, stderr string, err error) {
-	args := []string{"-hide_banner", "-nostdin", "-v", "error"}
-	if xerror {
-		args = append(args, "-xerror")
-	}
-	args = append(args, inputOptions(input)...)
-	args = append(args, "-i", input, "-map", "0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats")
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+func copyPass(ctx context.Context, input string, c Container, xerror bool) (end float64, stderr string, err error) {
+	cmd := exec.CommandContext(ctx, "ffmpeg", copyArgs(input, c, xerror)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &errb
@@ -267,4 +338,14 @@ func copyPass(ctx context.Context, input string, xerror bool) (end float64, stde
 		}
 	}
 	return end, strings.TrimSpace(errb.String()), err
+}
+
+// copyArgs is the argument list of copyPass.
+func copyArgs(input string, c Container, xerror bool) []string {
+	args := []string{"-hide_banner", "-nostdin", "-v", "error"}
+	if xerror {
+		args = append(args, "-xerror")
+	}
+	args = append(args, inputOptions(input, c)...)
+	return append(args, "-i", input, "-map", "0", "-c", "copy", "-f", "null", "-", "-progress", "pipe:1", "-nostats")
 }

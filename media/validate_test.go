@@ -67,9 +67,23 @@ func TestValidate(t *testing.T) {
 		{"audio only", mod(func(i *Info) { i.Video = nil }), RejectAudioOnly, "no video, only audio", 0},
 		{"nothing", &Info{FormatName: "mov,mp4,m4a,3gp,3g2,mj2"}, RejectDamaged, "could not be read as a video", 0},
 		{"too long", mod(func(i *Info) { i.Duration = 723.4 }), RejectTooLong, "the file is 12:03 long; statements may be at most 10:00 — please shorten it", 0},
-		{"flv", mod(func(i *Info) { i.FormatName = "flv"; i.FormatLongName = "FLV (Flash Video)" }), RejectFormat, "FLV (Flash Video)", 0},
-		{"wmv codec", mod(func(i *Info) { i.Video.Codec = "wmv3" }), RejectVideoCodec, "export it as MP4", 0},
-		{"audio codec", mod(func(i *Info) { i.Audio.Codec = "wmav2" }), RejectAudioCodec, "wmav2", 0},
+		{"realmedia", mod(func(i *Info) { i.FormatName = "rm"; i.FormatLongName = "RealMedia" }), RejectFormat, "format we cannot accept (RealMedia)", 0},
+		{"text art codec", mod(func(i *Info) { i.Video.Codec = "ansi" }), RejectVideoCodec, "export it as MP4", 0},
+		{"game audio codec", mod(func(i *Info) { i.Audio.Codec = "adpcm_ea" }), RejectAudioCodec, "adpcm_ea", 0},
+		// Old but ordinary recordings (item 9 of the security review).
+		{"flv", mod(func(i *Info) { i.FormatName = "flv"; i.Video.Codec = "flv1"; i.Audio.Codec = "mp3" }), "", "", 0},
+		{"wmv3 wmav2", mod(func(i *Info) { i.FormatName = "asf"; i.Video.Codec = "wmv3"; i.Audio.Codec = "wmav2" }), "", "", 0},
+		{"vc1 wmapro", mod(func(i *Info) { i.FormatName = "asf"; i.Video.Codec = "vc1"; i.Audio.Codec = "wmapro" }), "", "", 0},
+		{"mjpeg avi", mod(func(i *Info) { i.FormatName = "avi"; i.Video.Codec = "mjpeg"; i.Audio.Codec = "adpcm_ima_wav" }), "", "", 0},
+		{"dv", mod(func(i *Info) { i.FormatName = "dv"; i.Video.Codec = "dvvideo"; i.Audio.Codec = "pcm_s16le" }), "", "", 0},
+		{"3gp amr", mod(func(i *Info) { i.Video.Codec = "h263"; i.Audio.Codec = "amr_nb" }), "", "", 0},
+		{"theora", mod(func(i *Info) { i.FormatName = "ogg"; i.Video.Codec = "theora"; i.Audio.Codec = "vorbis" }), "", "", 0},
+		{"mpeg-ps mp2", mod(func(i *Info) { i.FormatName = "mpeg"; i.Video.Codec = "mpeg2video"; i.Audio.Codec = "mp2" }), "", "", 0},
+		// The smallest picture (item 11).
+		{"16x16", mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 16, 16 }), RejectTooSmall, "the picture is only 16x16; we need at least 144 pixels on its shorter side", 0},
+		{"portrait 143 wide", mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 143, 256 }), RejectTooSmall, "only 143x256", 0},
+		{"256x144", mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 256, 144 }), "", "", 0},
+		{"144x256", mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 144, 256 }), "", "", 0},
 		{"pcm ok", mod(func(i *Info) { i.Audio.Codec = "pcm_s16le" }), "", "", 0},
 		{"single frame", mod(func(i *Info) { i.Video.Frames = 1; i.Duration = 0.04 }), RejectStill, "single picture", 0},
 		{"single frame mkv", mod(func(i *Info) { i.FormatName = "matroska,webm"; i.Video.Frames = 0; i.Duration = 0.04 }), RejectStill, "single picture", 0},
@@ -138,6 +152,14 @@ func TestRejectionMessages(t *testing.T) {
 	}
 	lim := DefaultLimits(600)
 	mod := func(f func(i *Info)) *Info { i := landscapeInfo(); f(i); return i }
+	sniffed := func(head string) *Rejection {
+		_, err := Sniff([]byte(head))
+		var r *Rejection
+		if !errors.As(err, &r) {
+			t.Fatalf("Sniff(%q): %v, want a *Rejection", head, err)
+		}
+		return r
+	}
 	validate := func(info *Info) *Rejection {
 		_, err := Validate(info, lim)
 		var r *Rejection
@@ -155,13 +177,23 @@ func TestRejectionMessages(t *testing.T) {
 		validate(&Info{FormatName: "image2"}),
 		validate(&Info{FormatName: "xwd_pipe"}),
 		validate(mod(func(i *Info) { i.Video = nil })),
-		validate(mod(func(i *Info) { i.FormatName = "flv"; i.FormatLongName = "FLV (Flash Video)" })),
-		validate(mod(func(i *Info) { i.Video.Codec = "wmv3" })),
-		validate(mod(func(i *Info) { i.Audio.Codec = "wmav2" })),
+		validate(mod(func(i *Info) { i.FormatName = "rm"; i.FormatLongName = "RealMedia" })),
+		validate(mod(func(i *Info) { i.Video.Codec = "ansi" })),
+		validate(mod(func(i *Info) { i.Audio.Codec = "adpcm_ea" })),
 		validate(mod(func(i *Info) { i.Video.Frames = 1; i.Duration = 0.04 })),
 		validate(mod(func(i *Info) { i.Duration = 0; i.Video.Frames = 0 })),
 		validate(mod(func(i *Info) { i.Duration = 723.4 })),
 		validate(mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 8640, 4320 })),
+		validate(mod(func(i *Info) { i.Video.DisplayWidth, i.Video.DisplayHeight = 16, 16 })),
+		sniffed("#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1/\n"),
+		sniffed("ffconcat version 1.0\nfile /etc/passwd\n"),
+		sniffed("%PDF-1.7\n"),
+		sniffed("<!DOCTYPE html><html>"),
+		sniffed("hello\n"),
+		sniffed("PK\x05\x06" + strings.Repeat("\x00", 18)),
+		sniffed("\xFF\xD8\xFF\xE0"),
+		sniffed("RIFF\x00\x00\x00\x00WAVE"),
+		sniffed("\x06\x0E\x2B\x34\x02\x05\x01\x01\x0D\x01\x02\x01\x01\x02"),
 	}
 	covered := map[string]bool{}
 	for _, r := range samples {

@@ -48,7 +48,7 @@ const (
 	RefusedDeadline     Refusal = "deadline"     // the country's upload deadline has passed
 	RefusedTooLarge     Refusal = "too_large"    // above PRESESSION_MAX_UPLOAD_BYTES
 	RefusedInvalid      Refusal = "invalid"      // bad metadata or protocol use
-	RefusedLimit        Refusal = "limit"        // the invitation's statement limit is reached
+	RefusedLimit        Refusal = "limit"        // one of the invitation's limits (statements, uploads, bytes) is reached
 )
 
 // RefusalReasons lists the values of the reason label.

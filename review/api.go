@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/invite"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -287,16 +288,20 @@ func (h *Handler) putOrder(w http.ResponseWriter, r *http.Request) {
 
 // InvitationRequest is the body of POST /api/v1/invitations.
 type InvitationRequest struct {
-	Session      string `json:"session"`
-	Country      string `json:"country"`
-	Organisation string `json:"organisation"`
-	Until        string `json:"until,omitempty"` // YYYY-MM-DD (end of that day, UTC) or RFC 3339
+	Session      string   `json:"session"`
+	Country      string   `json:"country"`
+	Organisation string   `json:"organisation"`
+	Until        string   `json:"until,omitempty"`  // YYYY-MM-DD (end of that day, UTC) or RFC 3339
+	Emails       []string `json:"emails,omitempty"` // the organisation's contact addresses
+	Email        string   `json:"email,omitempty"`  // one more address, for clients that send one
+	Language     string   `json:"language,omitempty"`
 }
 
 // InvitationResponse is the answer of POST /api/v1/invitations.
 type InvitationResponse struct {
-	UploadURL string `json:"upload_url"`
-	Token     string `json:"token"`
+	UploadURL  string                 `json:"upload_url"`
+	Token      string                 `json:"token"`
+	Invitation *presession.Invitation `json:"invitation"`
 }
 
 func (h *Handler) invite(w http.ResponseWriter, r *http.Request) {
@@ -317,12 +322,17 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	link, _, err := h.issuer.Invite(b.Session, b.Country, b.Organisation, until)
+	emails := b.Emails
+	if b.Email != "" {
+		emails = append(emails, b.Email)
+	}
+	iss, err := h.inviter.Invite(r.Context(), invite.Request{Session: b.Session, Country: b.Country, Organisation: b.Organisation,
+		Emails: emails, Language: b.Language, Until: until, By: presession.ActorStaff})
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusCreated, InvitationResponse{UploadURL: link, Token: queryParam(link, "token")})
+	h.site.JSON(w, http.StatusCreated, InvitationResponse{UploadURL: iss.UploadURL, Token: queryParam(iss.UploadURL, "token"), Invitation: iss.Invitation})
 }
 
 // ViewerLinkRequest is the body of POST /api/v1/viewer-links.

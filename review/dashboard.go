@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/invite"
 	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/web"
 )
@@ -31,6 +32,10 @@ type Dashboard struct {
 	Statuses []presession.Status
 	Messages map[string]string // the strings staff.js needs, in the page's language
 	Webhooks *WebhooksView     // nil: no webhooks section
+
+	Invitations      []InvitationRow // newest first, at most InvitationLimit
+	InvitationsTotal int
+	MailLanguages    []LangView // the languages an organisation's mail can be in
 }
 
 // Filter is the dashboard's current filter.
@@ -115,6 +120,7 @@ var jsMessages = []string{
 	"staff.js.caption_done", "staff.js.caption_file", "staff.js.reason_required", "staff.js.org_required",
 	"staff.js.changed", "staff.js.copied", "staff.js.copy_failed", "staff.js.link_ready",
 	"staff.js.preview_hide", "staff.js.preview_show", "staff.js.reload", "staff.err.valid_for", "staff.caption.uploaded",
+	"staff.js.import_file", "staff.js.imported", "staff.js.row_error", "staff.js.line_error", "staff.js.invited",
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
@@ -148,6 +154,12 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		return nil, err
 	}
 	if err := h.orders(ctx, d, f); err != nil {
+		return nil, err
+	}
+	for _, l := range invite.Languages {
+		d.MailLanguages = append(d.MailLanguages, LangView{Code: l, Name: presession.LanguageName(l)})
+	}
+	if err := h.invitationRows(ctx, d, lang, f); err != nil {
 		return nil, err
 	}
 	if err := h.webhookSection(ctx, d, lang); err != nil {

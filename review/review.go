@@ -2,11 +2,13 @@
 // view of their own statements:
 //
 //   - the staff JSON API under /api/v1 (list, get, approve, reject, reopen,
-//     captions, playlist order, invitation and viewer links);
+//     captions, playlist order, invitations — one, a CSV import of many,
+//     the list — and viewer links);
 //   - the staff dashboard at /staff (sign-in form, counts per country and
 //     status, the statements table with live progress, preview, review
-//     buttons, reordering, caption upload, link forms, and the webhooks
-//     with their last deliveries when WithWebhooks is given);
+//     buttons, reordering, caption upload, link forms, the invitation
+//     import and list, and the webhooks with their last deliveries when
+//     WithWebhooks is given);
 //   - GET /api/v1/me/statements, an invitation's own statements.
 //
 // Staff authenticate with the staff token as a bearer token, or with the
@@ -31,6 +33,7 @@ import (
 	"net/http"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/invite"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -47,6 +50,9 @@ type Catalog interface {
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 	Order(ctx context.Context, session, country string) (*presession.Order, error)
 	SetOrder(ctx context.Context, session, country string, ids []string, actor string) error
+	CreateInvitation(ctx context.Context, inv *presession.Invitation) (created bool, err error)
+	ListInvitations(ctx context.Context, session, country string) ([]*presession.Invitation, error)
+	InvitationStatements(ctx context.Context, ids []string) (map[string][]*presession.Statement, error)
 }
 
 // Store is the part of storage this package uses (caption files);
@@ -77,7 +83,9 @@ type Handler struct {
 	cat    Catalog
 	issuer *token.Issuer
 	store  Store
-	log    *slog.Logger
+	// inviter issues and records invitations (the API, the import).
+	inviter *invite.Inviter
+	log     *slog.Logger
 
 	webhooks Webhooks // nil: no webhooks section
 
@@ -91,7 +99,8 @@ func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *sl
 	if log == nil {
 		log = site.Log
 	}
-	h := &Handler{site: site, cat: cat, issuer: issuer, store: store, log: log}
+	h := &Handler{site: site, cat: cat, issuer: issuer, store: store, log: log,
+		inviter: &invite.Inviter{Issuer: issuer, Catalog: cat}}
 	for _, o := range opts {
 		o(h)
 	}
@@ -135,6 +144,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/sessions/{s}/countries/{cc}/order", staff(h.getOrder))
 	mux.Handle("PUT /api/v1/sessions/{s}/countries/{cc}/order", staff(h.putOrder))
 	mux.Handle("POST /api/v1/invitations", staff(h.invite))
+	mux.Handle("GET /api/v1/invitations", staff(h.listInvitations))
+	mux.Handle("POST /api/v1/invitations/import", staff(h.importInvitations))
 	mux.Handle("POST /api/v1/viewer-links", staff(h.viewerLink))
 
 	mux.HandleFunc("GET /api/v1/me/statements", h.me)

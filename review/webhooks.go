@@ -24,7 +24,7 @@ type EventView struct {
 // WebhookView is a registered endpoint with its last deliveries.
 type WebhookView struct {
 	presession.Webhook
-	Deliveries []DeliveryView
+	Deliveries []HookDeliveryView
 }
 
 // DisabledOn is when the endpoint was disabled (zero when it is not).
@@ -35,8 +35,8 @@ func (w WebhookView) DisabledOn() time.Time {
 	return *w.DisabledAt
 }
 
-// DeliveryView is one delivery attempt.
-type DeliveryView struct {
+// HookDeliveryView is one delivery attempt to a webhook.
+type HookDeliveryView struct {
 	presession.WebhookDelivery
 	Result string // the outcome, in the page's language
 	Detail string // HTTP status, or why there was no answer
@@ -68,7 +68,7 @@ func (h *Handler) webhookSection(ctx context.Context, d *Dashboard, lang string)
 	for _, w := range list {
 		wv := WebhookView{Webhook: w}
 		for _, dl := range w.Deliveries {
-			dv := DeliveryView{WebhookDelivery: dl, Result: h.site.Bundle.T(lang, "staff.webhooks.outcome."+string(dl.Outcome)), Detail: dl.Error}
+			dv := HookDeliveryView{WebhookDelivery: dl, Result: h.site.Bundle.T(lang, "staff.webhooks.outcome."+string(dl.Outcome)), Detail: dl.Error}
 			if dl.Status != 0 {
 				dv.Detail = h.site.Bundle.T(lang, "staff.webhooks.http", dl.Status)
 			}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`, which .ci/run calls): installs what is
 # missing, checks THIRD_PARTY_NOTICES (scripts/notices.sh --check), starts a
-# throwaway redis-server and versitygw on free loopback ports, runs go vet
+# throwaway redis-server, versitygw and mailpit on free loopback ports, runs go vet
 # and the race-enabled test suite against them, and stops what it started,
 # also on failure.
 #
@@ -11,7 +11,7 @@
 # Developer overrides (environment):
 #   PKG='./storage/...'        packages to test (default ./...)
 #   TEST_ARGS='-run Foo -v'    extra go test arguments
-#   PRESESSION_CACHE=DIR       where versitygw and go-licenses are installed (default ~/.cache/presession)
+#   PRESESSION_CACHE=DIR       where versitygw, mailpit and go-licenses are installed (default ~/.cache/presession)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,6 +30,7 @@ esac
 PKG=${PKG:-./...}
 TEST_ARGS=${TEST_ARGS:-}
 VERSITYGW_VERSION=v1.8.0
+MAILPIT_VERSION=v1.33.1
 cache=${PRESESSION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/presession}
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -74,6 +75,13 @@ if [ ! -x "$versitygw" ]; then
 	log "go install versitygw@$VERSITYGW_VERSION into $cache/bin (a few minutes, once)"
 	mkdir -p "$cache/bin"
 	GOBIN=$cache/bin GOFLAGS=-buildvcs=false go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
+
+mailpit=$cache/bin/mailpit
+if [ ! -x "$mailpit" ]; then
+	log "go install mailpit@$MAILPIT_VERSION into $cache/bin (a few minutes, once)"
+	mkdir -p "$cache/bin"
+	GOBIN=$cache/bin GOFLAGS=-buildvcs=false go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
 fi
 
 if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; then
@@ -151,10 +159,20 @@ start_s3() {
 	wait_for versitygw $! curl -s -o /dev/null "http://127.0.0.1:$s3_port/"
 }
 
+start_mailpit() {
+	smtp_port=$(free_port)
+	mailpit_port=$(free_port)
+	"$mailpit" --listen "127.0.0.1:$mailpit_port" --smtp "127.0.0.1:$smtp_port" --smtp-disable-rdns \
+		--max 0 --database "$tmp/mailpit.db" --quiet >"$tmp/mailpit.log" 2>&1 &
+	pids+=($!)
+	wait_for mailpit $! curl -sf -o /dev/null "http://127.0.0.1:$mailpit_port/api/v1/messages"
+}
+
 # A port picked free can be taken before the server binds it: retry.
 for attempt in 1 2 3; do start_redis && break || [ "$attempt" -lt 3 ]; done
 for attempt in 1 2 3; do start_s3 && break || [ "$attempt" -lt 3 ]; done
-log "redis on 127.0.0.1:$redis_port, versitygw on 127.0.0.1:$s3_port"
+for attempt in 1 2 3; do start_mailpit && break || [ "$attempt" -lt 3 ]; done
+log "redis on 127.0.0.1:$redis_port, versitygw on 127.0.0.1:$s3_port, mailpit SMTP on 127.0.0.1:$smtp_port (API :$mailpit_port)"
 
 export PRESESSION_TEST_REQUIRE=1
 export PRESESSION_TEST_REDIS_ADDR=127.0.0.1:$redis_port
@@ -162,6 +180,9 @@ export PRESESSION_TEST_S3_ENDPOINT=127.0.0.1:$s3_port
 export PRESESSION_TEST_S3_ACCESS_KEY=$s3_access
 export PRESESSION_TEST_S3_SECRET_KEY=$s3_secret
 export PRESESSION_TEST_NODE_MODULES=$root/e2e
+export PRESESSION_TEST_SMTP_ADDR=127.0.0.1:$smtp_port
+export PRESESSION_TEST_MAILPIT_API=http://127.0.0.1:$mailpit_port
+export PRESESSION_TEST_MAILPIT_BIN=$mailpit
 
 # --- run -------------------------------------------------------------------------
 

@@ -28,6 +28,12 @@ func (is *Issuer) now() time.Time {
 // Invite returns the upload URL and token for an organisation. until, when
 // non-zero, extends the deadline for this organisation to that instant.
 func (is *Issuer) Invite(session, country, organisation string, until time.Time) (string, Invitation, error) {
+	return is.InviteAs("", session, country, organisation, until)
+}
+
+// InviteAs is Invite with the invitation's ID given (a new random one when
+// id is empty), for invitations whose ID is derived from what they are.
+func (is *Issuer) InviteAs(id, session, country, organisation string, until time.Time) (string, Invitation, error) {
 	s, c, err := is.Sessions.Lookup(session, country)
 	if err != nil {
 		return "", Invitation{}, err
@@ -47,8 +53,24 @@ func (is *Issuer) Invite(session, country, organisation string, until time.Time)
 		return "", Invitation{}, presession.Errorf(presession.EINVALID,
 			"the extension date %s is already past; give a date in the future", until.UTC().Format("2006-01-02")).Localize("invite.until_past", until.UTC())
 	}
-	tok, inv := is.Signer.SignInvitation(Invitation{Session: s.ID, Country: c.Code, Organisation: organisation, Until: until})
-	return is.PublicURL + "/upload?token=" + url.QueryEscape(tok), inv, nil
+	tok, inv := is.Signer.SignInvitation(Invitation{ID: id, Session: s.ID, Country: c.Code, Organisation: organisation, Until: until})
+	return is.uploadURL(tok), inv, nil
+}
+
+// Link returns the upload URL and token of an invitation already
+// recorded, signed afresh from its record without checking the deadline
+// (the upload endpoint checks it).
+func (is *Issuer) Link(rec *presession.Invitation) (string, string) {
+	inv := Invitation{ID: rec.ID, Session: rec.Session, Country: rec.Country, Organisation: rec.Organisation}
+	if rec.Until != nil {
+		inv.Until = *rec.Until
+	}
+	tok, _ := is.Signer.SignInvitation(inv)
+	return is.uploadURL(tok), tok
+}
+
+func (is *Issuer) uploadURL(tok string) string {
+	return is.PublicURL + "/upload?token=" + url.QueryEscape(tok)
 }
 
 // ViewerLink returns the watch URL and token for a delegation: the

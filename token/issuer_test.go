@@ -56,3 +56,26 @@ func TestIssuer(t *testing.T) {
 		t.Fatal("viewer token valid past its expiry")
 	}
 }
+
+// TestIssuerInviteAsAndLink: an invitation may carry a given ID, and a
+// recorded invitation's link is signed afresh from its record, extension
+// included, with no deadline check.
+func TestIssuerInviteAsAndLink(t *testing.T) {
+	s := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	is := &token.Issuer{Signer: s, Sessions: presession.Builtin(), PublicURL: "https://p.example",
+		Now: func() time.Time { return time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC) }}
+	_, inv, err := is.InviteAs("derived0123456789", "upr36", "BG", "X", time.Time{})
+	if err != nil || inv.ID != "derived0123456789" {
+		t.Fatalf("InviteAs: %+v %v", inv, err)
+	}
+	if _, _, err := is.InviteAs("derived", "upr36", "AD", "X", time.Time{}); presession.ErrorCode(err) != presession.EFORBIDDEN {
+		t.Fatalf("InviteAs a closed country: %v", err)
+	}
+	until := time.Date(2030, 1, 1, 23, 59, 59, 0, time.UTC)
+	link, tok := is.Link(&presession.Invitation{ID: "rec1", Session: "upr36", Country: "AD", Organisation: "Y", Until: &until})
+	got, err := s.ParseInvitation(tok)
+	if err != nil || got.ID != "rec1" || got.Country != "AD" || got.Organisation != "Y" || !got.Until.Equal(until) ||
+		link != "https://p.example/upload?token="+url.QueryEscape(tok) {
+		t.Fatalf("Link: %s %+v %v", link, got, err)
+	}
+}

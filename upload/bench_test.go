@@ -60,7 +60,8 @@ func BenchmarkUpload1GiB(b *testing.B) {
 		tuning.MaxBufferedParts = v
 	}
 	srv := startChild(b, childConfig{Addr: "127.0.0.1:0", RedisAddr: ropts.Addr, RedisDB: ropts.DB,
-		Config: Config{MaxUploadBytes: 2 * size, MaxStatementsPerInvitation: 1 << 20, S3: s3cfg, S3Tuning: tuning}})
+		Config: Config{MaxUploadBytes: 2 * size, MaxStatementsPerInvitation: 1 << 20, MaxUploadsPerInvitation: 1 << 20,
+			MaxInvitationBytes: 1 << 62, S3: s3cfg, S3Tuning: tuning}})
 	signer := token.NewSigner(testSecret)
 	tok, _ := signer.SignInvitation(token.Invitation{Session: "t36", Country: "AD", Organisation: "Bench"})
 	block := randomBytes(int(tuning.PartSize), 99)

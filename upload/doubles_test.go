@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/metrics"
 )
 
 // redisStatements is a small Statements on the test's own Redis DB, which
@@ -92,25 +94,80 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 	return out, err
 }
 
-func (r *redisStatements) CountByInvitation(ctx context.Context, inv string) (int, error) {
+// Update applies fn to the record atomically, as the catalog's does (it
+// does not check which fields fn changed).
+func (r *redisStatements) Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error) {
 	if r.fail.Load() {
-		return 0, errBlip
+		return nil, errBlip
+	}
+	var out *presession.Statement
+	err := r.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		b, err := tx.Get(ctx, r.key(id)).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return presession.Errorf(presession.ENOTFOUND, "no statement %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		var st presession.Statement
+		if err := json.Unmarshal(b, &st); err != nil {
+			return err
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+		nb, _ := json.Marshal(&st)
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, r.key(id), nb, 0)
+			return nil
+		})
+		out = &st
+		return err
+	}, r.key(id))
+	return out, err
+}
+
+func (r *redisStatements) ByInvitation(ctx context.Context, inv string) ([]*presession.Statement, error) {
+	if r.fail.Load() {
+		return nil, errBlip
 	}
 	ids, err := r.rdb.SMembers(ctx, "inv:"+inv).Result()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var out []*presession.Statement
 	for _, id := range ids {
 		st, err := r.Get(ctx, id)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		if st.Status != presession.StatusFailed {
-			n++
-		}
+		out = append(out, st)
 	}
-	return n, nil
+	return out, nil
+}
+
+// refusals counts the refusals of creations by reason (a Metrics).
+type refusals struct {
+	mu sync.Mutex
+	n  map[metrics.Refusal]int
+}
+
+func (r *refusals) UploadStarted()      {}
+func (r *refusals) UploadFinished()     {}
+func (r *refusals) BytesReceived(int64) {}
+func (r *refusals) UploadRefused(reason metrics.Refusal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[metrics.Refusal]int{}
+	}
+	r.n[reason]++
+}
+
+func (r *refusals) count(reason metrics.Refusal) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[reason]
 }
 
 // redisProcessor records enqueued statements, once each (a set, as a task

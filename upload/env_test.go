@@ -66,6 +66,8 @@ type env struct {
 	srv    *httptest.Server
 	// localizer, when set, translates the refusals of nodes started after.
 	localizer Localizer
+	// metrics, when set, receives the measures of nodes started after.
+	metrics Metrics
 }
 
 var kinds = []string{"s3", "file"}
@@ -107,7 +109,7 @@ func (e *env) node(wrap ...func(http.Handler) http.Handler) (*Service, *httptest
 	e.t.Cleanup(func() { rdb.Close() })
 	svc, err := New(e.cfg, Deps{
 		Sessions: testSessions(), Signer: e.signer, Statements: e.st, Processor: e.proc, Redis: rdb,
-		Logger: testLogger(e.t), Localizer: e.localizer,
+		Logger: testLogger(e.t), Localizer: e.localizer, Metrics: e.metrics,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/layout"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 )
 
@@ -62,15 +63,14 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 		return handler.HTTPResponse{}, none, err
 	}
 	defer unlock()
-	n, err := s.deps.Statements.CountByInvitation(ctx, inv.ID)
+	list, err := s.deps.Statements.ByInvitation(ctx, inv.ID)
 	if err != nil {
 		s.log.Error("counting an invitation's statements", "invitation", inv.ID, "err", err)
 		return handler.HTTPResponse{}, none, errUnavailable
 	}
-	if n >= s.cfg.MaxStatementsPerInvitation {
-		return handler.HTTPResponse{}, none, tusError(ErrCodeLimit, http.StatusConflict, "upload.tus.limit",
-			"this invitation already has %d statements, the most one organisation may send for %s; ask the organisers if one must be replaced",
-			n, country.Name).as(n, country)
+	if err := s.checkAllowance(usageOf(list), hook.Upload.Size, country); err != nil {
+		st.refused = metrics.RefusedLimit
+		return handler.HTTPResponse{}, none, err
 	}
 	id := token.NewID()
 	stmt := newStatement(id, hook.Upload.Size, meta, now)
@@ -81,6 +81,47 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 	st.created = id
 	s.log.Info("upload started", "statement", id, "invitation", inv.ID, "session", inv.Session, "country", inv.Country, "size", hook.Upload.Size)
 	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: id, MetaData: meta}, nil
+}
+
+// usage is what an invitation's statements take of its allowances.
+type usage struct {
+	live  int   // not failed: places under MaxStatementsPerInvitation
+	all   int   // every statement it created, under MaxUploadsPerInvitation
+	bytes int64 // declared sizes of those whose source storage holds or will hold
+}
+
+func usageOf(list []*presession.Statement) usage {
+	var u usage
+	for _, st := range list {
+		u.all++
+		if st.Status != presession.StatusFailed {
+			u.live++
+		}
+		if st.SourceDeletedAt.IsZero() {
+			u.bytes += st.Size
+		}
+	}
+	return u
+}
+
+// checkAllowance refuses a new upload of size bytes that would take an
+// invitation with usage u past one of its limits.
+func (s *Service) checkAllowance(u usage, size int64, country presession.Country) error {
+	switch room := s.cfg.MaxInvitationBytes; {
+	case u.live >= s.cfg.MaxStatementsPerInvitation:
+		return tusError(ErrCodeLimit, http.StatusConflict, "upload.tus.limit",
+			"this invitation already has %d statements, the most one organisation may send for %s; ask the organisers if one must be replaced",
+			u.live, country.Name).as(u.live, country)
+	case u.all >= s.cfg.MaxUploadsPerInvitation:
+		return tusError(ErrCodeUploads, http.StatusConflict, "upload.tus.uploads_limit",
+			"this invitation has already started %d uploads, failed and cancelled ones included, the most one invitation may start; ask the organisers for a new link if you must send another file",
+			u.all)
+	case room > 0 && u.bytes+size > room:
+		return tusError(ErrCodeInvitationFull, http.StatusRequestEntityTooLarge, "upload.tus.invitation_full",
+			"this file (%s) does not fit in what one invitation may keep in storage: its uploads already take %s of %s (the files of failed statements count until they are deleted); ask the organisers if you need more room",
+			i18n.Size(size), i18n.Size(u.bytes), i18n.Size(room))
+	}
+	return nil
 }
 
 // newStatement is the record of an upload from its saved metadata, which
@@ -242,13 +283,15 @@ type SweepResult struct {
 	Seen      int // uploads in storage
 	Finished  int // complete uploads recorded now (their recording had failed)
 	Abandoned int // unfinished uploads removed
+	Expired   int // sources of failed statements deleted after FailedRetention
 }
 
 // Sweep finishes complete uploads whose statement is still uploading or
-// missing, and removes unfinished uploads with no write for
+// missing, removes unfinished uploads with no write for
 // AbandonedUploadAge (S3 multipart upload aborted, .info and .part
-// deleted), marking their statements failed. One node sweeps at a time;
-// a node that finds the sweep lock taken returns at once.
+// deleted), marking their statements failed, and deletes the sources of
+// statements failed for FailedRetention. One node sweeps at a time; a
+// node that finds the sweep lock taken returns at once.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
 	unlock, ok, err := s.locker.TryLock(ctx, "sweep")
@@ -306,9 +349,14 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		n, err = s.expireFailed(ctx, sl)
+		res.Expired += n
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if res.Finished+res.Abandoned > 0 {
-		s.log.Info("upload sweep", "seen", res.Seen, "finished", res.Finished, "abandoned", res.Abandoned)
+	if res.Finished+res.Abandoned+res.Expired > 0 {
+		s.log.Info("upload sweep", "seen", res.Seen, "finished", res.Finished, "abandoned", res.Abandoned, "expired", res.Expired)
 	}
 	return res, errors.Join(errs...)
 }
@@ -350,6 +398,9 @@ func (s *Service) removeIfAbandoned(ctx context.Context, e entry) (bool, error) 
 	switch presession.ErrorCode(err) {
 	case "", presession.ENOTFOUND, presession.ECONFLICT:
 	default:
+		return true, err
+	}
+	if err := s.markSourceDeleted(ctx, id, ""); err != nil {
 		return true, err
 	}
 	s.log.Info("removed an abandoned upload", "statement", id, "last_write", last, "received", info.Offset, "size", info.Size)
@@ -407,7 +458,108 @@ func (s *Service) failOrphans(ctx context.Context, sl StaleLister) (int, error) 
 			errs = append(errs, err)
 			continue
 		}
+		if err := s.markSourceDeleted(ctx, st.ID, ""); err != nil { // there never were bytes
+			errs = append(errs, err)
+		}
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// expireFailed deletes the sources of statements failed for
+// FailedRetention or longer, with what tusd kept of their uploads, and
+// records it on each statement, which stays failed with its reason.
+func (s *Service) expireFailed(ctx context.Context, sl StaleLister) (int, error) {
+	list, err := sl.Stale(ctx, presession.StatusFailed)
+	if err != nil {
+		return 0, fmt.Errorf("upload sweep: list failed statements: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, st := range list {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		since := failedAt(st)
+		if !st.SourceDeletedAt.IsZero() || s.deps.Now().Sub(since) < s.cfg.FailedRetention {
+			continue
+		}
+		done, err := s.removeSource(ctx, st.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: delete the source: %w", st.ID, err))
+			continue
+		}
+		if !done {
+			continue // its upload is being written: the next sweep
+		}
+		warning := fmt.Sprintf("the uploaded file was deleted on %s: the sources of failed statements are kept for %s", FormatDeadline(s.deps.Now()), sayDuration(s.cfg.FailedRetention))
+		if err := s.markSourceDeleted(ctx, st.ID, warning); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.log.Info("deleted the source of a failed statement", "statement", st.ID, "failed_at", since, "size", st.Size)
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// failedAt is when st last became failed.
+func failedAt(st *presession.Statement) time.Time {
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if st.History[i].To == presession.StatusFailed {
+			return st.History[i].At
+		}
+	}
+	return st.UpdatedAt
+}
+
+// removeSource deletes the source of statement id and tusd's state of its
+// upload, under the upload's lock when there still is an upload; done is
+// false when that lock is busy.
+func (s *Service) removeSource(ctx context.Context, id string) (done bool, err error) {
+	info, err := s.store.readInfo(ctx, id)
+	switch {
+	case errors.Is(err, handler.ErrNotFound):
+		return true, s.store.remove(ctx, id)
+	case err != nil:
+		return false, err
+	}
+	unlock, ok, err := s.locker.TryLock(ctx, info.ID)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer unlock()
+	return true, s.store.remove(ctx, id)
+}
+
+// markSourceDeleted records that storage no longer holds statement id's
+// source (once: a repeat changes nothing), with warning for staff if any.
+// A statement that is gone needs nothing.
+func (s *Service) markSourceDeleted(ctx context.Context, id, warning string) error {
+	now := s.deps.Now().UTC()
+	_, err := s.deps.Statements.Update(ctx, id, func(st *presession.Statement) error {
+		if !st.SourceDeletedAt.IsZero() {
+			return nil
+		}
+		st.SourceDeletedAt = now
+		if warning != "" {
+			st.Warnings = append(st.Warnings, warning)
+		}
+		return nil
+	})
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// sayDuration writes d as people say it: "3 days", "36 hours", "1m30s".
+func sayDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+	return d.String()
 }

@@ -136,19 +136,21 @@ func TestPageRenders(t *testing.T) {
 // TestPageInChromium: the page in Chromium at phone width, by keyboard:
 // a wrong file is refused on the page; the upload is interrupted by a
 // reload at ~30 %, resumed by choosing the same file, and reaches 100 %;
-// the bytes in storage are the file's and the statement is listed.
+// the bytes in storage are the file's and the statement is listed. A
+// second file, past the invitation's limit (one statement here), is
+// refused at once with the reason, not retried.
 func TestPageInChromium(t *testing.T) {
 	chromium := testenv.Chromium(t)
 	script := testenv.NodeScript(t, "upload-page.mjs")
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
-			e := newEnv(t, kind)
+			e := newEnv(t, kind, func(c *Config) { c.MaxStatementsPerInvitation = 1 })
 			srv, patched := e.pageServer(24 << 20) // a 24 MiB/s line: the reload lands mid-way
 			tok, inv := e.invite("AD", "Civil Voice", time.Time{})
 			file, data := writeSource(t, 40<<20+333, 21)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			spec, _ := json.Marshal(map[string]any{"url": srv.URL + "/upload?lang=es&token=" + tok, "file": file, "reloadAt": 30, "chromium": chromium})
+			spec, _ := json.Marshal(map[string]any{"url": srv.URL + "/upload?lang=es&token=" + tok, "file": file, "reloadAt": 30, "again": true, "chromium": chromium})
 			out, err := exec.CommandContext(ctx, "node", script, string(spec)).Output()
 			if err != nil {
 				t.Fatalf("node: %v\n%s", err, out)
@@ -191,6 +193,10 @@ func TestPageInChromium(t *testing.T) {
 			if p := ev["done"]["percent"].(float64); p != 100 || ev["done"]["pauseVisible"] != false || ev["done"]["submitEnabled"] != true {
 				t.Errorf("done: %v", ev["done"])
 			}
+			if r := ev["refusedAgain"]; r == nil || !strings.Contains(r["message"].(string), "ya tiene el número máximo de declaraciones") ||
+				r["focused"] != "error" || r["submitEnabled"] != true {
+				t.Errorf("second file past the limit: %v", r)
+			}
 			if ev["loaded"]["pauseVisible"] != false || ev["loaded"]["progressVisible"] != false {
 				t.Errorf("at load, pause or progress shown: %v", ev["loaded"])
 			}
@@ -200,7 +206,8 @@ func TestPageInChromium(t *testing.T) {
 			if n := patched.Load(); n > int64(len(data))*3/2 {
 				t.Errorf("the server received %d bytes for a %d-byte file: the upload started over", n, len(data))
 			}
-			n, _ := e.st.CountByInvitation(context.Background(), inv.ID)
+			l, _ := e.st.ByInvitation(context.Background(), inv.ID)
+			n := len(l)
 			if n != 1 || len(res.Statements) != 1 || !strings.Contains(res.Statements[0], "Statement on the right to education") ||
 				!strings.Contains(res.Statements[0], "Subida, en espera de procesamiento") {
 				t.Fatalf("%d statements; listed %q", n, res.Statements)

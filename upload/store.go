@@ -55,6 +55,10 @@ type backend interface {
 	assemble(ctx context.Context, up handler.Upload, info handler.FileInfo) error
 	// terminate removes an upload (aborting an S3 multipart upload).
 	terminate(ctx context.Context, up handler.Upload) error
+	// remove deletes the source of statement id and whatever tusd keeps
+	// of its upload (.info, .part, an unfinished S3 multipart upload);
+	// what is already gone is no error.
+	remove(ctx context.Context, id string) error
 }
 
 // fileBackend is tusd's filestore in the storage directory's sources
@@ -130,6 +134,16 @@ func (b *fileBackend) assemble(context.Context, handler.Upload, handler.FileInfo
 
 func (b *fileBackend) terminate(ctx context.Context, up handler.Upload) error {
 	return b.store.AsTerminatableUpload(up).Terminate(ctx)
+}
+
+func (b *fileBackend) remove(ctx context.Context, id string) error {
+	var errs []error
+	for _, key := range []string{layout.Source(id), layout.SourceInfo(id)} {
+		if err := os.Remove(b.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // s3Backend is tusd's s3store under layout.Sources in the bucket.
@@ -283,6 +297,37 @@ func (b *s3Backend) lastWrite(ctx context.Context, e entry) (time.Time, error) {
 
 func (b *s3Backend) terminate(ctx context.Context, up handler.Upload) error {
 	return b.store.AsTerminatableUpload(up).Terminate(ctx)
+}
+
+func (b *s3Backend) remove(ctx context.Context, id string) error {
+	src := layout.Source(id)
+	in := &s3.ListMultipartUploadsInput{Bucket: &b.bucket, Prefix: aws.String(src)}
+	for {
+		out, err := b.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list multipart uploads: %w", err)
+		}
+		for _, u := range out.Uploads {
+			if aws.ToString(u.Key) != src {
+				continue
+			}
+			_, err := b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &b.bucket, Key: u.Key, UploadId: u.UploadId})
+			var nu *types.NoSuchUpload
+			if err != nil && !errors.As(err, &nu) {
+				return fmt.Errorf("abort multipart upload: %w", err)
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
+	for _, key := range []string{src, layout.SourceInfo(id), layout.SourcePart(id)} {
+		if _, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.bucket, Key: aws.String(key)}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete %s: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // assemble completes the multipart upload unless the object exists.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -45,14 +46,18 @@ type Statements interface {
 	// it from the current status. The first move to uploaded sets
 	// UploadedAt (see presession.Statement.Apply).
 	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
-	// CountByInvitation counts the invitation's statements that hold a
-	// place under the per-invitation limit: all but the failed ones.
-	CountByInvitation(ctx context.Context, invitationID string) (int, error)
+	// ByInvitation returns every statement the invitation created.
+	ByInvitation(ctx context.Context, invitationID string) ([]*presession.Statement, error)
+	// Update applies fn to the statement atomically, for fields outside
+	// the lifecycle (here SourceDeletedAt and Warnings); an
+	// ENOTFOUND-coded error if there is none.
+	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 }
 
 // StaleLister is optional on Statements (the catalog has it): with it, the
 // sweep also fails statements left uploading whose upload never came into
-// being (a crash between recording the statement and creating the upload).
+// being (a crash between recording the statement and creating the upload),
+// and deletes the sources of statements failed for FailedRetention.
 type StaleLister interface {
 	Stale(ctx context.Context, statuses ...presession.Status) ([]*presession.Statement, error)
 }
@@ -94,13 +99,34 @@ type Config struct {
 	// MaxUploadBytes is the largest accepted upload (PRESESSION_MAX_UPLOAD_BYTES).
 	MaxUploadBytes int64
 	// MaxStatementsPerInvitation limits the statements of one invitation
-	// (failed ones excepted); 3 when zero.
+	// that are not failed; 3 when zero.
 	MaxStatementsPerInvitation int
+	// MaxUploadsPerInvitation limits every statement one invitation
+	// creates, failed and cancelled ones included. A failed upload frees
+	// its place under MaxStatementsPerInvitation, so that people can send
+	// a file again after a wrong or a cut one; this higher allowance
+	// keeps one link from creating statements (and filling storage)
+	// without end. MaxStatementsPerInvitation + 7 when zero.
+	MaxUploadsPerInvitation int
+	// MaxInvitationBytes caps what one invitation keeps in storage: the
+	// declared sizes (Upload-Length) of its statements whose source is
+	// not deleted, a failed statement's until FailedRetention has run
+	// out, and the new upload's. Uploads must declare their length at
+	// creation and tusd never lets one grow past it, so the check at
+	// creation (under the invitation's lock) holds for the upload's life.
+	// 3 × MaxUploadBytes when zero; none when both are zero.
+	MaxInvitationBytes int64
 	// AbandonedUploadAge is how long an unfinished upload may go without a
 	// write before the sweep removes it; 7 days when zero.
 	AbandonedUploadAge time.Duration
+	// FailedRetention is how long the source of a failed statement stays
+	// in storage, so staff can still look at what was sent, before the
+	// sweep deletes it (the statement stays, failed, with its reason);
+	// 72 hours when zero (PRESESSION_FAILED_RETENTION).
+	FailedRetention time.Duration
 	// SweepInterval is how often a node runs the sweep (finish unrecorded
-	// uploads, remove abandoned ones); 10 minutes when zero.
+	// uploads, remove abandoned ones, delete expired failed sources); 10
+	// minutes when zero.
 	SweepInterval time.Duration
 	// S3 selects tusd's s3store when Endpoint is set; else the filestore
 	// in StorageDir/uploads.
@@ -176,8 +202,17 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.MaxStatementsPerInvitation <= 0 {
 		cfg.MaxStatementsPerInvitation = 3
 	}
+	if cfg.MaxUploadsPerInvitation <= 0 {
+		cfg.MaxUploadsPerInvitation = cfg.MaxStatementsPerInvitation + 7
+	}
+	if cfg.MaxInvitationBytes <= 0 && cfg.MaxUploadBytes > 0 {
+		cfg.MaxInvitationBytes = 3 * min(cfg.MaxUploadBytes, math.MaxInt64/3)
+	}
 	if cfg.AbandonedUploadAge <= 0 {
 		cfg.AbandonedUploadAge = 7 * 24 * time.Hour
+	}
+	if cfg.FailedRetention <= 0 {
+		cfg.FailedRetention = 72 * time.Hour
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 10 * time.Minute
@@ -302,6 +337,9 @@ func (s *Service) Run(ctx context.Context) error {
 type reqState struct {
 	inv     token.Invitation
 	created string // statement created by the pre-create hook
+	// refused is why the pre-create hook refused, when the status alone
+	// does not tell (a 413 for the invitation's bytes is a limit).
+	refused metrics.Refusal
 	lang    string // of the request, when there is a Localizer
 }
 
@@ -314,8 +352,12 @@ func state(ctx context.Context) *reqState {
 
 // statusWriter remembers the status written.
 // measureCreation counts a creation request by its answer.
-func (s *Service) measureCreation(status int) {
+func (s *Service) measureCreation(status int, refused metrics.Refusal) {
 	m := s.deps.Metrics
+	if refused != "" && status != http.StatusCreated {
+		m.UploadRefused(refused)
+		return
+	}
 	switch status {
 	case http.StatusCreated:
 		m.UploadStarted()
@@ -411,12 +453,20 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 			s.deps.Metrics.BytesReceived(body.n)
 		}
 		if r.Method == http.MethodPost {
-			s.measureCreation(sw.status)
+			s.measureCreation(sw.status, st.refused)
 		}
 
 		ctx := context.WithoutCancel(r.Context())
 		if st.created != "" && sw.status != http.StatusCreated {
 			s.abortCreated(ctx, st)
+		}
+		if r.Method == http.MethodDelete && sw.status == http.StatusNoContent {
+			// tusd has removed the cancelled upload (the multipart upload
+			// aborted): its statement holds no bytes now.
+			id := statementID(strings.Trim(r.URL.Path, "/"))
+			if err := s.markSourceDeleted(ctx, id, ""); err != nil {
+				s.log.Warn("recording a cancelled upload's deletion failed; the sweep will after the retention", "statement", id, "err", err)
+			}
 		}
 		if r.Method == http.MethodHead && sw.status == http.StatusOK {
 			off, l := w.Header().Get("Upload-Offset"), w.Header().Get("Upload-Length")
@@ -438,6 +488,9 @@ func (s *Service) abortCreated(ctx context.Context, st *reqState) {
 	}
 	text, msg := notCreated()
 	_, err := s.deps.Statements.Transition(ctx, st.created, presession.StatusFailed, actor(st.inv), text, msg)
+	if err == nil {
+		err = s.markSourceDeleted(ctx, st.created, "") // there never were bytes
+	}
 	if err != nil {
 		s.log.Error("marking a statement whose upload was not created", "statement", st.created, "err", err)
 	}
@@ -471,6 +524,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.Header.Get("Upload-Defer-Length") != "" {
 			s.sendError(w, r, checkSize(handler.FileInfo{SizeIsDeferred: true}, s.cfg.MaxUploadBytes))
+			return
+		}
+		if err := checkMetadataHeader(r.Header.Get("Upload-Metadata")); err != nil {
+			s.sendError(w, r, err)
 			return
 		}
 		if r.Header.Get("Upload-Concat") != "" {

@@ -3,7 +3,9 @@ package upload
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -81,6 +84,64 @@ func TestCreateRefusals(t *testing.T) {
 	}
 }
 
+// TestMetadataLimits: every Upload-Metadata value we keep has a stated
+// limit, and so has the header as a whole; a value past its limit is
+// refused with a 400 naming the field and the limit, and a refused
+// creation stores nothing. The header of the security review (933 KB,
+// nearly all of it filetype) is refused without being echoed.
+func TestMetadataLimits(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			with := func(k, v string) map[string]string {
+				m := goodMeta()
+				m[k] = v
+				return m
+			}
+			huge := goodMeta()
+			huge["filetype"] = "video/mp4" + strings.Repeat("A", 699_000) // a 933 KB header
+			hugeSize := i18n.Size(len(encodeMeta(huge))).String()
+			for _, c := range []struct {
+				name string
+				meta map[string]string
+				code string
+				want string
+			}{
+				{"review header", huge, ErrCodeMetadata, "the Upload-Metadata header is " + hugeSize + ", more than the 8 KiB allowed"},
+				{"unknown keys", with("comment", strings.Repeat("x", 6<<10)), ErrCodeMetadata, "more than the 8 KiB allowed"},
+				{"filetype", with("filetype", "video/"+strings.Repeat("x", 250)), ErrCodeFileType, `file type (Upload-Metadata key "filetype") is longer than 255 bytes`},
+				{"filename", with("filename", strings.Repeat("x", 252)+".mp4"), ErrCodeFileType, "file name is longer than 255 bytes"},
+				{"language", with("language", strings.Repeat("e", 36)), ErrCodeLanguage, `language (Upload-Metadata key "language") is longer than 35 bytes`},
+				{"title", with("title", strings.Repeat("é", 201)), ErrCodeTitle, "longer than 200 characters"},
+				{"speaker", with("speaker", strings.Repeat("s", 201)), ErrCodeSpeaker, "longer than 200 characters"},
+			} {
+				r := e.create(e.srv.URL, tok, 1000, c.meta)
+				if r.status != http.StatusBadRequest || !strings.HasPrefix(r.body, c.code+": ") || !strings.Contains(r.body, c.want) || len(r.body) > 1000 {
+					t.Errorf("%s: %d %.300q; want 400 %s: …%s…", c.name, r.status, r.body, c.code, c.want)
+				}
+			}
+			if keys, _ := e.rdb.Keys(context.Background(), "st:*").Result(); len(keys) != 0 {
+				t.Errorf("statements recorded for refused uploads: %v", keys)
+			}
+			if l := e.leftovers(); len(l) != 0 {
+				t.Errorf("left in storage: %v", l)
+			}
+			// At the limits, all is accepted; a path sent as the name keeps
+			// its last element, which is what the limit counts.
+			m := goodMeta()
+			m["title"], m["speaker"] = strings.Repeat("é", 200), strings.Repeat("s", 200)
+			m["filename"] = `C:\Users\someone\` + strings.Repeat("x", 251) + ".mp4"
+			m["filetype"] = "video/" + strings.Repeat("x", 249)
+			if r := e.create(e.srv.URL, tok, 1000, m); r.status != http.StatusCreated {
+				t.Fatalf("at the limits: %d %s", r.status, r.body)
+			} else if st := e.statement(idOf(r.header.Get("Location"))); len(st.Filename) != 255 || len(st.Filetype) != 255 {
+				t.Fatalf("kept %q (%d), %d bytes of type", st.Filename, len(st.Filename), len(st.Filetype))
+			}
+		})
+	}
+}
+
 func TestAcceptedFile(t *testing.T) {
 	for _, c := range []struct {
 		name, typ string
@@ -116,6 +177,99 @@ func TestLimitPerInvitation(t *testing.T) {
 	// Another organisation has its own limit.
 	tok2, _ := e.invite("AD", "Other", time.Time{})
 	e.mustCreate(e.srv.URL, tok2, 100)
+}
+
+// TestUploadsPerInvitation: a failed or cancelled statement frees its
+// place among the invitation's statements, but counts among the uploads
+// it started, which are limited too: neither a loop of creations and
+// cancels nor one of uploads that fail processing gets past
+// MaxUploadsPerInvitation.
+func TestUploadsPerInvitation(t *testing.T) {
+	e := newEnv(t, "file", func(c *Config) { c.MaxUploadsPerInvitation = 6 })
+	ctx := context.Background()
+	refused := func(tok string, n int) {
+		t.Helper()
+		r := e.create(e.srv.URL, tok, 100, goodMeta())
+		want := fmt.Sprintf("%s: this invitation has already started %d uploads, failed and cancelled ones included", ErrCodeUploads, n)
+		if r.status != http.StatusConflict || !strings.HasPrefix(r.body, want) {
+			t.Fatalf("upload %d: %d %q; want 409 %q…", n+1, r.status, r.body, want)
+		}
+	}
+	// Create and cancel, in a loop.
+	tok, inv := e.invite("AD", "Civil Voice", time.Time{})
+	for range 6 {
+		url := e.mustCreate(e.srv.URL, tok, 100)
+		if r := e.do("DELETE", url, tok, nil, nil); r.status != http.StatusNoContent {
+			t.Fatalf("DELETE: %d %s", r.status, r.body)
+		}
+	}
+	refused(tok, 6)
+	if l, _ := e.st.ByInvitation(ctx, inv.ID); len(l) != 6 {
+		t.Fatalf("%d statements, want 6", len(l))
+	}
+	// Uploads that arrive whole and fail processing, in a loop; one
+	// statement stays live meanwhile.
+	tok, _ = e.invite("AD", "Other Voice", time.Time{})
+	e.mustCreate(e.srv.URL, tok, 100)
+	for range 5 {
+		url := e.mustCreate(e.srv.URL, tok, 100)
+		if p := e.patch(url, tok, 0, randomBytes(100, 7)); p.status != http.StatusNoContent {
+			t.Fatalf("PATCH: %d %s", p.status, p.body)
+		}
+		for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+			if _, err := e.st.Transition(ctx, idOf(url), to, "worker", "the file has no video"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	refused(tok, 6)
+}
+
+// TestBytesPerInvitation: the declared sizes of an invitation's
+// statements whose source storage holds, the new upload's included, stay
+// within MaxInvitationBytes; a cancelled upload's bytes are free at once,
+// a failed statement's once its retention has run out.
+func TestBytesPerInvitation(t *testing.T) {
+	e := newEnv(t, "file", func(c *Config) { c.MaxInvitationBytes = 10 << 20; c.FailedRetention = time.Second })
+	ctx := context.Background()
+	m := &refusals{}
+	e.metrics = m
+	_, srv := e.node()
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	full := func(size int64, want string) {
+		t.Helper()
+		r := e.create(srv.URL, tok, size, goodMeta())
+		if r.status != http.StatusRequestEntityTooLarge || !strings.HasPrefix(r.body, ErrCodeInvitationFull+": "+want) {
+			t.Fatalf("%d bytes: %d %q; want 413 %q…", size, r.status, r.body, want)
+		}
+	}
+	a := e.mustCreate(srv.URL, tok, 4<<20)
+	e.mustCreate(srv.URL, tok, 4<<20)
+	full(4<<20+1, "this file (4 MiB) does not fit in what one invitation may keep in storage: its uploads already take 8 MiB of 10 MiB")
+	e.mustCreate(srv.URL, tok, 2<<20) // exactly at the cap
+	if r := e.do("DELETE", a, tok, nil, nil); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	c := e.mustCreate(srv.URL, tok, 4<<20) // in the cancelled one's room
+
+	// A failed statement's file counts until it is deleted.
+	if p := e.patch(c, tok, 0, randomBytes(4<<20, 8)); p.status != http.StatusNoContent {
+		t.Fatalf("PATCH: %d %s", p.status, p.body)
+	}
+	for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+		if _, err := e.st.Transition(ctx, idOf(c), to, "worker", "the file has no video"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full(4<<20, "this file (4 MiB) does not fit in what one invitation may keep in storage: its uploads already take 10 MiB of 10 MiB")
+	time.Sleep(1100 * time.Millisecond)
+	if res, err := e.svc.Sweep(ctx); err != nil || res.Expired != 1 {
+		t.Fatalf("sweep: %+v %v", res, err)
+	}
+	e.mustCreate(srv.URL, tok, 4<<20)
+	if n, tl := m.count(metrics.RefusedLimit), m.count(metrics.RefusedTooLarge); n != 2 || tl != 0 {
+		t.Fatalf("refusals counted: %d limit, %d too large; want 2 limit", n, tl)
+	}
 }
 
 // TestLifecycle: creation records the statement (uploading) with the
@@ -235,12 +389,18 @@ func TestCancel(t *testing.T) {
 			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
 			url := e.mustCreate(e.srv.URL, tok, 8<<20)
 			e.patch(url, tok, 0, randomBytes(6<<20, 3))
+			if l := e.leftovers(); kind == "s3" && !slices.Contains(l, "multipart:uploads/"+idOf(url)) {
+				t.Fatalf("no multipart upload before the DELETE: %v", l)
+			}
 			if r := e.do("DELETE", url, tok, nil, nil); r.status != 204 {
 				t.Fatalf("DELETE: %d %s", r.status, r.body)
 			}
 			st := e.statement(idOf(url))
 			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "cancelled") || st.ReasonKey != "reason.upload_cancelled" {
 				t.Fatalf("statement: %s %q", st.Status, st.Reason)
+			}
+			if st.SourceDeletedAt.IsZero() {
+				t.Fatal("the statement does not record that its bytes were deleted")
 			}
 			if r := e.do("HEAD", url, tok, nil, nil); r.status != 404 {
 				t.Fatalf("HEAD after DELETE: %d", r.status)
@@ -354,8 +514,11 @@ func TestSweepAbandoned(t *testing.T) {
 			if st.Status != presession.StatusFailed || !strings.Contains(st.Reason, "upload abandoned") || !strings.HasPrefix(st.ReasonKey, "reason.upload_abandoned") {
 				t.Fatalf("abandoned statement: %s %q (%s)", st.Status, st.Reason, st.ReasonKey)
 			}
-			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed || st.ReasonKey != "reason.upload_never_started" {
-				t.Fatalf("orphan statement: %s (%s)", st.Status, st.ReasonKey)
+			if st.SourceDeletedAt.IsZero() {
+				t.Fatal("the abandoned statement does not record that its bytes were deleted")
+			}
+			if st := e.statement(orphan.ID); st.Status != presession.StatusFailed || st.ReasonKey != "reason.upload_never_started" || st.SourceDeletedAt.IsZero() {
+				t.Fatalf("orphan statement: %s (%s), source deleted at %v", st.Status, st.ReasonKey, st.SourceDeletedAt)
 			}
 			for _, l := range e.leftovers() {
 				if strings.Contains(l, idOf(old)) {
@@ -370,6 +533,73 @@ func TestSweepAbandoned(t *testing.T) {
 			}
 			if r := e.do("HEAD", old, tok, nil, nil); r.status != 404 {
 				t.Errorf("abandoned upload: HEAD %d", r.status)
+			}
+		})
+	}
+}
+
+// TestFailedRetention: the sweep deletes the source of a statement failed
+// for FailedRetention, with tusd's files of its upload; the statement
+// stays failed with its reason, says the file was deleted, and can no
+// longer be re-run. Sources of statements failed more recently, or not
+// failed, stay.
+func TestFailedRetention(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind, func(c *Config) { c.FailedRetention = time.Second })
+			ctx := context.Background()
+			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+			upload := func(seed uint64) string {
+				url := e.mustCreate(e.srv.URL, tok, 1000)
+				if p := e.patch(url, tok, 0, randomBytes(1000, seed)); p.status != 204 {
+					t.Fatalf("PATCH: %d %s", p.status, p.body)
+				}
+				return idOf(url)
+			}
+			fail := func(id string) { // as the worker fails one
+				for _, to := range []presession.Status{presession.StatusProcessing, presession.StatusFailed} {
+					if _, err := e.st.Transition(ctx, id, to, "worker", "the file has no video", presession.Message{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			old, fresh, good := upload(11), upload(12), upload(13)
+			fail(old)
+			time.Sleep(1100 * time.Millisecond)
+			fail(fresh)
+			res, err := e.svc.Sweep(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Expired != 1 {
+				t.Fatalf("sweep: %+v", res)
+			}
+			for _, l := range e.leftovers() {
+				if strings.Contains(l, old) {
+					t.Errorf("left in storage: %s", l)
+				}
+			}
+			st := e.statement(old)
+			if st.Status != presession.StatusFailed || st.Reason != "the file has no video" || st.SourceDeletedAt.IsZero() ||
+				len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "the uploaded file was deleted on") || !strings.Contains(st.Warnings[0], "kept for 1s") {
+				t.Fatalf("expired statement: %s %q, deleted at %v, warnings %q", st.Status, st.Reason, st.SourceDeletedAt, st.Warnings)
+			}
+			if _, err := e.st.Transition(ctx, old, presession.StatusUploaded, "staff", ""); presession.ErrorCode(err) != presession.EGONE {
+				t.Fatalf("re-run of an expired statement: %v", err)
+			}
+			for _, id := range []string{fresh, good} {
+				if sum(e.stored(id)) != sum(randomBytes(1000, map[string]uint64{fresh: 12, good: 13}[id])) {
+					t.Fatalf("%s: stored bytes changed", id)
+				}
+				if st := e.statement(id); !st.SourceDeletedAt.IsZero() {
+					t.Fatalf("%s: source deleted at %v", id, st.SourceDeletedAt)
+				}
+			}
+			if res, err := e.svc.Sweep(ctx); err != nil || res.Expired != 0 {
+				t.Fatalf("second sweep: %+v %v", res, err)
+			}
+			if st := e.statement(old); len(st.Warnings) != 1 {
+				t.Fatalf("warnings after a second sweep: %q", st.Warnings)
 			}
 		})
 	}
@@ -390,6 +620,7 @@ func TestRefusalsTranslated(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.localizer = site
+	e.cfg.MaxInvitationBytes = 100 << 20
 	_, srv := e.node()
 	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
 	bgTok, _ := e.invite("BG", "Civil Voice", time.Time{})
@@ -398,6 +629,8 @@ func TestRefusalsTranslated(t *testing.T) {
 		m[k] = v
 		return m
 	}
+	long := meta("comment", strings.Repeat("x", 9<<10))
+	longSize := int64(len(encodeMeta(long)))
 	for _, c := range []struct {
 		name   string
 		tok    string
@@ -419,6 +652,10 @@ func TestRefusalsTranslated(t *testing.T) {
 			"": "the largest accepted upload is 64 MiB", "fr": "l'envoi le plus grand accepté est de 64 Mio", "es": "el envío más grande aceptado es de 64 MiB"}},
 		{"language", tok, 100, meta("language", "de"), 400, ErrCodeLanguage, map[string]string{
 			"": `accepted in en, fr, es only, not "de"`, "fr": `acceptées en en, fr, es seulement, pas en "de"`, "es": `solo se aceptan en en, fr, es, no en "de"`}},
+		{"metadata header", tok, 100, long, 400, ErrCodeMetadata, map[string]string{
+			"":   "the Upload-Metadata header is " + i18n.Bytes("en", longSize) + ", more than the 8 KiB allowed",
+			"fr": "l'en-tête Upload-Metadata fait " + i18n.Bytes("fr", longSize) + ", plus que les 8 Kio permis",
+			"es": "el encabezado Upload-Metadata ocupa " + i18n.Bytes("es", longSize) + ", más de los 8 KiB permitidos"}},
 		{"file type", tok, 100, meta("filename", "notes.pdf"), 400, ErrCodeFileType, map[string]string{
 			"": `"notes.pdf" is not a video file we accept`, "fr": `"notes.pdf" n'est pas un fichier vidéo accepté`, "es": `"notes.pdf" no es un archivo de vídeo aceptado`}},
 	} {
@@ -443,5 +680,35 @@ func TestRefusalsTranslated(t *testing.T) {
 	r := e.do("POST", srv.URL+"/files/", tok, map[string]string{"Upload-Metadata": encodeMeta(goodMeta()), "Upload-Length": "100", "Accept-Language": "fr"}, nil)
 	if r.status != 409 || !strings.HasPrefix(r.body, ErrCodeLimit+": cette invitation compte déjà 3 déclarations") || !strings.Contains(r.body, "pour Andorre") {
 		t.Errorf("limit in French: %d %q", r.status, r.body)
+	}
+	// So are the limits of uploads and of bytes, in French and Spanish,
+	// the sizes written as each language writes them.
+	post := func(tok string, size int, lang string) tusResp {
+		return e.do("POST", srv.URL+"/files/", tok, map[string]string{"Upload-Metadata": encodeMeta(goodMeta()),
+			"Upload-Length": strconv.Itoa(size), "Accept-Language": lang}, nil)
+	}
+	started, _ := e.invite("AD", "Busy Voice", time.Time{})
+	for range 10 {
+		if r := e.do("DELETE", e.mustCreate(srv.URL, started, 100), started, nil, nil); r.status != http.StatusNoContent {
+			t.Fatalf("DELETE: %d %s", r.status, r.body)
+		}
+	}
+	for lang, want := range map[string]string{
+		"fr": "cette invitation a déjà lancé 10 envois, échoués et annulés compris",
+		"es": "esta invitación ya ha iniciado 10 envíos, incluidos los fallidos y los cancelados",
+	} {
+		if r := post(started, 100, lang); r.status != 409 || !strings.HasPrefix(r.body, ErrCodeUploads+": "+want) || r.header.Get("Content-Language") != lang {
+			t.Errorf("uploads limit in %s: %d %q", lang, r.status, r.body)
+		}
+	}
+	big, _ := e.invite("AD", "Big Voice", time.Time{})
+	e.mustCreate(srv.URL, big, 60<<20)
+	for lang, want := range map[string]string{
+		"fr": "ce fichier (40,5 Mio) dépasse ce qu'une invitation peut conserver : ses envois occupent déjà 60 Mio sur 100 Mio",
+		"es": "este archivo (40,5 MiB) no cabe en lo que una invitación puede guardar: sus envíos ya ocupan 60 MiB de 100 MiB",
+	} {
+		if r := post(big, 40<<20+512<<10, lang); r.status != 413 || !strings.HasPrefix(r.body, ErrCodeInvitationFull+": "+want) {
+			t.Errorf("bytes limit in %s: %d %q", lang, r.status, r.body)
+		}
 	}
 }

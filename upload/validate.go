@@ -19,34 +19,54 @@ import (
 // Error codes of our refusals, in tusd's "ERR_…" style. The upload page
 // translates them; the message after the code is for tus clients.
 const (
-	ErrCodeUnauthorized  = "ERR_UNAUTHORIZED"
-	ErrCodeClosed        = "ERR_UPLOADS_CLOSED"
-	ErrCodeUnknown       = "ERR_UNKNOWN_SESSION"
-	ErrCodeTooLarge      = "ERR_TOO_LARGE"
-	ErrCodeLengthNeeded  = "ERR_LENGTH_REQUIRED"
-	ErrCodeEmpty         = "ERR_EMPTY_FILE"
-	ErrCodeTitle         = "ERR_TITLE"
-	ErrCodeSpeaker       = "ERR_SPEAKER"
-	ErrCodeLanguage      = "ERR_LANGUAGE"
-	ErrCodeFileType      = "ERR_FILE_TYPE"
-	ErrCodeLimit         = "ERR_TOO_MANY_STATEMENTS"
-	ErrCodeComplete      = "ERR_UPLOAD_COMPLETE"
-	ErrCodeNotRecorded   = "ERR_NOT_RECORDED"
-	ErrCodeUnavailable   = "ERR_UNAVAILABLE"
-	ErrCodeNotFound      = "ERR_UPLOAD_NOT_FOUND"
-	ErrCodeConcatenation = "ERR_CONCATENATION"
+	ErrCodeUnauthorized   = "ERR_UNAUTHORIZED"
+	ErrCodeClosed         = "ERR_UPLOADS_CLOSED"
+	ErrCodeUnknown        = "ERR_UNKNOWN_SESSION"
+	ErrCodeTooLarge       = "ERR_TOO_LARGE"
+	ErrCodeLengthNeeded   = "ERR_LENGTH_REQUIRED"
+	ErrCodeEmpty          = "ERR_EMPTY_FILE"
+	ErrCodeTitle          = "ERR_TITLE"
+	ErrCodeSpeaker        = "ERR_SPEAKER"
+	ErrCodeLanguage       = "ERR_LANGUAGE"
+	ErrCodeFileType       = "ERR_FILE_TYPE"
+	ErrCodeLimit          = "ERR_TOO_MANY_STATEMENTS"
+	ErrCodeUploads        = "ERR_TOO_MANY_UPLOADS"
+	ErrCodeInvitationFull = "ERR_INVITATION_FULL"
+	ErrCodeComplete       = "ERR_UPLOAD_COMPLETE"
+	ErrCodeNotRecorded    = "ERR_NOT_RECORDED"
+	ErrCodeUnavailable    = "ERR_UNAVAILABLE"
+	ErrCodeNotFound       = "ERR_UPLOAD_NOT_FOUND"
+	ErrCodeConcatenation  = "ERR_CONCATENATION"
+	ErrCodeMetadata       = "ERR_METADATA_TOO_LARGE"
 )
 
 // Extensions lists the video containers we accept, by file extension.
 var Extensions = []string{".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".3gp"}
 
-// Limits on free-text metadata: S3 keeps metadata in at most 2 KB of
-// headers, and a title is a line, not an essay.
+// Limits on Upload-Metadata. tusd takes the header whole and saves what
+// the pre-create hook keeps with the upload and in the statement's record,
+// which every staff list carries: so the header as a whole is capped
+// (unknown keys are dropped, but count), and so is every value we keep. A
+// title is a line, not an essay.
 const (
-	maxTitle    = 200
-	maxSpeaker  = 200
-	maxFilename = 255
+	maxMetadataHeader = 8 << 10 // bytes of the Upload-Metadata header, as sent (base64)
+	maxTitle          = 200     // characters
+	maxSpeaker        = 200     // characters
+	maxFilename       = 255     // bytes of the name without its folders, as file systems allow
+	maxFiletype       = 255     // bytes: RFC 6838 allows 127 each for type and subtype
+	maxLanguage       = 35      // bytes: the longest language tag RFC 5646 asks every reader to take
 )
+
+// checkMetadataHeader refuses an Upload-Metadata header longer than
+// maxMetadataHeader before tusd decodes it.
+func checkMetadataHeader(h string) error {
+	if n := len(h); n > maxMetadataHeader {
+		return tusError(ErrCodeMetadata, http.StatusBadRequest, "upload.tus.metadata_large",
+			"the Upload-Metadata header is %s, more than the %s allowed; send only the keys filename, filetype, title, speaker and language",
+			i18n.Size(n), i18n.Size(maxMetadataHeader))
+	}
+	return nil
+}
 
 // Server-side metadata keys: set by the pre-create hook from the token,
 // whatever the client sent.
@@ -196,6 +216,14 @@ func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) 
 		}
 	}
 	switch {
+	case len(lang) > maxLanguage:
+		return nil, tusError(ErrCodeLanguage, http.StatusBadRequest, "upload.tus.language_long",
+			"the language (Upload-Metadata key \"language\") is longer than %d bytes; send one of %s", maxLanguage, strings.Join(s.Languages, ", "))
+	case len(filetype) > maxFiletype:
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.filetype_long",
+			"the file type (Upload-Metadata key \"filetype\") is longer than %d bytes; send the file's media type, such as video/mp4", maxFiletype)
+	case len(filename) > maxFilename:
+		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.filename_long", "the file name is longer than %d bytes; rename the file", maxFilename)
 	case title == "":
 		return nil, tusError(ErrCodeTitle, http.StatusBadRequest, "upload.tus.title_required", "give the statement a title (Upload-Metadata key \"title\")")
 	case utf8.RuneCountInString(title) > maxTitle:
@@ -211,8 +239,6 @@ func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) 
 	case filename == "" && filetype == "":
 		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.type_required",
 			"say what the file is: send its name (Upload-Metadata key \"filename\") or its media type (\"filetype\")")
-	case len(filename) > maxFilename:
-		return nil, tusError(ErrCodeFileType, http.StatusBadRequest, "upload.tus.filename_long", "the file name is longer than %d bytes; rename the file", maxFilename)
 	case !AcceptedFile(filename, filetype):
 		what := filename
 		if what == "" {

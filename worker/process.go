@@ -189,7 +189,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	}
 	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
 	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
-	err = media.Run(ctx, plan.Args(), plan.Duration, prog.report)
+	err = media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
 	stopPoll()
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("transcode: %w", err))

@@ -25,21 +25,11 @@ func openStore(ctx context.Context, cfg config.Config) (storage.Store, error) {
 	return s, nil
 }
 
-// uploadStatements gives the upload endpoint the catalog, with the count
-// it limits invitations by: every statement of the invitation but failed
-// ones.
+// uploadStatements gives the upload endpoint the catalog, with the
+// statements of an invitation, which it limits invitations by.
 type uploadStatements struct{ *catalog.Catalog }
 
-func (u uploadStatements) CountByInvitation(ctx context.Context, invitationID string) (int, error) {
+func (u uploadStatements) ByInvitation(ctx context.Context, invitationID string) ([]*presession.Statement, error) {
 	all, _, err := u.List(ctx, presession.Filter{InvitationID: invitationID})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, st := range all {
-		if st.Status != presession.StatusFailed {
-			n++
-		}
-	}
-	return n, nil
+	return all, err
 }

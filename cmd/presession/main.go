@@ -27,7 +27,10 @@ Usage:
   presession serve      API, upload endpoint and pages only
   presession worker     processing workers only
   presession invite --session S --country CC --org "NAME" [--until 2026-12-31]
-                        print an upload link for an organisation
+                    [--email ADDR[,ADDR]]... [--lang en|fr|es]
+                        record an invitation for an organisation and print its upload link
+  presession invite --csv FILE
+                        record the invitations of a CSV file, all or nothing, and print their links
   presession viewer-link --session S [--country CC] [--valid-for 720h]
                         print a delegation viewing link
   presession reindex    rebuild the catalog in Redis from the manifests in storage
@@ -83,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		err = runService(ctx, cfg, log, stderr, roles{http: cmd != "worker", workers: cmd != "serve"})
 	case "invite":
-		err = runInvite(cfg, args, stdout)
+		err = runInvite(ctx, cfg, args, stdout, stderr)
 	case "viewer-link":
 		err = runViewerLink(cfg, args, stdout)
 	case "reindex":
@@ -152,38 +155,6 @@ func issuer(cfg *config.Config) (*token.Issuer, error) {
 		return nil, err
 	}
 	return &token.Issuer{Signer: token.NewSigner([]byte(cfg.Secret.Reveal())), Sessions: ss, PublicURL: cfg.PublicURL}, nil
-}
-
-func runInvite(cfg config.Config, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	session := fs.String("session", "", "session id, e.g. upr36")
-	country := fs.String("country", "", "ISO 3166-1 alpha-2 code of the country under review")
-	org := fs.String("org", "", "name of the organisation")
-	until := fs.String("until", "", "extension past the country's deadline (YYYY-MM-DD, end of day UTC)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"invite: " + err.Error()}
-	}
-	if *session == "" || *country == "" || *org == "" || fs.NArg() > 0 {
-		return usageError{`invite needs --session S --country CC --org "NAME" [--until 2026-12-31]`}
-	}
-	var u time.Time
-	if *until != "" {
-		var err error
-		if u, err = token.EndOfDay(*until); err != nil {
-			return usageError{"invite: --until " + presession.ErrorMessage(err)}
-		}
-	}
-	is, err := issuer(&cfg)
-	if err != nil {
-		return err
-	}
-	link, _, err := is.Invite(*session, *country, *org, u)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, link)
-	return nil
 }
 
 func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {

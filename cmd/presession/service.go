@@ -22,6 +22,7 @@ import (
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
+	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/storage"
@@ -90,6 +91,7 @@ type parts struct {
 	uploads    *metrics.Uploads
 	webhooks   *webhook.Registry
 	hooks      *webhook.Client // queues webhook deliveries
+	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
 	closers    []func()        // what close releases, the last acquired first
 }
 
@@ -138,6 +140,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	p.signer, p.site = signer, site
+	if err := p.newNotify(); err != nil {
+		return p, err
+	}
 	return p, p.registerMetrics()
 }
 
@@ -192,9 +197,13 @@ func (p *parts) connect(ctx context.Context) error {
 }
 
 // occurred is the occurrence hook of the catalog and of the workers'
-// playlist rebuilds: it queues the webhook deliveries.
+// playlist rebuilds: it queues the webhook deliveries and the mail. Each
+// is bounded and logs its own failure.
 func (p *parts) occurred(ctx context.Context, o presession.Occurrence) {
 	p.hooks.Occurred(ctx, o)
+	if p.notify != nil { // made after the catalog; set before anything is told
+		p.notify.Occurred(ctx, o)
+	}
 }
 
 // openCatalog makes the catalog, whose playlist changes queue rebuilds,
@@ -267,19 +276,35 @@ func (p *parts) startWorkers(ctx context.Context, errc chan<- error) (<-chan str
 	deliveries := webhook.NewServer(webhook.ServerConfig{ShutdownTimeout: cfg.ShutdownTimeout}, p.queueOpt, p.webhooks,
 		p.guard(), p.log)
 	workersDone := make(chan struct{})
+	mailDone := make(chan struct{})
 	go func() {
 		defer close(workersDone)
 		delivered := make(chan struct{})
 		go func() {
 			defer close(delivered)
 			if err := deliveries.Run(ctx); err != nil {
-				errc <- err
+				select {
+				case errc <- err:
+				default: // another part's error stops the process already
+					p.log.Error("webhook queue", "err", err)
+				}
 			}
 		}()
 		if err := w.Run(ctx); err != nil {
 			errc <- err
 		}
 		<-delivered
+		<-mailDone
+	}()
+	go func() {
+		defer close(mailDone)
+		if err := p.notify.Run(ctx); err != nil {
+			select {
+			case errc <- err:
+			default: // another part's error stops the process already
+				p.log.Error("mail queue", "err", err)
+			}
+		}
 	}()
 	if err := reconcile(ctx, p.cat, p.queue, p.sessions, p.log); err != nil {
 		p.log.Error("reconcile at start", "err", err)
@@ -352,7 +377,8 @@ func (p *parts) newUpload() (*upload.Service, error) {
 	cfg := p.cfg
 	return upload.New(upload.Config{
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
-		AbandonedUploadAge: cfg.AbandonedUploadAge, S3: cfg.S3, StorageDir: cfg.StorageDir(),
+		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
+		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
 		RedisPrefix: keyPrefix + "upload:", PublicURL: uploadBase(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,

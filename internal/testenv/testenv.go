@@ -1,6 +1,7 @@
 // Package testenv gives tests the real services that the test command
 // (make test, which .ci/run calls) starts: Redis, an S3-compatible server
-// (versitygw), ffmpeg/ffprobe, Node.js with the e2e packages, and Chromium.
+// (versitygw), an SMTP server that keeps what it receives (mailpit),
+// ffmpeg/ffprobe, Node.js with the e2e packages, and Chromium.
 //
 // Each accessor fails the test when the service is missing and the run is
 // one that must have it (CI=true or PRESESSION_TEST_REQUIRE=1, both set by

@@ -187,6 +187,7 @@
     else if (kind === 'caption') caption(form);
     else if (kind === 'invite') invite(form);
     else if (kind === 'viewer') viewer(form);
+    else if (kind === 'import') importCSV(form);
   });
 
   function busy(form, on) {
@@ -242,21 +243,67 @@
   function invite(form) {
     var org = form.elements.organisation;
     var until = form.elements.until;
+    var emails = form.elements.emails;
     fieldError(org, '');
     fieldError(until, '');
+    fieldError(emails, '');
     formError('inv-error', '');
     if (!org.value.trim()) { fieldError(org, t('staff.js.org_required')); return; }
-    var body = { session: form.elements.session.value, country: form.elements.country.value, organisation: org.value.trim() };
+    var addrs = emails.value.split(/[,;]/).map(function (a) { return a.trim(); }).filter(Boolean);
+    var body = { session: form.elements.session.value, country: form.elements.country.value, organisation: org.value.trim(),
+      language: form.elements.language.value };
     if (until.value) body.until = until.value;
+    if (addrs.length) body.emails = addrs;
     busy(form, true);
     api('POST', '/api/v1/invitations', body).then(function (res) {
       busy(form, false);
       showLink(form, 'inv-url', res.upload_url);
+      announce(t('staff.js.invited', body.organisation));
     }, function (err) {
       busy(form, false);
-      // A closed deadline or a bad date is about the extension field.
-      if (err.code === 'forbidden' || (until.value && err.code === 'invalid' && /20\d\d/.test(err.message))) fieldError(until, err.message);
+      // A closed deadline or a bad date is about the extension field, a
+      // refused address (the message quotes it) about the addresses.
+      var aboutAddress = err.code === 'invalid' && addrs.some(function (a) { return err.message.indexOf(a) >= 0; });
+      if (aboutAddress) fieldError(emails, err.message);
+      else if (err.code === 'forbidden' || (until.value && err.code === 'invalid' && /20\d\d/.test(err.message))) fieldError(until, err.message);
       else formError('inv-error', err.message);
+    });
+  }
+
+  // A CSV import is all or nothing: on success the page reloads (the
+  // table changes); a refused file lists every bad row, tied to the field.
+  function importCSV(form) {
+    var input = form.elements.file;
+    var box = document.getElementById('imp-rows');
+    var list = box.querySelector('ul');
+    var file = input.files && input.files[0];
+    fieldError(input, '');
+    list.textContent = '';
+    box.hidden = true;
+    if (!file) { fieldError(input, t('staff.js.import_file')); return; }
+    busy(form, true);
+    fetch('/api/v1/invitations/import', {
+      method: 'POST', credentials: 'same-origin', body: file,
+      headers: { 'Accept': 'application/json', 'Content-Type': 'text/csv' },
+    }).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) { return { res: res, data: data }; });
+    }).then(function (r) {
+      busy(form, false);
+      if (r.res.ok && r.data) {
+        reloadWith(t('staff.js.imported', r.data.created, r.data.existing));
+        return;
+      }
+      var e = r.data && r.data.error ? r.data.error : { message: t('staff.js.failed', r.res.status), rows: [] };
+      (e.rows || []).forEach(function (row) {
+        var li = document.createElement('li');
+        li.textContent = row.column ? t('staff.js.row_error', row.line, row.column, row.message) : t('staff.js.line_error', row.line, row.message);
+        list.appendChild(li);
+      });
+      box.hidden = !list.children.length;
+      fieldError(input, e.message);
+    }, function (err) {
+      busy(form, false);
+      fieldError(input, err.message);
     });
   }
 

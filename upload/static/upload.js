@@ -174,7 +174,8 @@
     const s = xhr.status;
     if (s === 404 || s === 410) return new Failure('gone', code, msg);
     if (s >= 500 || s === 409 || s === 423 || s === 429 || s === 408) {
-      if (code === 'ERR_UPLOAD_COMPLETE') return new Failure('fatal', code, msg);
+      // Refusals a retry cannot change: a finished upload, an invitation's limits.
+      if (['ERR_UPLOAD_COMPLETE', 'ERR_TOO_MANY_STATEMENTS', 'ERR_TOO_MANY_UPLOADS'].includes(code)) return new Failure('fatal', code, msg);
       return new Failure('retry', code, msg);
     }
     return new Failure('fatal', code, msg);
