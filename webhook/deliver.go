@@ -81,13 +81,18 @@ func NewClient(opt asynq.RedisConnOpt, reg *Registry, log *slog.Logger) *Client 
 func (c *Client) Close() error { return c.q.Close() }
 
 // Occurred is the occurrence hook: it queues a delivery of o to every
-// endpoint subscribed to its type. It only writes to Redis, and logs what
-// fails rather than failing the change that was told.
+// endpoint subscribed to its type. It only talks to Redis, for at most
+// 3 s, and logs what fails rather than failing the change that was told.
 func (c *Client) Occurred(ctx context.Context, o presession.Occurrence) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), enqueueTimeout)
+	defer cancel()
 	if err := c.Enqueue(ctx, o); err != nil {
 		c.log.ErrorContext(ctx, "queue webhook deliveries", "occurrence", o.ID, "type", o.Type, "err", err)
 	}
 }
+
+// enqueueTimeout bounds how long the occurrence hook waits for Redis.
+const enqueueTimeout = 3 * time.Second
 
 // Enqueue queues a delivery of o to every endpoint subscribed to its type.
 // A delivery of the same occurrence to the same endpoint already queued,
