@@ -127,6 +127,7 @@ type Config struct {
 	SMTP                       SMTP          // SMTP_URL; Host "" = the outbox directory
 	MailFrom                   string        // MAIL_FROM, an RFC 5322 address
 	StaffDigestTo              []string      // PRESESSION_STAFF_DIGEST_TO, comma-separated; none = no digest
+	WebhookAllowPrivate        bool          // PRESESSION_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback, link-local and private addresses
 
 	// The HTTP edge's bounds (issue 12).
 	TrustedProxies     []netip.Prefix // PRESESSION_TRUSTED_PROXIES, default none
@@ -160,7 +161,7 @@ var Vars = []string{
 	"S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_USE_SSL", "S3_PUBLIC_ENDPOINT",
 	"WORKER_CONCURRENCY", "PRESESSION_MAX_STATEMENTS_PER_INVITATION", "PRESESSION_ABANDONED_UPLOAD_AGE",
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
-	"PRESESSION_SHUTDOWN_TIMEOUT", "SMTP_URL", "MAIL_FROM", "PRESESSION_STAFF_DIGEST_TO",
+	"PRESESSION_SHUTDOWN_TIMEOUT", "SMTP_URL", "MAIL_FROM", "PRESESSION_STAFF_DIGEST_TO", "PRESESSION_WEBHOOK_ALLOW_PRIVATE",
 	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT", "PRESESSION_MAX_VIEWER_LINK_VALIDITY",
 }
 
@@ -285,6 +286,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if err := c.loadMail(get); err != nil {
 		return c, err
+	}
+	switch v := strings.ToLower(get("PRESESSION_WEBHOOK_ALLOW_PRIVATE", "false")); v {
+	case "true", "1", "yes":
+		c.WebhookAllowPrivate = true
+	case "false", "0", "no":
+	default:
+		return c, fmt.Errorf("PRESESSION_WEBHOOK_ALLOW_PRIVATE=%q must be true or false", v)
 	}
 	if c.SessionsFile != "" {
 		if _, err := os.Stat(c.SessionsFile); err != nil {

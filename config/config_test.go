@@ -24,7 +24,7 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != ":8080" || c.PublicURL != "http://localhost:8080" || c.DataDir != "./data" || c.MaxUploadBytes != 8<<30 ||
 		c.Concurrency != 1 || !c.Embedded() || !c.EmbeddedStorage() || c.MaxStatementsPerInvitation != 3 || c.PublicURLSet ||
 		c.FailedRetention != 72*time.Hour || c.MaxRetriesPerInvitation != 7 || c.MaxInvitationBytes != 24<<30 ||
-		c.RequestBodyTimeout != 30*time.Second || c.MaxViewerLinkValidity != 2160*time.Hour {
+		c.RequestBodyTimeout != 30*time.Second || c.MaxViewerLinkValidity != 2160*time.Hour || c.WebhookAllowPrivate {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = config.Load(env(map[string]string{"PRESESSION_PUBLIC_URL": "https://presession.example.org/"}))
@@ -33,6 +33,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.PublicURL != "https://presession.example.org" || !c.PublicURLSet {
 		t.Fatalf("PRESESSION_PUBLIC_URL set: %q, set %v", c.PublicURL, c.PublicURLSet)
+	}
+	if c, err = config.Load(env(map[string]string{"PRESESSION_WEBHOOK_ALLOW_PRIVATE": "true"})); err != nil || !c.WebhookAllowPrivate {
+		t.Fatalf("PRESESSION_WEBHOOK_ALLOW_PRIVATE=true: %v %v", c.WebhookAllowPrivate, err)
 	}
 }
 
@@ -67,6 +70,7 @@ func TestBadConfig(t *testing.T) {
 		{map[string]string{"S3_ENDPOINT": "minio:9000"}, "S3_ACCESS_KEY"},
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET"},
 		{map[string]string{"S3_USE_SSL": "maybe"}, "S3_USE_SSL"},
+		{map[string]string{"PRESESSION_WEBHOOK_ALLOW_PRIVATE": "sometimes"}, "PRESESSION_WEBHOOK_ALLOW_PRIVATE"},
 		{map[string]string{"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PUBLIC_ENDPOINT": "ftp://x/y"}, "S3_PUBLIC_ENDPOINT"},
 		{map[string]string{"PRESESSION_SESSIONS": "/nonexistent/sessions.json"}, "PRESESSION_SESSIONS"},
 		{map[string]string{"PRESESSION_ABANDONED_UPLOAD_AGE": "a week"}, "PRESESSION_ABANDONED_UPLOAD_AGE"},

@@ -6,7 +6,8 @@
 // review/e2e_test.go, which passes the fixtures in the environment:
 //   BASE_URL, STAFF_TOKEN, CHROMIUM, USER_DATA_DIR, NODE_MODULES_DIR,
 //   READY_ID, READY2_ID, APPROVED1_ID, APPROVED2_ID, PROCESSING_ID,
-//   CAPTION_FILE, PROGRESS_URL (a test-only hook that sets progress).
+//   CAPTION_FILE, PROGRESS_URL (a test-only hook that sets progress),
+//   WEBHOOK_ID (a registered endpoint with deliveries).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -247,6 +248,45 @@ try {
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   await liveText(page, /0 invitations created, 2 already existed/);
   assert.equal((await api('GET', '/api/v1/invitations')).total, before + 2);
+  step('webhooks: register with the keyboard, refusals, secret once, remove');
+  assert.ok(await page.isVisible(`#wh-${env.WEBHOOK_ID} table.deliveries`), 'the seeded endpoint lists its deliveries');
+  await page.focus('#wh-url');
+  await page.keyboard.press('Enter'); // nothing typed
+  assert.equal(await page.getAttribute('#wh-url', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wh-url');
+  await page.keyboard.type('http://127.0.0.1:9/hook');
+  await page.keyboard.press('Enter'); // no event chosen
+  assert.match(await page.textContent('#wh-events-error'), /at least one event/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wh-ev-statement_uploaded', 'focus on the first event');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space'); // statement.failed too
+  await page.focus('#wh-url');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('wh-url').getAttribute('aria-invalid') === 'true' && /loopback/.test(document.getElementById('wh-url-error').textContent));
+  assert.equal(await page.evaluate(() => document.getElementById('wh-events-error').hidden), true);
+  await page.fill('#wh-url', 'https://hooks.example.org/presession');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('wh-secret').value.startsWith('whsec_'));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wh-secret', 'the secret has the focus');
+  await liveText(page, /signing secret/);
+  let hooks = await api('GET', '/api/v1/webhooks');
+  const mine = hooks.webhooks.find((w) => w.url === 'https://hooks.example.org/presession');
+  assert.ok(mine, 'registered');
+  assert.deepEqual(mine.events, ['statement.uploaded', 'statement.failed']);
+  assert.equal(mine.secret, undefined, 'the list shows no secret');
+  await axe(page, 'webhook registered');
+  await Promise.all([page.waitForNavigation(), page.click('form[data-form=webhook] button[data-action=reload]')]);
+  assert.ok(await page.isVisible(`#wh-${mine.id}`), 'listed after the reload');
+  assert.equal(await page.evaluate(() => document.body.textContent.includes('whsec_')), false, 'the secret is not shown again');
+  page.once('dialog', (d) => d.accept());
+  await page.focus(`#wh-${mine.id} button[data-action=wh-remove]`);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /removed/);
+  hooks = await api('GET', '/api/v1/webhooks');
+  assert.deepEqual(hooks.webhooks.map((w) => w.id), [env.WEBHOOK_ID]);
+
   await axe(page, 'dashboard after every step');
   if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-en-1280.png`, fullPage: true });
 

@@ -19,6 +19,7 @@
 //	orders/{session}/{CC}.json               a country's speaking order
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
 //	invitations/{id}.json                    the catalog's durable record of an invitation
+//	webhooks/{id}.json                       a registered webhook endpoint, its secret included
 //
 // The files of a statement's media are named relative to statements/{id}/
 // (MasterName, HLSDir, CaptionName …): the worker lays its output
@@ -45,6 +46,7 @@ const (
 	Orders      = "orders/"
 	Playlists   = "playlists/"
 	Invitations = "invitations/"
+	Webhooks    = "webhooks/"
 )
 
 // Source is the key of a statement's uploaded original. tusd's filestore
@@ -167,6 +169,19 @@ func ParseInvitation(key string) (id string, ok bool) {
 // Build is the key of the stored build of a country's playlist.
 func Build(session, country string) string {
 	return Playlists + session + "/" + strings.ToUpper(country) + "/build.json"
+}
+
+// Webhook is the key of the durable record of webhook endpoint id.
+func Webhook(id string) string { return Webhooks + id + ".json" }
+
+// ParseWebhook returns the endpoint id of a Webhook key.
+func ParseWebhook(key string) (id string, ok bool) {
+	rest, ok := strings.CutPrefix(key, Webhooks)
+	if !ok {
+		return "", false
+	}
+	id, ok = strings.CutSuffix(rest, ".json")
+	return id, ok && id != "" && !strings.Contains(id, "/")
 }
 
 // MediaURL returns the app path that serves the key of statement id:

@@ -33,6 +33,7 @@ func TestKeys(t *testing.T) {
 		{layout.Order("upr36", "AD"), "orders/upr36/AD.json"},
 		{layout.Build("upr36", "ad"), "playlists/upr36/AD/build.json"},
 		{layout.Invitation("a1b2"), "invitations/a1b2.json"},
+		{layout.Webhook("wh_0123abcd"), "webhooks/wh_0123abcd.json"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -112,6 +113,14 @@ func TestParse(t *testing.T) {
 	}
 	if s, c, ok := layout.ParseOrder(layout.Order("upr36", "MH")); !ok || s != "upr36" || c != "MH" {
 		t.Errorf("ParseOrder(Order) = %q, %q, %v", s, c, ok)
+	}
+	if id, ok := layout.ParseWebhook(layout.Webhook("wh_1")); !ok || id != "wh_1" {
+		t.Errorf("ParseWebhook(Webhook) = %q, %v", id, ok)
+	}
+	for _, key := range []string{"webhooks/.json", "webhooks/a/b.json", "webhooks/a.txt", "orders/a.json"} {
+		if id, ok := layout.ParseWebhook(key); ok {
+			t.Errorf("ParseWebhook(%q) = %q, true", key, id)
+		}
 	}
 }
 

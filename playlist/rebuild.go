@@ -56,27 +56,38 @@ type Rebuilder struct {
 // Running it again with the same input writes nothing; the stored bytes
 // depend only on the input.
 func (rb *Rebuilder) Rebuild(ctx context.Context, session, country string) error {
-	_, err := rb.rebuild(ctx, session, country)
+	_, _, err := rb.rebuild(ctx, session, country)
 	return err
 }
 
-func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Result, error) {
+// RebuildVersion is Rebuild that also returns the version of the build it
+// left stored, how many statements it plays, and whether this call wrote
+// it (false when the stored build already had that version).
+func (rb *Rebuilder) RebuildVersion(ctx context.Context, session, country string) (version string, statements int, changed bool, err error) {
+	res, changed, err := rb.rebuild(ctx, session, country)
+	if err != nil {
+		return "", 0, false, err
+	}
+	return res.Version, len(res.Playlist.Statements), changed, nil
+}
+
+func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Result, bool, error) {
 	sess, c, err := rb.Sessions.Lookup(session, country)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	list, err := rb.Catalog.ApprovedInOrder(ctx, sess.ID, c.Code)
 	if err != nil {
-		return nil, fmt.Errorf("playlist: rebuild %s/%s: %w", sess.ID, c.Code, err)
+		return nil, false, fmt.Errorf("playlist: rebuild %s/%s: %w", sess.ID, c.Code, err)
 	}
 	in := Input{Session: sess, Country: c, Statements: list,
 		StartTimes: map[string]float64{}, Captions: map[string]string{}}
 	if err := rb.readMedia(ctx, sess, list, &in); err != nil {
-		return nil, fmt.Errorf("playlist: rebuild %s/%s: %w", sess.ID, c.Code, err)
+		return nil, false, fmt.Errorf("playlist: rebuild %s/%s: %w", sess.ID, c.Code, err)
 	}
 	res, err := Build(in)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	log := rb.logger().With("session", sess.ID, "country", c.Code)
 	for _, s := range res.Skipped {
@@ -84,18 +95,18 @@ func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Res
 	}
 	key := BuildKey(sess.ID, c.Code)
 	if v, err := rb.storedVersion(ctx, key); err == nil && v == res.Version {
-		return res, nil
+		return res, false, nil
 	}
 	enc, err := res.Encode()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := rb.Store.Put(ctx, key, bytes.NewReader(enc), int64(len(enc)),
 		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
-		return nil, fmt.Errorf("playlist: store %s: %w", key, err)
+		return nil, false, fmt.Errorf("playlist: store %s: %w", key, err)
 	}
 	log.InfoContext(ctx, "playlist rebuilt", "version", res.Version, "statements", len(res.Playlist.Statements), "duration", res.Playlist.Duration)
-	return res, nil
+	return res, true, nil
 }
 
 func (rb *Rebuilder) logger() *slog.Logger {

@@ -257,11 +257,17 @@ func TestRebuildFollowsTheCatalog(t *testing.T) {
 	if after := stat(); after.ETag != before.ETag || !after.ModTime.Equal(before.ModTime) {
 		t.Error("an unchanged rebuild rewrote the build")
 	}
+	v1, n, changed, err := e.rb.RebuildVersion(context.Background(), "upr36", "AD")
+	if err != nil || changed || v1 == "" || n != 3 {
+		t.Errorf("unchanged RebuildVersion: %q %d %v %v", v1, n, changed, err)
+	}
 
 	if err := e.cat.SetOrder(context.Background(), "upr36", "AD", []string{"s3", "s1", "s2"}, "staff"); err != nil {
 		t.Fatal(err)
 	}
-	e.rebuild("upr36", "AD")
+	if v2, n, changed, err := e.rb.RebuildVersion(context.Background(), "upr36", "AD"); err != nil || !changed || v2 == v1 || n != 3 {
+		t.Errorf("RebuildVersion after a reorder: %q %d %v %v (before %q)", v2, n, changed, err, v1)
+	}
 	if got := strings.Join(ids(), ","); got != "s3,s1,s2" {
 		t.Errorf("after reorder: %s", got)
 	}

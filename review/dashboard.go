@@ -36,6 +36,7 @@ type Dashboard struct {
 	Orders   []OrderView
 	Statuses []presession.Status
 	Messages map[string]string // the strings staff.js needs, in the page's language
+	Webhooks *WebhooksView     // nil: no webhooks section
 
 	Invitations      []InvitationRow // newest first, at most InvitationLimit
 	InvitationsTotal int
@@ -171,6 +172,9 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		d.MailLanguages = append(d.MailLanguages, LangView{Code: l, Name: presession.LanguageName(l)})
 	}
 	if err := h.invitationRows(ctx, d, lang, f); err != nil {
+		return nil, err
+	}
+	if err := h.webhookSection(ctx, d, lang); err != nil {
 		return nil, err
 	}
 	return d, nil

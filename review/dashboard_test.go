@@ -1,6 +1,7 @@
 package review_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/webhook"
 )
 
 func (e *env) page(path string, opts ...func(*http.Request)) (int, string, http.Header) {
@@ -121,6 +123,21 @@ func TestDashboardPage(t *testing.T) {
 	a2 := e.statement("BG", "", "Approved two", presession.StatusApproved)
 	e.statement("BG", "", "Rejected", presession.StatusRejected)
 	staff := bearer(staffToken)
+	ctx := context.Background()
+	wh := &presession.Webhook{ID: "wh_test1", URL: "https://hooks.example.org/in", Events: []presession.OccurrenceType{presession.StatementApproved, presession.PlaylistUpdated},
+		Secret: webhook.NewSecret(), CreatedAt: time.Now().UTC(), CreatedBy: presession.ActorStaff}
+	if err := e.hooksR.Add(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []presession.WebhookDelivery{
+		{Occurrence: "stmt_x_3", Type: presession.StatementApproved, Attempt: 1, At: time.Now().UTC(), Status: 500, Response: "<b>oops</b>", Outcome: presession.OutcomeRetrying},
+		{Occurrence: "stmt_x_3", Type: presession.StatementApproved, Attempt: 2, At: time.Now().UTC(), Error: "no answer within 10s", Outcome: presession.OutcomeRetrying},
+		{Occurrence: "stmt_x_3", Type: presession.StatementApproved, Attempt: 3, At: time.Now().UTC(), Status: 204, Outcome: presession.OutcomeDelivered},
+	} {
+		if err := e.hooksR.Record(ctx, wh.ID, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	for _, lang := range []string{"en", "fr", "es"} {
 		st, body, hdr := e.page("/staff?lang="+lang, staff)
@@ -145,10 +162,22 @@ func TestDashboardPage(t *testing.T) {
 		`data-session="upr36" data-country="BG"`, `data-action="up"`, `data-action="reopen"`,
 		`<label for="inv-org">`, `<label for="vw-days">`, `aria-live="polite"`, `href="/staff/assets/staff.css"`, `src="/staff/assets/staff.js"`,
 		`<script type="application/json" id="staff-messages">`, `<span lang="en">English</span>`,
+		`<label for="wh-url">`, `<input type="checkbox" id="wh-ev-statement_approved" name="events" value="statement.approved">`,
+		`<label for="wh-ev-invitation_created">`, `id="wh-wh_test1" data-id="wh_test1" data-url="https://hooks.example.org/in"`,
+		`<code>statement.approved</code>, <code>playlist.updated</code>`, `Last deliveries to https://hooks.example.org/in`,
+		`&lt;b&gt;oops&lt;/b&gt;`, `(HTTP 500)`, `(no answer within 10s)`, `Failed; it will be tried again`, `>Delivered <span class="muted">(HTTP 204)`,
+		`data-action="wh-remove"`, `src="/staff/assets/webhooks.js"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %s", want)
 		}
+	}
+	if strings.Contains(body, wh.Secret) {
+		t.Error("the dashboard shows a webhook's secret")
+	}
+	// Newest delivery first.
+	if i, j := strings.Index(body, "(HTTP 204)"), strings.Index(body, "(HTTP 500)"); i < 0 || j < i {
+		t.Errorf("deliveries not newest first: %d %d", i, j)
 	}
 	// The order lists the approved statements in their order.
 	if i, j := strings.Index(body, `<li data-id="`+a1.ID), strings.Index(body, `<li data-id="`+a2.ID); i < 0 || j < i {
@@ -166,7 +195,7 @@ func TestDashboardPage(t *testing.T) {
 	if st != 200 || !strings.Contains(body, `id="filter-error" role="alert"`) || !strings.Contains(body, `<select id="f-status" name="status" aria-describedby="filter-error">`) {
 		t.Errorf("bad filter: %d", st)
 	}
-	for _, a := range []string{"staff.js", "staff.css"} {
+	for _, a := range []string{"staff.js", "staff.css", "webhooks.js"} {
 		res := e.do("GET", "/staff/assets/"+a, nil)
 		res.Body.Close()
 		if res.StatusCode != 200 {

@@ -8,17 +8,20 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/webhook"
 )
 
 // TestDashboardInChromium drives the dashboard in Chromium with
 // e2e/staff-dashboard.mjs (playwright-core, axe-core): sign in, see a ready
 // statement, watch a progress bar move, preview, approve, reject, reorder
-// by keyboard, upload captions, create links, at desktop and phone width in
+// by keyboard, upload captions, create links, register and remove a
+// webhook, at desktop and phone width in
 // en, fr and es. The script checks the API after each step; this test
 // checks the catalog at the end.
 func TestDashboardInChromium(t *testing.T) {
@@ -34,6 +37,21 @@ func TestDashboardInChromium(t *testing.T) {
 	ready2 := e.statement("AD", "", "Another one", presession.StatusReady)
 	proc := e.statement("AD", "", "Being processed", presession.StatusProcessing)
 	e.statement("BG", "", "Failed upload", presession.StatusFailed)
+	wh := &presession.Webhook{ID: "wh_seeded", URL: "https://hooks.example.org/a-rather-long-path/that/wraps/on/a/phone?with=query&and=more",
+		Events: presession.OccurrenceTypes, Secret: webhook.NewSecret(), CreatedAt: time.Now().UTC(), CreatedBy: presession.ActorStaff}
+	if err := e.hooksR.Add(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range []presession.WebhookDelivery{
+		{Occurrence: "stmt_" + ready.ID + "_3", Type: presession.StatementReady, Status: 500, Response: strings.Repeat("Internal error; ", 64), Outcome: presession.OutcomeRetrying},
+		{Occurrence: "stmt_" + ready.ID + "_3", Type: presession.StatementReady, Error: "refused to connect to 10.0.0.1, a private address, which webhooks may not reach", Outcome: presession.OutcomeRetrying},
+		{Occurrence: "stmt_" + ready.ID + "_3", Type: presession.StatementReady, Status: 200, Response: `{"ok":true}`, Outcome: presession.OutcomeDelivered},
+	} {
+		d.Attempt, d.At = i+1, time.Now().UTC()
+		if err := e.hooksR.Record(ctx, wh.ID, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Test-only hook: the script moves the processing statement's progress.
 	e.mux.HandleFunc("POST /test/progress", func(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +76,7 @@ func TestDashboardInChromium(t *testing.T) {
 		"USER_DATA_DIR="+filepath.Join(dir, "profile"), "NODE_MODULES_DIR="+modules,
 		"READY_ID="+ready.ID, "READY2_ID="+ready2.ID, "APPROVED1_ID="+a1.ID, "APPROVED2_ID="+a2.ID,
 		"PROCESSING_ID="+proc.ID, "CAPTION_FILE="+captions,
-		"PROGRESS_URL="+e.srv.URL+"/test/progress?id="+proc.ID,
+		"PROGRESS_URL="+e.srv.URL+"/test/progress?id="+proc.ID, "WEBHOOK_ID="+wh.ID,
 	)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()

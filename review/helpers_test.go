@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/webhook"
 )
 
 const staffToken = "staff-token-for-tests-0123456789abcdef"
@@ -39,6 +41,18 @@ type env struct {
 	signer *token.Signer
 	issuer *token.Issuer
 	hooks  chan string // "session/CC" per playlist hook call
+	hooksR *webhook.Registry
+}
+
+// resolver answers hooks.example.org with a public address, so tests
+// register endpoints without DNS.
+type resolver struct{}
+
+func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if host == "hooks.example.org" {
+		return []netip.Addr{netip.MustParseAddr("203.0.113.7")}, nil
+	}
+	return nil, fmt.Errorf("no such host %s", host)
 }
 
 func newEnv(t *testing.T) *env {
@@ -72,11 +86,13 @@ func newEnv(t *testing.T) *env {
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL, MaxViewerValidity: 2160 * time.Hour}
-	h, err := review.New(site, e.cat, e.issuer, store, log)
+	e.hooksR = webhook.NewRegistry(rdb, store, "t:")
+	h, err := review.New(site, e.cat, e.issuer, store, log, review.WithWebhooks(e.hooksR))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.Register(mux)
+	(&webhook.API{Site: site, Registry: e.hooksR, Guard: &webhook.Guard{Resolver: resolver{}}}).Register(mux)
 	// A stand-in for the playlist package's /media/ route, so the preview
 	// player gets an answer.
 	mux.HandleFunc("GET /media/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })

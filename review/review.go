@@ -7,7 +7,8 @@
 //   - the staff dashboard at /staff (sign-in form, counts per country and
 //     status, the statements table with live progress, preview, review
 //     buttons, reordering, caption upload, link forms, the invitation
-//     import and list);
+//     import and list, and the webhooks with their last deliveries when
+//     WithWebhooks is given);
 //   - GET /api/v1/me/statements, an invitation's own statements.
 //
 // Staff authenticate with the staff token as a bearer token, or with the
@@ -60,6 +61,19 @@ type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 }
 
+// Webhooks is the webhook registry the dashboard lists (webhook.Registry
+// implements it); the staff API of the webhooks is package webhook's.
+type Webhooks interface {
+	List(ctx context.Context) ([]presession.Webhook, error)
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithWebhooks shows the webhooks section on the dashboard, listing w's
+// endpoints with their last deliveries.
+func WithWebhooks(w Webhooks) Option { return func(h *Handler) { h.webhooks = w } }
+
 //go:embed templates assets
 var files embed.FS
 
@@ -73,18 +87,23 @@ type Handler struct {
 	inviter *invite.Inviter
 	log     *slog.Logger
 
+	webhooks Webhooks // nil: no webhooks section
+
 	dashboard *web.Page
 	login     *web.Page
 	assets    http.Handler
 }
 
 // New returns the handler; it parses the page templates.
-func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *slog.Logger) (*Handler, error) {
+func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *slog.Logger, opts ...Option) (*Handler, error) {
 	if log == nil {
 		log = site.Log
 	}
 	h := &Handler{site: site, cat: cat, issuer: issuer, store: store, log: log,
 		inviter: &invite.Inviter{Issuer: issuer, Catalog: cat}}
+	for _, o := range opts {
+		o(h)
+	}
 	var err error
 	if h.dashboard, err = site.ParsePage(files, "templates/dashboard.html"); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -67,7 +68,8 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (metrics.PlaylistR
 		return "", fmt.Errorf("playlist version: %w", err)
 	}
 	start := time.Now()
-	if err := w.rebuild.Rebuild(ctx, p.Session, p.Country); err != nil {
+	b, err := w.rebuildVersion(ctx, p.Session, p.Country)
+	if err != nil {
 		if presession.ErrorCode(err) == presession.ENOTFOUND { // the session or country is no longer configured
 			return "", fmt.Errorf("rebuild playlist %s/%s: %w: %w", p.Session, p.Country, err, asynq.SkipRetry)
 		}
@@ -77,5 +79,57 @@ func (w *Worker) playlist(ctx context.Context, t *asynq.Task) (metrics.PlaylistR
 		return "", fmt.Errorf("playlist built version: %w", err)
 	}
 	log.Info("playlist rebuilt", "built", current, "took", time.Since(start).Round(time.Millisecond))
+	w.tellPlaylist(ctx, log, p, current, b)
 	return metrics.PlaylistRebuilt, nil
+}
+
+// built is what a rebuild left stored.
+type built struct {
+	version    string // "" when the rebuilder does not say
+	statements int
+	changed    bool // this rebuild wrote it
+}
+
+// rebuildVersion rebuilds, with what it built when the rebuilder says it.
+func (w *Worker) rebuildVersion(ctx context.Context, session, country string) (built, error) {
+	if vr, ok := w.rebuild.(VersionedRebuilder); ok {
+		var b built
+		var err error
+		b.version, b.statements, b.changed, err = vr.RebuildVersion(ctx, session, country)
+		return b, err
+	}
+	return built{}, w.rebuild.Rebuild(ctx, session, country)
+}
+
+// tellPlaylist tells playlist.updated for a rebuild that stored b (change
+// version n). The version last told is kept per country, so a build is
+// told once: when this rebuild wrote it, or when a rebuild wrote it but
+// stopped before telling (the stored build then already has the version,
+// but the one told differs). With no version told yet, a build that was
+// already stored (the first rebuild after a start on an empty Redis), and
+// a first build that plays nothing (every country's at the first start),
+// are recorded as told without telling. Occurrence IDs name the country,
+// n and the build, so they differ between builds.
+func (w *Worker) tellPlaylist(ctx context.Context, log *slog.Logger, p PlaylistPayload, n int64, b built) {
+	version := b.version
+	if w.cfg.Occurred == nil || version == "" {
+		return
+	}
+	key := w.cfg.KeyPrefix + "playlist:told:" + p.Session + ":" + p.Country
+	told, err := w.rdb.Get(ctx, key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		log.Warn("playlist told version", "err", err)
+		return
+	}
+	if told != version && (told != "" || b.changed && b.statements > 0) {
+		w.cfg.Occurred(ctx, presession.Occurrence{
+			ID:   fmt.Sprintf("playlist_%s_%s_%d_%s", p.Session, p.Country, n, version[:min(len(version), 16)]),
+			Type: presession.PlaylistUpdated, At: time.Now().UTC().Truncate(time.Second),
+			Session: p.Session, Country: p.Country, Version: version})
+	}
+	if told != version {
+		if err := w.rdb.Set(ctx, key, version, 0).Err(); err != nil {
+			log.Warn("playlist told version", "err", err)
+		}
+	}
 }

@@ -39,6 +39,14 @@ type Rebuilder interface {
 	Rebuild(ctx context.Context, session, country string) error
 }
 
+// VersionedRebuilder is a Rebuilder that also says which build it left
+// stored, how many statements it plays and whether it wrote it
+// (playlist.Rebuilder is one). Only its rebuilds are told as
+// playlist.updated.
+type VersionedRebuilder interface {
+	RebuildVersion(ctx context.Context, session, country string) (version string, statements int, changed bool, err error)
+}
+
 // Metrics receives what the worker measures (metrics.Processing
 // implements it). Results are the label values the metrics package
 // declares.
@@ -68,6 +76,10 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	Preset           string  // x264 preset; default from media
 	Metrics          Metrics // nil: not measured
+	// Occurred, when set, is told playlist.updated when a rebuild stores
+	// a new build of a country's playlist (the same hook the catalog
+	// tells its occurrences to).
+	Occurred func(ctx context.Context, o presession.Occurrence)
 }
 
 // Worker serves the task queues.

@@ -537,3 +537,68 @@ func TestShutdownRequeues(t *testing.T) {
 		t.Fatalf("transcode results %v, want %v", got, want)
 	}
 }
+
+// versioned is a rebuilder that reports the next scripted build.
+type versioned struct {
+	rebuilds
+	version    string
+	statements int
+	changed    bool
+}
+
+func (v *versioned) RebuildVersion(ctx context.Context, session, country string) (string, int, bool, error) {
+	return v.version, v.statements, v.changed, v.Rebuild(ctx, session, country)
+}
+
+// TestPlaylistUpdatedTold: a rebuild that stores a new build tells
+// playlist.updated once, with the build's version; one that finds the same
+// build stored tells nothing, unless that build was never told; the first
+// build of an empty playlist is no news.
+func TestPlaylistUpdatedTold(t *testing.T) {
+	s, _ := storage.NewDir(t.TempDir())
+	e := newEnv(t, s)
+	vr := &versioned{}
+	e.w.rebuild = vr
+	var told []presession.Occurrence
+	e.w.cfg.Occurred = func(_ context.Context, o presession.Occurrence) { told = append(told, o) }
+	ctx := context.Background()
+	rebuild := func(version string, changed bool) {
+		t.Helper()
+		vr.version, vr.changed = version, changed
+		if vr.statements == 0 && version != "empty" {
+			vr.statements = 2
+		}
+		v, err := e.rdb.Incr(ctx, e.client.versionKey("upr36", "AD")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.w.handlePlaylist(ctx, NewPlaylistTask("upr36", "AD", v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rebuild("empty", true) // every country's first build at the first start
+	if len(told) != 0 {
+		t.Fatalf("the first build of an empty playlist was told: %+v", told)
+	}
+	rebuild("aaaa", true)
+	rebuild("aaaa", false)
+	if len(told) != 1 || told[0].Type != presession.PlaylistUpdated || told[0].Session != "upr36" || told[0].Country != "AD" ||
+		told[0].Version != "aaaa" || told[0].ID != "playlist_upr36_AD_2_aaaa" || told[0].At.IsZero() {
+		t.Fatalf("told %+v", told)
+	}
+	rebuild("bbbb", true)
+	if len(told) != 2 || told[1].Version != "bbbb" || told[1].ID == told[0].ID {
+		t.Fatalf("after a change, told %+v", told)
+	}
+	// A start on an empty Redis: the stored build is not news.
+	e.rdb.Del(ctx, "presession:playlist:told:upr36:AD")
+	rebuild("bbbb", false)
+	if len(told) != 2 {
+		t.Fatalf("an unchanged build after a restart was told: %+v", told[2:])
+	}
+	// A rebuild that stored cccc but stopped before telling it.
+	rebuild("cccc", false)
+	if len(told) != 3 || told[2].Version != "cccc" {
+		t.Fatalf("a build stored but never told: %+v", told)
+	}
+}

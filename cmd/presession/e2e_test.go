@@ -411,16 +411,20 @@ func fileSize(t *testing.T, p string) int64 {
 // ready; staff approve, reorder and make a viewing link; the stitched
 // stream decodes in ffmpeg with the sum of the durations and plays across
 // a boundary in Chromium's native HLS; a rejection rebuilds it without the
-// statement; and the links reach only what they should.
+// statement; and the links reach only what they should. A webhook
+// receiver registered at the start is told each step, signed.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
+	c.env = append(c.env, "PRESESSION_WEBHOOK_ALLOW_PRIVATE=true") // the receiver is on loopback
 	script := testenv.NodeScript(t, "upload-tus.mjs")
 	testenv.Chromium(t)
 	api := c.start(t, "serve", "serve")
 	c.start(t, "worker", "worker")
 	base := "http://" + api.addr
 	staff := envValue(c.env, "PRESESSION_STAFF_TOKEN")
+	hooks := newHookReceiver(t)
+	hookID := hooks.register(t, base, staff)
 	until := time.Now().AddDate(0, 1, 0).UTC().Format(time.DateOnly)
 
 	// Landscape, portrait (its own rung shape) and silent (a silent
@@ -509,6 +513,44 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if got := mine(t, base, gone.token); len(got) != 1 || got[0].Status != "rejected" || got[0].Reason != "off topic" {
 		t.Errorf("the rejected statement's CSO sees %+v, want rejected with its reason", got)
+	}
+
+	// The webhook receiver was told every step, and staff see the deliveries.
+	eventually(t, 30*time.Second, "the webhooks of every step", func() bool {
+		return len(hooks.of(t, "statement.uploaded")) >= 3 && len(hooks.of(t, "statement.approved")) >= 3 &&
+			len(hooks.of(t, "statement.rejected")) >= 1 && len(hooks.of(t, "playlist.updated")) >= 2
+	})
+	for typ, want := range map[string][]string{"statement.uploaded": ids(csos), "statement.approved": ids(csos), "statement.rejected": {gone.id}} {
+		got := hooks.of(t, typ)
+		slices.Sort(got)
+		w := slices.Clone(want)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("%s webhooks for %v, want %v", typ, got, w)
+		}
+	}
+	if got := hooks.of(t, "statement.ready"); len(got) < 3 {
+		t.Errorf("statement.ready webhooks for %v, want each statement", got)
+	}
+	for _, cc := range hooks.of(t, "playlist.updated") {
+		if cc != "BG" {
+			t.Errorf("playlist.updated for %s; only Bulgaria's playlist changed", cc)
+		}
+	}
+	var listed struct {
+		Webhooks []struct {
+			ID         string `json:"id"`
+			Secret     string `json:"secret"`
+			Deliveries []struct {
+				Status  int    `json:"status"`
+				Outcome string `json:"outcome"`
+			} `json:"deliveries"`
+		} `json:"webhooks"`
+	}
+	mustCall(t, 200, "GET", base+"/api/v1/webhooks", staff, nil, &listed)
+	if len(listed.Webhooks) != 1 || listed.Webhooks[0].ID != hookID || listed.Webhooks[0].Secret != "" || len(listed.Webhooks[0].Deliveries) == 0 ||
+		listed.Webhooks[0].Deliveries[0].Status != 204 || listed.Webhooks[0].Deliveries[0].Outcome != "delivered" {
+		t.Errorf("listed webhooks %+v", listed)
 	}
 
 	// Access. A viewer reaches approved media of its country only.

@@ -29,6 +29,7 @@ import (
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/upload"
 	"github.com/uprinfo/presession/web"
+	"github.com/uprinfo/presession/webhook"
 	"github.com/uprinfo/presession/worker"
 )
 
@@ -88,6 +89,8 @@ type parts struct {
 	reg        *prometheus.Registry
 	processing *metrics.Processing // nil unless the process runs workers
 	uploads    *metrics.Uploads
+	webhooks   *webhook.Registry
+	hooks      *webhook.Client // queues webhook deliveries
 	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
 	closers    []func()        // what close releases, the last acquired first
 }
@@ -190,7 +193,21 @@ func (p *parts) connect(ctx context.Context) error {
 	queue := worker.NewClient(p.queueOpt, rdb, keyPrefix)
 	p.queue = queue
 	p.onClose(func() { queue.Close() })
+	p.webhooks = webhook.NewRegistry(rdb, store, keyPrefix)
+	hooks := webhook.NewClient(p.queueOpt, p.webhooks, p.log)
+	p.hooks = hooks
+	p.onClose(func() { hooks.Close() })
 	return nil
+}
+
+// occurred is the occurrence hook of the catalog and of the workers'
+// playlist rebuilds: it queues the webhook deliveries and the mail. Each
+// is bounded and logs its own failure.
+func (p *parts) occurred(ctx context.Context, o presession.Occurrence) {
+	p.hooks.Occurred(ctx, o)
+	if p.notify != nil { // made after the catalog; set before anything is told
+		p.notify.Occurred(ctx, o)
+	}
 }
 
 // openCatalog makes the catalog, whose playlist changes queue rebuilds,
@@ -204,11 +221,7 @@ func (p *parts) openCatalog(ctx context.Context) error {
 				log.Error("queue playlist rebuild", "session", session, "country", country, "err", err)
 			}
 		}),
-		catalog.WithOccurrenceHook(func(ctx context.Context, o presession.Occurrence) {
-			if p.notify != nil { // made after the catalog; set before anything is told
-				p.notify.Occurred(ctx, o) // bounded, logs its own failure
-			}
-		}))
+		catalog.WithOccurrenceHook(p.occurred))
 	p.cat = cat
 	if p.cfg.Embedded() {
 		// The in-process Redis starts empty: storage is the record of truth.
@@ -219,6 +232,9 @@ func (p *parts) openCatalog(ctx context.Context) error {
 		log.Info("catalog rebuilt from storage", "statements", n)
 	} else if err := cat.Sync(ctx); err != nil {
 		return fmt.Errorf("write pending catalog changes to storage: %w", err)
+	}
+	if _, err := p.webhooks.Restore(ctx); err != nil {
+		return fmt.Errorf("restore the webhooks from storage: %w", err)
 	}
 	return nil
 }
@@ -259,15 +275,29 @@ func (p *parts) startWorkers(ctx context.Context, errc chan<- error) (<-chan str
 		return nil, configError{fmt.Errorf("PRESESSION_DATA_DIR: %v", err)}
 	}
 	w := worker.New(worker.Config{Concurrency: cfg.Concurrency, WorkDir: cfg.WorkDir(), KeyPrefix: keyPrefix,
-		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
+		ShutdownTimeout: cfg.ShutdownTimeout, Metrics: p.processing, Occurred: p.occurred}, p.queueOpt, p.rdb, p.queue, p.cat, p.store,
 		&playlist.Rebuilder{Sessions: p.sessions, Catalog: p.cat, Store: p.store, Log: p.log}, p.sessions, p.log)
+	deliveries := webhook.NewServer(webhook.ServerConfig{ShutdownTimeout: cfg.ShutdownTimeout}, p.queueOpt, p.webhooks,
+		p.guard(), p.log)
 	workersDone := make(chan struct{})
 	mailDone := make(chan struct{})
 	go func() {
 		defer close(workersDone)
+		delivered := make(chan struct{})
+		go func() {
+			defer close(delivered)
+			if err := deliveries.Run(ctx); err != nil {
+				select {
+				case errc <- err:
+				default: // another part's error stops the process already
+					p.log.Error("webhook queue", "err", err)
+				}
+			}
+		}()
 		if err := w.Run(ctx); err != nil {
 			errc <- err
 		}
+		<-delivered
 		<-mailDone
 	}()
 	go func() {
@@ -317,11 +347,12 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	play.Register(mux)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
-		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log)
+		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks))
 	if err != nil {
 		return nil, nil, err
 	}
 	rev.Register(mux)
+	(&webhook.API{Site: site, Registry: p.webhooks, Guard: p.guard()}).Register(mux)
 	up, err := p.newUpload()
 	if err != nil {
 		return nil, nil, err
@@ -337,6 +368,12 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}()
 	mux.Handle("/", home) // everything unknown: a 404 in the site's shape
 	return mux, up, nil
+}
+
+// guard is where webhooks may connect: public addresses, and private ones
+// when PRESESSION_WEBHOOK_ALLOW_PRIVATE says so.
+func (p *parts) guard() *webhook.Guard {
+	return &webhook.Guard{AllowPrivate: p.cfg.WebhookAllowPrivate}
 }
 
 // newUpload makes the tus upload service.
@@ -507,6 +544,10 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindexed %d statements from storage\n", n)
+	hooks, err := webhook.NewRegistry(rdb, store, keyPrefix).Restore(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements and %d webhooks from storage\n", n, hooks)
 	return nil
 }

@@ -327,6 +327,9 @@
     });
   }
 
+  // What the dashboard's other scripts (webhooks.js) share.
+  window.presessionStaff = { t: t, api: api, announce: announce, fieldError: fieldError, formError: formError, busy: busy, reloadWith: reloadWith };
+
   // --- Live progress -----------------------------------------------------
   var table = document.getElementById('statements-table');
   var ACTIVE = { uploading: 1, uploaded: 1, processing: 1 };
