@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -16,7 +17,9 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	invites "github.com/uprinfo/presession/invite"
+	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/webhook"
 )
 
 // listFlag is a repeatable flag whose values may also be comma-separated.
@@ -87,7 +90,7 @@ func runInvite(ctx context.Context, cfg config.Config, args []string, stdout, st
 	if _, err := invites.Language(nil, req.Language); err != nil {
 		return usageError{"invite: --lang: " + presession.ErrorMessage(err)}
 	}
-	cat, done, err := openCommandCatalog(ctx, cfg)
+	cat, done, err := openCommandCatalog(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func runInviteCSV(ctx context.Context, cfg config.Config, file string, stdout, s
 	if err != nil {
 		return err
 	}
-	cat, done, err := openCommandCatalog(ctx, cfg)
+	cat, done, err := openCommandCatalog(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -150,9 +153,10 @@ func runInviteCSV(ctx context.Context, cfg config.Config, file string, stdout, s
 // on REDIS_URL and storage as configured, or, on the embedded default, on
 // a throwaway in-process Redis over the storage directory, so the record
 // lands in storage, where a running embedded service finds it at its next
-// start (and a repeated import finds it at once). opts are added to the
-// catalog's (an occurrence hook, say). done releases it.
-func openCommandCatalog(ctx context.Context, cfg config.Config, opts ...catalog.Option) (cat *catalog.Catalog, done func(), err error) {
+// start (and a repeated import finds it at once). On REDIS_URL what the
+// command records is told as the service's own changes are: its mail and
+// webhook deliveries are queued for the workers. done releases it.
+func openCommandCatalog(ctx context.Context, cfg config.Config, stderr io.Writer) (cat *catalog.Catalog, done func(), err error) {
 	var closers []func()
 	done = func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -179,5 +183,20 @@ func openCommandCatalog(ctx context.Context, cfg config.Config, opts ...catalog.
 		done()
 		return nil, func() {}, err
 	}
-	return catalog.New(rdb, catalog.StorageBlobs(store), append([]catalog.Option{catalog.WithPrefix(keyPrefix)}, opts...)...), done, nil
+	opts := []catalog.Option{catalog.WithPrefix(keyPrefix)}
+	if !cfg.Embedded() {
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		mail, err := notify.New(notify.Config{}, queueOpt(ropts), notify.Deps{Log: log})
+		if err != nil {
+			done()
+			return nil, func() {}, err
+		}
+		hooks := webhook.NewClient(queueOpt(ropts), webhook.NewRegistry(rdb, store, keyPrefix), log)
+		closers = append(closers, func() { mail.Close() }, func() { hooks.Close() })
+		opts = append(opts, catalog.WithOccurrenceHook(func(ctx context.Context, o presession.Occurrence) {
+			hooks.Occurred(ctx, o)
+			mail.Occurred(ctx, o)
+		}))
+	}
+	return catalog.New(rdb, catalog.StorageBlobs(store), opts...), done, nil
 }

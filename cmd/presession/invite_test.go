@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -130,5 +132,13 @@ func TestInviteCommandOnRedis(t *testing.T) {
 	l, err := catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix(keyPrefix)).ListInvitations(context.Background(), "upr36", "MH")
 	if err != nil || len(l) != 1 || l[0].Emails[0] != "iv@example.org" {
 		t.Fatalf("listed %+v %v", l, err)
+	}
+	// What the command recorded is told like the service's own changes:
+	// the invitation's mail waits in the mail queue for the workers.
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: opts.Addr, DB: opts.DB})
+	defer insp.Close()
+	info, err := insp.GetTaskInfo(notify.Queue, "mail:occ:inv_"+l[0].ID+"_created")
+	if err != nil || info.Type != notify.TypeOccurrence {
+		t.Fatalf("the invitation's mail is not queued: %+v %v", info, err)
 	}
 }

@@ -188,8 +188,7 @@ func (p *parts) connect(ctx context.Context) error {
 		return err
 	}
 	p.store = store
-	p.queueOpt = asynq.RedisClientOpt{Network: redisOpts.Network, Addr: redisOpts.Addr, Username: redisOpts.Username,
-		Password: redisOpts.Password, DB: redisOpts.DB, TLSConfig: redisOpts.TLSConfig}
+	p.queueOpt = queueOpt(redisOpts)
 	queue := worker.NewClient(p.queueOpt, rdb, keyPrefix)
 	p.queue = queue
 	p.onClose(func() { queue.Close() })
@@ -198,6 +197,12 @@ func (p *parts) connect(ctx context.Context) error {
 	p.hooks = hooks
 	p.onClose(func() { hooks.Close() })
 	return nil
+}
+
+// queueOpt is Asynq's connection to the Redis of ro.
+func queueOpt(ro *redis.Options) asynq.RedisClientOpt {
+	return asynq.RedisClientOpt{Network: ro.Network, Addr: ro.Addr, Username: ro.Username,
+		Password: ro.Password, DB: ro.DB, TLSConfig: ro.TLSConfig}
 }
 
 // occurred is the occurrence hook of the catalog and of the workers'
