@@ -63,7 +63,13 @@ func (p Plan) graph() *ffmpeg.Stream {
 	} else {
 		audio = ffmpeg.Input("anullsrc=r=48000:cl=stereo", ffmpeg.KwArgs{"f": "lavfi", "t": dur}).Get("a")
 	}
-	audio = audio.Filter("aformat", nil, ffmpeg.KwArgs{"channel_layouts": "stereo"})
+	// Samples become 32-bit integers first: what a decoder makes of a
+	// damaged stretch can be NaN or near-infinite floats, which loudnorm
+	// carries to the AAC encoder, and the encoder fails the whole run on
+	// them; as integers they are at worst full-scale noise there. (Peaks
+	// above full scale are clipped; loudnorm's true-peak limit would have
+	// brought them down anyway.)
+	audio = audio.Filter("aformat", nil, ffmpeg.KwArgs{"channel_layouts": "stereo", "sample_fmts": "s32"})
 	if p.Loudnorm && p.AudioStream >= 0 {
 		audio = audio.Filter("loudnorm", nil, ffmpeg.KwArgs{"I": "-16", "TP": "-1.5", "LRA": "11"})
 	}
