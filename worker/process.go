@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -136,8 +137,9 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 // transcode makes a probed statement's media: one ffmpeg process
 // for the ladder, the MP4 and the images; then caption placeholders,
 // the multivariant playlist, the upload of every file, and the manifest,
-// last. The statement becomes ready; one the decoders found mostly
-// damaged fails instead.
+// last. The statement becomes ready, with the damage the decoders met
+// (and its warning for staff) in its media; a statement mostly damaged
+// fails instead.
 func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun) error {
 	p, st, log, err := w.statement(ctx, t)
 	if err != nil {
@@ -237,6 +239,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
 	m := mediaOf(st.ID, res)
+	m.Damage = damageOf(damage)
 	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
 		s.Media = m
 		s.Captions = captions
@@ -352,6 +355,21 @@ func mediaOf(id string, res *media.Result) *presession.Media {
 		}
 	}
 	return m
+}
+
+// damageOf is the domain's description of the damage a run found, with
+// the warning staff get; nil for a clean run.
+func damageOf(d media.Damage) *presession.Damage {
+	if len(d.Spans) == 0 {
+		return nil
+	}
+	ms := func(s float64) float64 { return math.Round(s*1000) / 1000 }
+	text, msg := d.Warning()
+	out := &presession.Damage{Seconds: ms(d.Seconds()), Warning: text, WarningKey: msg.Key, WarningArgs: msg.Args}
+	for _, s := range d.Spans {
+		out.Spans = append(out.Spans, presession.Span{Start: ms(s.Start), End: ms(s.End)})
+	}
+	return out
 }
 
 // manifest is statements/{id}/media.json: the facts of one processing
