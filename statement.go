@@ -153,6 +153,28 @@ type Media struct {
 	Thumbnail    string      `json:"thumbnail"`
 	Storyboard   string      `json:"storyboard,omitempty"`
 	StoryboardVT string      `json:"storyboard_vtt,omitempty"`
+	// Damage is what the decoders could not read when the media were
+	// made; nil when the whole source decoded cleanly.
+	Damage *Damage `json:"damage,omitempty"`
+}
+
+// Damage describes the stretches of a statement whose picture or sound
+// could not be decoded (garbled, frozen or missing there), found while it
+// was transcoded, and the warning staff get about it: Warning in English,
+// and the catalogue message that says it in the reader's language
+// (WarningKey with WarningArgs, as for a Statement's reason).
+type Damage struct {
+	Spans       []Span   `json:"spans"`
+	Seconds     float64  `json:"seconds"` // the spans' total length
+	Warning     string   `json:"warning"`
+	WarningKey  string   `json:"warning_key,omitempty"`
+	WarningArgs []string `json:"warning_args,omitempty"`
+}
+
+// Span is a stretch of media time, in seconds from the start.
+type Span struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
 }
 
 // Rendition is one rung of a statement's HLS ladder.

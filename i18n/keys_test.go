@@ -66,7 +66,7 @@ func mapsEqual(a, b map[int]string) bool {
 
 // keyLiteral is a Go string literal that looks like a catalogue key: an
 // area prefix, a dot, and a name that does not end like a file.
-var keyLiteral = regexp.MustCompile(`"((?:err|auth|invite|staff|upload|watch|status|home|site|lang|error|reject|reason|mail)\.[A-Za-z0-9_.]*[A-Za-z0-9_])"`)
+var keyLiteral = regexp.MustCompile(`"((?:err|auth|invite|staff|upload|watch|status|home|site|lang|error|reject|reason|mail|warning)\.[A-Za-z0-9_.]*[A-Za-z0-9_])"`)
 
 // templateKey is a key a template translates with .T or $.T.
 var templateKey = regexp.MustCompile(`\.T "([^"]+)"`)

@@ -23,8 +23,14 @@ import (
 // Args is the complete ffmpeg argument list (without the program name)
 // for the plan: one process that decodes the source once and writes the
 // HLS ladder, download.mp4, the poster, the thumbnail and the storyboard.
+//
+// The log carries every line's level, repeats included, down to info,
+// where the clock branch (ClockFilter) logs; Run reads it to find the
+// damage the decoders meet. -max_error_rate 1 keeps ffmpeg from failing
+// a run on its own count of undecodable frames: how much damage is too
+// much is decided by Damage.Mostly, with the reason it gives.
 func (p Plan) Args() []string {
-	global := []string{"-hide_banner", "-nostdin", "-y", "-v", "error", "-progress", "pipe:1", "-nostats"}
+	global := []string{"-hide_banner", "-nostdin", "-y", "-v", "repeat+level+info", "-max_error_rate", "1", "-progress", "pipe:1", "-nostats"}
 	return append(global, p.graph().GetArgs()...)
 }
 
@@ -42,10 +48,18 @@ func (p Plan) graph() *ffmpeg.Stream {
 	in := ffmpeg.Input(p.Input, inKw)
 	dur := strconv.FormatFloat(p.Duration, 'f', 3, 64)
 
-	// Video: one decode, optional frame-rate reduction, then a split into
-	// the rungs, the poster branch and the storyboard branch. ffmpeg has
-	// already applied the source's rotation when frames reach the graph.
-	video := in.Get(strconv.Itoa(p.VideoStream))
+	// Video: one decode, split into the clock and the rest; then an
+	// optional frame-rate reduction, and a split into the rungs, the
+	// poster branch and the storyboard branch. ffmpeg has already applied
+	// the source's rotation when frames reach the graph.
+	decoded := in.Get(strconv.Itoa(p.VideoStream)).Split()
+	video := decoded.Get("0")
+	// The clock logs the time of the first decoded frame at or after each
+	// ClockStep (before the fps filter, which would repeat frames into a
+	// gap the decoder left), so Run can place decoder errors in time.
+	clock := decoded.Get("1").
+		Filter("select", ffmpeg.Args{"isnan(prev_selected_t)+gte(t-prev_selected_t," + strconv.FormatFloat(ClockStep, 'f', -1, 64) + ")"}).
+		Filter(ClockFilter, nil, ffmpeg.KwArgs{"checksum": "0"})
 	if p.FPSFilter != "" {
 		video = video.Filter("fps", ffmpeg.Args{p.FPSFilter})
 	}
@@ -63,7 +77,13 @@ func (p Plan) graph() *ffmpeg.Stream {
 	} else {
 		audio = ffmpeg.Input("anullsrc=r=48000:cl=stereo", ffmpeg.KwArgs{"f": "lavfi", "t": dur}).Get("a")
 	}
-	audio = audio.Filter("aformat", nil, ffmpeg.KwArgs{"channel_layouts": "stereo"})
+	// Samples become 32-bit integers first: what a decoder makes of a
+	// damaged stretch can be NaN or near-infinite floats, which loudnorm
+	// carries to the AAC encoder, and the encoder fails the whole run on
+	// them; as integers they are at worst full-scale noise there. (Peaks
+	// above full scale are clipped; loudnorm's true-peak limit would have
+	// brought them down anyway.)
+	audio = audio.Filter("aformat", nil, ffmpeg.KwArgs{"channel_layouts": "stereo", "sample_fmts": "s32"})
 	if p.Loudnorm && p.AudioStream >= 0 {
 		audio = audio.Filter("loudnorm", nil, ffmpeg.KwArgs{"I": "-16", "TP": "-1.5", "LRA": "11"})
 	}
@@ -154,6 +174,9 @@ func (p Plan) graph() *ffmpeg.Stream {
 			Filter("tile", ffmpeg.Args{fmt.Sprintf("%dx%d", sb.Cols, sb.Rows)})
 		outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{sprite}, p.Path(StoryboardName), imageKw()))
 	}
+	// The clock's frames go nowhere: the null muxer writes nothing (and
+	// opens no file, so "-" is not stdout, where -progress goes).
+	outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{clock}, "-", ffmpeg.KwArgs{"f": "null"}))
 	return ffmpeg.MergeOutputs(outs...)
 }
 

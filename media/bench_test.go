@@ -55,7 +55,7 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		before := childCPU()
 		start := time.Now()
-		if err := Run(context.Background(), plan.Args(), plan.Duration, func(float64) {}); err != nil {
+		if _, err := Run(context.Background(), plan.Args(), plan.Duration, func(float64) {}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := Collect(plan); err != nil {

@@ -9,8 +9,9 @@
 //	plan, err := media.NewPlan(src, info, dir, media.DefaultOptions())
 //	err = plan.PrepareOutput()                    // clears what an earlier attempt left
 //	args := media.ForceInput(plan.Args(), src, info.InputFormat())
-//	err = media.Run(ctx, args, plan.Duration, onPercent)
+//	damage, err := media.Run(ctx, args, plan.Duration, onPercent)
 //	res, err := media.Collect(plan)               // describes the outputs (the statement's media)
+//	damage.Missing(res.Duration, plan.Duration).Mostly(plan.Duration) // → damage.Rejection; else damage.Warning
 //	master := media.WriteMaster(res, tracks)      // with WriteSubtitlePlaylist + PlaceholderVTT per language
 //
 // A *Rejection means the input will never work (do not retry; wrap
@@ -31,6 +32,18 @@
 // protocols limited to what its URL needs (-protocol_whitelist: http,tcp
 // or https,tls,tcp for a presigned URL, file for a path), so nothing in
 // the file makes ffmpeg open anything else.
+//
+// # Damage
+//
+// A file can be whole (the probe and the integrity pass read it without
+// complaint) and still carry garbage where its picture or sound should
+// be; only decoding shows it, and the run decodes every frame once. Run
+// reads ffmpeg's log with its levels as it comes and places each decoder
+// error in media time by the graph's clock (ClockFilter: the time of one
+// decoded frame every ClockStep seconds). The Damage it returns lists the
+// damaged stretches, joined when closer than DamageMergeGap; past
+// MostlyDamaged of the duration the statement is refused, below it staff
+// get a warning naming the stretches.
 //
 // # What one run produces
 //

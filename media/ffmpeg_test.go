@@ -39,7 +39,7 @@ func process(t *testing.T, src, out string, lim Limits) (*Info, Plan, *Result, [
 		t.Fatal(err)
 	}
 	var last float64 = -1
-	err = Run(ctx, plan.Args(), plan.Duration, func(p float64) {
+	_, err = Run(ctx, plan.Args(), plan.Duration, func(p float64) {
 		if p < last {
 			t.Errorf("progress went back: %v after %v", p, last)
 		}
@@ -285,7 +285,7 @@ func TestCancelThenRerun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var cancelledAt time.Time
-	err = Run(ctx, plan.Args(), plan.Duration, func(p float64) {
+	_, err = Run(ctx, plan.Args(), plan.Duration, func(p float64) {
 		if p >= 10 && cancelledAt.IsZero() {
 			cancelledAt = time.Now()
 			cancel()
@@ -304,7 +304,7 @@ func TestCancelThenRerun(t *testing.T) {
 	if err := plan.PrepareOutput(); err != nil {
 		t.Fatal(err)
 	}
-	if err := Run(context.Background(), plan.Args(), plan.Duration, nil); err != nil {
+	if _, err := Run(context.Background(), plan.Args(), plan.Duration, nil); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Collect(plan)
@@ -319,7 +319,7 @@ func TestCancelThenRerun(t *testing.T) {
 func TestRunFailureReportsStderr(t *testing.T) {
 	testenv.FFmpeg(t)
 	t.Parallel()
-	err := Run(context.Background(), []string{"-v", "error", "-i", filepath.Join(t.TempDir(), "missing.mp4"), "-f", "null", "-"}, 1, nil)
+	_, err := Run(context.Background(), []string{"-v", "error", "-i", filepath.Join(t.TempDir(), "missing.mp4"), "-f", "null", "-"}, 1, nil)
 	var re *RunError
 	if !errors.As(err, &re) || !strings.Contains(re.Error(), "No such file or directory") {
 		t.Fatalf("err = %v", err)

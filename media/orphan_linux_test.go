@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	if marker := os.Getenv("MEDIA_TEST_CHILD_RUN"); marker != "" {
 		// A long transcode of a generated source; the parent kills us.
-		err := Run(context.Background(), []string{"-v", "error", "-re", "-f", "lavfi", "-i",
+		_, err := Run(context.Background(), []string{"-v", "error", "-re", "-f", "lavfi", "-i",
 			"testsrc2=size=" + marker + ":rate=25:duration=300", "-f", "null", "-"}, 300, nil)
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)

@@ -36,17 +36,28 @@ func (e *RunError) Error() string {
 
 func (e *RunError) Unwrap() error { return e.Err }
 
+// ErrSourceRead is a RunError's Err when ffmpeg could not read its input
+// to the end (a network failure its reconnects did not overcome): it then
+// ends the input and exits 0, so the outputs are cut short. Retrying may
+// help.
+var ErrSourceRead = errors.New("the source could not be read to its end")
+
 // Run executes ffmpeg with args (which must include `-progress pipe:1`
 // for progress to be reported, as Plan.Args does) in its own process
 // group. progress, when not nil, is called with a percentage in [0, 100]
 // of totalSeconds, at most once per whole percent, and with 100 when
 // ffmpeg reports the end.
 //
+// Run follows ffmpeg's log as it comes and returns what the decoders
+// could not read (see Damage; Plan.Args logs with levels and has the
+// clock that places errors in time). A line in which ffmpeg says it
+// could not read an input fails the run with ErrSourceRead.
+//
 // Only the exit code counts: on SIGTERM ffmpeg still finishes its
 // playlists, so outputs of a failed or cancelled run must be ignored.
 // When ctx is cancelled ffmpeg gets SIGTERM, then SIGKILL after
 // WaitDelay, and the error wraps ctx.Err().
-func Run(ctx context.Context, args []string, totalSeconds float64, progress func(percent float64)) error {
+func Run(ctx context.Context, args []string, totalSeconds float64, progress func(percent float64)) (Damage, error) {
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error {
@@ -59,29 +70,57 @@ func Run(ctx context.Context, args []string, totalSeconds float64, progress func
 		return nil
 	}
 	cmd.WaitDelay = WaitDelay
-	stderr := &tailBuffer{max: stderrTail}
-	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return fmt.Errorf("media: ffmpeg: %w", err)
+		return Damage{}, fmt.Errorf("media: ffmpeg: %w", err)
+	}
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return Damage{}, fmt.Errorf("media: ffmpeg: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("media: start ffmpeg: %w", err)
+		return Damage{}, fmt.Errorf("media: start ffmpeg: %w", err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		readProgress(stdout, totalSeconds, progress)
-	}()
-	<-done
+	stderr := &tailBuffer{max: stderrTail}
+	dlog := newDamageLog(args)
+	var wg sync.WaitGroup
+	wg.Go(func() { readProgress(stdout, totalSeconds, progress) })
+	wg.Go(func() { readLog(stderrPipe, dlog, stderr) })
+	wg.Wait()
 	err = cmd.Wait()
+	damage := dlog.damage(totalSeconds)
 	if ctx.Err() != nil {
-		return &RunError{Err: ctx.Err(), Stderr: stderr.String()}
+		return damage, &RunError{Err: ctx.Err(), Stderr: stderr.String()}
 	}
 	if err != nil {
-		return &RunError{Err: err, Stderr: stderr.String()}
+		return damage, &RunError{Err: err, Stderr: stderr.String()}
 	}
-	return nil
+	if dlog.readError != "" {
+		return damage, &RunError{Err: ErrSourceRead, Stderr: stderr.String()}
+	}
+	return damage, nil
+}
+
+// readLog feeds ffmpeg's log to dlog line by line until EOF, and keeps
+// the notable lines (warnings and errors; not the clock or the
+// information ffmpeg prints at info level) in tail, with presigned input
+// URLs shortened.
+func readLog(r io.Reader, dlog *damageLog, tail *tailBuffer) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10) // av_log lines are at most a few KiB
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if !dlog.line(line).notable() {
+			continue
+		}
+		for _, in := range dlog.inputs {
+			if isHTTP(in) {
+				line = strings.ReplaceAll(line, in, redactURL(in))
+			}
+		}
+		tail.Write([]byte(line + "\n"))
+	}
+	_, _ = io.Copy(io.Discard, r) // a line too long for the scanner: keep ffmpeg from blocking
 }
 
 // readProgress parses `-progress` key=value blocks until EOF.

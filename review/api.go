@@ -31,16 +31,19 @@ const maxJSONBody = 64 << 10
 const DefaultViewerValidity = token.DefaultViewerValidity
 
 // Statement is a statement as the staff API returns it: the stored record,
-// whose reason stays as stored (English, or as staff typed it), and
-// reason_text, the reason in the request's language.
+// whose reason and warnings stay as stored (English, or as staff typed
+// it), with reason_text, the reason in the request's language, and
+// warnings_text, every warning (the damage its media carry first) in the
+// request's language.
 type Statement struct {
 	*presession.Statement
-	ReasonText string `json:"reason_text,omitempty"`
+	ReasonText   string   `json:"reason_text,omitempty"`
+	WarningsText []string `json:"warnings_text,omitempty"`
 }
 
 // view returns s as the staff API shows it to a reader of lang.
 func (h *Handler) view(lang string, s *presession.Statement) Statement {
-	return Statement{Statement: s, ReasonText: h.site.Reason(lang, s)}
+	return Statement{Statement: s, ReasonText: h.site.Reason(lang, s), WarningsText: h.site.Warnings(lang, s)}
 }
 
 // statement writes s, as the staff API shows it, with status 200.

@@ -76,8 +76,9 @@ type Count struct {
 type Row struct {
 	*presession.Statement
 	CountryName  string
-	LanguageName string // the spoken language, in its own name
-	ReasonText   string // the reason in the page's language
+	LanguageName string   // the spoken language, in its own name
+	ReasonText   string   // the reason in the page's language
+	WarningsText []string // every warning, the media's damage first, in the page's language
 	Languages    []LangView
 	HLS, MP4     string
 }
@@ -258,7 +259,8 @@ func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Va
 
 // row is one statement of the table in lang.
 func (h *Handler) row(s *presession.Statement, lang string) Row {
-	row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s)}
+	row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s),
+		WarningsText: h.site.Warnings(lang, s)}
 	if s.Language != "" {
 		row.LanguageName = presession.LanguageName(s.Language)
 	}

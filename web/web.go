@@ -98,6 +98,28 @@ func (s *Site) Reason(lang string, st *presession.Statement) string {
 	return st.Reason
 }
 
+// Warnings lists what staff should know about st before approving it,
+// for a person reading lang: the damage its media carry, in the catalogue
+// message its WarningKey names when the catalogue has it and the
+// arguments fit (else in the stored English), then the warnings stored
+// with it, which read as stored.
+func (s *Site) Warnings(lang string, st *presession.Statement) []string {
+	var out []string
+	if st.Media != nil && st.Media.Damage != nil {
+		d := st.Media.Damage
+		text := d.Warning
+		if s.Bundle != nil && d.WarningKey != "" {
+			if t, ok := s.Bundle.Message(lang, d.WarningKey, d.WarningArgs); ok {
+				text = t
+			}
+		}
+		if text != "" {
+			out = append(out, text)
+		}
+	}
+	return append(out, st.Warnings...)
+}
+
 func (s *Site) localArgs(lang string, args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -136,7 +137,9 @@ func (w *Worker) handleTranscode(ctx context.Context, t *asynq.Task) error {
 // transcode makes a probed statement's media: one ffmpeg process
 // for the ladder, the MP4 and the images; then caption placeholders,
 // the multivariant playlist, the upload of every file, and the manifest,
-// last. The statement becomes ready.
+// last. The statement becomes ready, with the damage the decoders met
+// (and its warning for staff) in its media; a statement mostly damaged
+// fails instead.
 func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun) error {
 	p, st, log, err := w.statement(ctx, t)
 	if err != nil {
@@ -189,14 +192,25 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	}
 	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
 	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
-	err = media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
+	damage, err := media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
 	stopPoll()
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
 	}
+	if damage.Mostly(plan.Duration) {
+		log.Info("source mostly damaged", "damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
+		return w.fail(ctx, st, rejected(damage.Rejection(plan.Duration)), nil)
+	}
 	res, err := media.Collect(plan)
 	if err != nil {
 		return w.transient(ctx, st, fmt.Errorf("collect outputs: %w", err))
+	}
+	// Outputs that end early miss the rest of the statement: damage too,
+	// for the decision (a short end alone, as when a source's picture
+	// stops before its sound, is no warning).
+	if cut := damage.Missing(res.Duration, plan.Duration); cut.Mostly(plan.Duration) {
+		log.Info("outputs mostly missing", "duration", res.Duration, "source_duration", plan.Duration, "decoder_errors", damage.Errors)
+		return w.fail(ctx, st, rejected(cut.Rejection(plan.Duration)), nil)
 	}
 	out := plan.OutDir
 	captions, err := writeCaptions(out, st, sess, res.Duration)
@@ -225,6 +239,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
 	m := mediaOf(st.ID, res)
+	m.Damage = damageOf(damage)
 	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
 		s.Media = m
 		s.Captions = captions
@@ -243,7 +258,8 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	run.ready, run.media = true, res.Duration
 	took := time.Since(started)
 	log.Info("statement ready", "duration", res.Duration, "took", took.Round(time.Millisecond),
-		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()))
+		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()),
+		"damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
 	return nil
 }
 
@@ -339,6 +355,21 @@ func mediaOf(id string, res *media.Result) *presession.Media {
 		}
 	}
 	return m
+}
+
+// damageOf is the domain's description of the damage a run found, with
+// the warning staff get; nil for a clean run.
+func damageOf(d media.Damage) *presession.Damage {
+	if len(d.Spans) == 0 {
+		return nil
+	}
+	ms := func(s float64) float64 { return math.Round(s*1000) / 1000 }
+	text, msg := d.Warning()
+	out := &presession.Damage{Seconds: ms(d.Seconds()), Warning: text, WarningKey: msg.Key, WarningArgs: msg.Args}
+	for _, s := range d.Spans {
+		out.Spans = append(out.Spans, presession.Span{Start: ms(s.Start), End: ms(s.End)})
+	}
+	return out
 }
 
 // manifest is statements/{id}/media.json: the facts of one processing

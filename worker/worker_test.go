@@ -235,6 +235,9 @@ func testProcess(t *testing.T, store storage.Store) {
 	if d := m.Duration; d < 7-0.05 || d > 7+0.05 {
 		t.Fatalf("duration %.3f, want 7 within a frame", d)
 	}
+	if m.Damage != nil {
+		t.Fatalf("a clean clip has damage: %+v", m.Damage)
+	}
 	if len(st.Captions) != 3 || !st.Captions[0].Placeholder || st.Captions[1].Name != "Français" {
 		t.Fatalf("captions: %+v", st.Captions)
 	}
@@ -282,7 +285,7 @@ func testProcess(t *testing.T, store storage.Store) {
 	}
 
 	st = e.wait(t, silent.ID, presession.StatusReady, presession.StatusFailed)
-	if st.Status != presession.StatusReady || len(st.Warnings) == 0 || st.Media.Renditions[0].Height != 640 {
+	if st.Status != presession.StatusReady || len(st.Warnings) == 0 || st.Media.Renditions[0].Height != 640 || st.Media.Damage != nil {
 		t.Fatalf("portrait clip without audio: %s %q warnings=%v media=%+v", st.Status, st.Reason, st.Warnings, st.Media)
 	}
 	st = e.wait(t, bad.ID, presession.StatusFailed)

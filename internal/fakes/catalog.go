@@ -136,6 +136,11 @@ func clone(s *presession.Statement) *presession.Statement {
 		for i := range m.Renditions {
 			m.Renditions[i].Segments = slices.Clone(m.Renditions[i].Segments)
 		}
+		if m.Damage != nil {
+			d := *m.Damage
+			d.Spans, d.WarningArgs = slices.Clone(d.Spans), slices.Clone(d.WarningArgs)
+			m.Damage = &d
+		}
 		c.Media = &m
 	}
 	return &c
