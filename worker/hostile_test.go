@@ -110,10 +110,17 @@ func testHostileSources(t *testing.T, store storage.Store) {
 			t.Errorf("%s: %s %s %q (%s), want failed with reject.reference [%s]", h.name, st.Status, st.ReasonKey, st.ReasonArgs, st.Reason, h.arg)
 		}
 		// Refused at once: the probe task ran once and was archived,
-		// with no retry.
-		info, err := insp.GetTaskInfo(QueueShort, "probe:"+ids[i])
-		if err != nil {
-			t.Fatalf("%s: probe task: %v", h.name, err)
+		// with no retry. The statement fails inside the handler, so the
+		// task may still be active for a moment after.
+		var info *asynq.TaskInfo
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var err error
+			if info, err = insp.GetTaskInfo(QueueShort, "probe:"+ids[i]); err != nil {
+				t.Fatalf("%s: probe task: %v", h.name, err)
+			}
+			if info.State != asynq.TaskStateActive || time.Now().After(deadline) {
+				break
+			}
 		}
 		if info.State != asynq.TaskStateArchived || info.Retried != 0 {
 			t.Errorf("%s: probe task %s after %d retries, want archived after none", h.name, info.State, info.Retried)
