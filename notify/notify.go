@@ -24,6 +24,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
+	"github.com/uprinfo/presession/internal/asynqlog"
 	"github.com/uprinfo/presession/mail"
 )
 
@@ -363,7 +364,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return s.cfg.RetryDelay(n)
 		},
 		ShutdownTimeout: s.cfg.ShutdownTimeout,
-		Logger:          asynqLogger{s.deps.Log.With("queue", Queue)},
+		Logger:          asynqlog.Logger{L: s.deps.Log.With("queue", Queue)},
 		LogLevel:        asynq.WarnLevel,
 	})
 	if err := srv.Start(s.Handler()); err != nil {
@@ -383,12 +384,3 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 }
-
-// asynqLogger adapts slog to Asynq's Logger.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
-func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

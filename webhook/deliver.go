@@ -18,8 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
-
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/asynqlog"
 )
 
 // Queue is the Asynq queue of deliveries.
@@ -163,7 +163,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := asynq.NewServer(s.redis, asynq.Config{
 		Concurrency:              s.cfg.Concurrency,
 		Queues:                   map[string]int{Queue: 1},
-		Logger:                   asynqLogger{s.log.With("queue", Queue)},
+		Logger:                   asynqlog.Logger{L: s.log.With("queue", Queue)},
 		LogLevel:                 asynq.WarnLevel,
 		ShutdownTimeout:          s.cfg.ShutdownTimeout,
 		RetryDelayFunc:           s.cfg.RetryDelay,
@@ -294,12 +294,3 @@ func excerpt(b []byte) string {
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
-
-// asynqLogger adapts slog to Asynq's Logger.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
-func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/asynqlog"
 	"github.com/uprinfo/presession/media"
 	"github.com/uprinfo/presession/metrics"
 )
@@ -176,7 +177,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return asynq.NewServer(w.redis, asynq.Config{
 			Concurrency:     n,
 			Queues:          map[string]int{queue: 1},
-			Logger:          asynqLogger{w.log.With("queue", queue)},
+			Logger:          asynqlog.Logger{L: w.log.With("queue", queue)},
 			LogLevel:        asynq.WarnLevel,
 			ShutdownTimeout: w.cfg.ShutdownTimeout,
 			RetryDelayFunc:  retryDelay,
@@ -255,12 +256,3 @@ func cleanWorkDir(dir string, idle time.Duration) int {
 	}
 	return n
 }
-
-// asynqLogger adapts slog to Asynq's Logger.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
-func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
