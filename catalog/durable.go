@@ -128,22 +128,16 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 	if err := c.deleteAll(ctx); err != nil {
 		return 0, err
 	}
-	const batch = 200
-	for lo := 0; lo < len(stmts); lo += batch {
-		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, s := range stmts[lo:min(lo+batch, len(stmts))] {
-				b, err := json.Marshal(s)
-				if err != nil {
-					return err
-				}
-				p.Set(ctx, c.kStmt(s.ID), b, 0)
-				c.addIndexes(ctx, p, s)
-			}
-			return nil
-		})
+	if err := c.writeBatched(ctx, len(stmts), func(p redis.Pipeliner, i int) error {
+		b, err := json.Marshal(stmts[i])
 		if err != nil {
-			return 0, fmt.Errorf("catalog: reindex: %w", err)
+			return err
 		}
+		p.Set(ctx, c.kStmt(stmts[i].ID), b, 0)
+		c.addIndexes(ctx, p, stmts[i])
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("catalog: reindex: %w", err)
 	}
 	if err := c.restoreInvitations(ctx, invs); err != nil {
 		return 0, err
@@ -361,4 +355,23 @@ func globEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// writeBatched runs write for each of n records in pipelines of 200, the
+// way a reindex fills Redis: few round trips, no pipeline too large.
+func (c *Catalog) writeBatched(ctx context.Context, n int, write func(p redis.Pipeliner, i int) error) error {
+	const batch = 200
+	for lo := 0; lo < n; lo += batch {
+		if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := lo; i < min(lo+batch, n); i++ {
+				if err := write(p, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

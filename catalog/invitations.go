@@ -314,22 +314,16 @@ func (c *Catalog) readInvitations(ctx context.Context) ([]*presession.Invitation
 
 // restoreInvitations writes invs and their indexes to Redis.
 func (c *Catalog) restoreInvitations(ctx context.Context, invs []*presession.Invitation) error {
-	const batch = 200
-	for lo := 0; lo < len(invs); lo += batch {
-		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, inv := range invs[lo:min(lo+batch, len(invs))] {
-				b, err := json.Marshal(inv)
-				if err != nil {
-					return err
-				}
-				p.Set(ctx, c.kInvitation(inv.ID), b, 0)
-				c.addInvIndexes(ctx, p, inv)
-			}
-			return nil
-		})
+	if err := c.writeBatched(ctx, len(invs), func(p redis.Pipeliner, i int) error {
+		b, err := json.Marshal(invs[i])
 		if err != nil {
-			return fmt.Errorf("catalog: reindex invitations: %w", err)
+			return err
 		}
+		p.Set(ctx, c.kInvitation(invs[i].ID), b, 0)
+		c.addInvIndexes(ctx, p, invs[i])
+		return nil
+	}); err != nil {
+		return fmt.Errorf("catalog: reindex invitations: %w", err)
 	}
 	return nil
 }
