@@ -2,8 +2,10 @@ package upload
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -101,8 +103,8 @@ func checkOneUpload(t *testing.T, e *env, events []nodeEvent, data []byte, wantA
 	if l, _ := e.st.ByInvitation(context.Background(), st.InvitationID); len(l) != 1 {
 		t.Fatalf("%d statements for the invitation; resumption created new uploads", len(l))
 	}
-	if sum(e.stored(id)) != sum(data) {
-		t.Fatal("stored bytes differ from the source")
+	if got := e.stored(id); sum(got) != sum(data) {
+		t.Fatalf("stored bytes differ from the source: %s", describeDiff(got, data))
 	}
 	return id
 }
@@ -176,4 +178,34 @@ func TestTusJSClientServerRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// describeDiff says where got first differs from want, where that
+// differing run ends, and what the bytes there are.
+func describeDiff(got, want []byte) string {
+	n := min(len(got), len(want))
+	off := 0
+	for off < n && got[off] == want[off] {
+		off++
+	}
+	if off == n {
+		return fmt.Sprintf("%d bytes stored, %d sent; equal up to %d", len(got), len(want), n)
+	}
+	// The run ends where 32 bytes agree again (random bytes agree by chance
+	// one in 256).
+	end := off
+	for end < n && !bytes.Equal(got[end:min(end+32, n)], want[end:min(end+32, n)]) {
+		end++
+	}
+	var what string
+	switch i := bytes.Index(want, got[off:min(off+64, n)]); {
+	case bytes.Count(got[off:end], []byte{0}) == end-off:
+		what = "all zero"
+	case i >= 0:
+		what = fmt.Sprintf("the source's from offset %d", i)
+	default:
+		what = "found nowhere in the source"
+	}
+	return fmt.Sprintf("%d bytes stored, %d sent; they differ from offset %d (%.3f MiB) to %d (%d bytes); the stored bytes there are %s",
+		len(got), len(want), off, float64(off)/(1<<20), end, end-off, what)
 }

@@ -2,9 +2,11 @@ package upload
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -187,14 +189,15 @@ func NewS3Client(c config.S3) *s3.Client {
 		// HTTP (an S3 server inside the deployment's own network) it would
 		// hash every byte again for the signature, the largest CPU cost of
 		// an upload after the copies themselves. The request is still
-		// signed; as over TLS, the body is not part of the signature.
+		// signed; as over TLS, the body is not part of the signature, and
+		// what protects s3store's bodies is their CRC32 (checkedBodies).
 		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 	}
 	return s3.New(o)
 }
 
 func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
-	st := s3store.New(bucket, client)
+	st := s3store.New(bucket, checkedBodies{client})
 	st.ObjectPrefix = layout.Sources
 	st.PreferredPartSize = defaultPartSize
 	if t.PartSize > 0 {
@@ -214,6 +217,62 @@ func newS3Backend(client *s3.Client, bucket string, t S3Tuning) *s3Backend {
 	st.SetConcurrentPartUploads(n)
 	st.TemporaryDirectory = t.TempDir
 	return &s3Backend{client: client, bucket: bucket, store: st}
+}
+
+// checkedBodies is the client s3store writes with: each part and object
+// body goes with its CRC32 (x-amz-checksum-crc32), so the S3 server
+// refuses a body that did not arrive whole.
+//
+// Without it nothing does where the server does not check Content-Length
+// against the body: the bodies go as UNSIGNED-PAYLOAD, and versitygw
+// stores a part cut off by a closed connection (the node killed while
+// sending it, or the request cancelled) with its declared size, the
+// missing tail as zeros. s3store counts the sizes S3 lists as received,
+// so the upload resumed after bytes that never arrived.
+type checkedBodies struct{ *s3.Client }
+
+func (c checkedBodies) UploadPart(ctx context.Context, in *s3.UploadPartInput, opt ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	if in.ChecksumAlgorithm == "" && in.ChecksumCRC32 == nil {
+		sum, err := crc32Of(in.Body)
+		if err != nil {
+			return nil, fmt.Errorf("upload part: checksum: %w", err)
+		}
+		in.ChecksumCRC32 = sum
+	}
+	return c.Client.UploadPart(ctx, in, opt...)
+}
+
+func (c checkedBodies) PutObject(ctx context.Context, in *s3.PutObjectInput, opt ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if in.ChecksumAlgorithm == "" && in.ChecksumCRC32 == nil {
+		sum, err := crc32Of(in.Body)
+		if err != nil {
+			return nil, fmt.Errorf("put object: checksum: %w", err)
+		}
+		in.ChecksumCRC32 = sum
+	}
+	return c.Client.PutObject(ctx, in, opt...)
+}
+
+// crc32Of returns the base64 CRC32 of what is left of body and seeks back
+// to where it was; nil for a body that cannot be read twice (s3store's
+// are files and byte readers).
+func crc32Of(body io.Reader) (*string, error) {
+	rs, ok := body.(io.ReadSeeker)
+	if !ok {
+		return nil, nil
+	}
+	at, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	h := crc32.NewIEEE()
+	if _, err := io.Copy(h, rs); err != nil {
+		return nil, err
+	}
+	if _, err := rs.Seek(at, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return aws.String(base64.StdEncoding.EncodeToString(h.Sum(nil))), nil
 }
 
 func (b *s3Backend) terminater() handler.TerminaterDataStore { return b.store }
