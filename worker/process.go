@@ -179,73 +179,13 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 			return w.transient(ctx, st, err)
 		}
 	}
-	opts := media.DefaultOptions()
-	if w.cfg.Preset != "" {
-		opts.Preset = w.cfg.Preset
-	}
-	plan, err := media.NewPlan(src, info, filepath.Join(dir, "out"), opts)
+	e, err := w.encode(ctx, st, src, info, dir, log)
 	if err != nil {
-		return w.fail(ctx, st, notPrepared(err), err)
+		return err
 	}
-	if err := plan.PrepareOutput(); err != nil {
-		return w.transient(ctx, st, err)
-	}
-	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
-	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
-	damage, err := media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
-	stopPoll()
+	res, damage, err := w.publish(ctx, st, sess, info, e, started)
 	if err != nil {
-		return w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
-	}
-	if damage.Mostly(plan.Duration) {
-		log.Info("source mostly damaged", "damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
-		return w.fail(ctx, st, rejected(damage.Rejection(plan.Duration)), nil)
-	}
-	res, err := media.Collect(plan)
-	if err != nil {
-		return w.transient(ctx, st, fmt.Errorf("collect outputs: %w", err))
-	}
-	// Outputs that end early miss the rest of the statement: damage too,
-	// for the decision (a short end alone, as when a source's picture
-	// stops before its sound, is no warning).
-	if cut := damage.Missing(res.Duration, plan.Duration); cut.Mostly(plan.Duration) {
-		log.Info("outputs mostly missing", "duration", res.Duration, "source_duration", plan.Duration, "decoder_errors", damage.Errors)
-		return w.fail(ctx, st, rejected(cut.Rejection(plan.Duration)), nil)
-	}
-	out := plan.OutDir
-	captions, err := writeCaptions(out, st, sess, res.Duration)
-	if err != nil {
-		return w.transient(ctx, st, err)
-	}
-	var subs []media.SubtitleTrack
-	for i, c := range captions {
-		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: layout.SubtitlePlaylistName(c.Language), Default: i == 0})
-	}
-	if err := os.WriteFile(filepath.Join(out, layout.MasterName), media.WriteMaster(res, subs), 0o644); err != nil {
-		return w.transient(ctx, st, err)
-	}
-
-	w.catalog.SetProgress(ctx, st.ID, 91)
-	files, err := w.uploadDir(ctx, st, out)
-	if err != nil {
-		return w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
-	}
-	man := manifest{Statement: st.ID, Source: sourceFacts{Key: st.SourceKey, Size: st.Size, Probe: info}, Plan: plan,
-		Files: files, Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
-	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
-	b, _ := json.MarshalIndent(man, "", "  ")
-	if err := w.store.Put(ctx, layout.Manifest(st.ID), bytes.NewReader(b), int64(len(b)),
-		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
-		return w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
-	}
-	m := mediaOf(st.ID, res)
-	m.Damage = damageOf(damage)
-	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
-		s.Media = m
-		s.Captions = captions
-		return nil
-	}); err != nil {
-		return w.transient(ctx, st, err)
+		return err
 	}
 	if _, err := w.catalog.Transition(ctx, st.ID, presession.StatusReady, actor, ""); err != nil {
 		if presession.ErrorCode(err) == presession.ECONFLICT {
@@ -261,6 +201,98 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()),
 		"damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
 	return nil
+}
+
+// encoded is what one ffmpeg run made of a statement, in its work dir.
+type encoded struct {
+	plan   media.Plan
+	res    *media.Result
+	damage media.Damage
+}
+
+// encode runs the one ffmpeg process of a statement into dir and checks
+// what came out: a source mostly damaged, or outputs mostly missing,
+// fail the statement. Its error is the task's (the statement failed, or
+// a retry).
+func (w *Worker) encode(ctx context.Context, st *presession.Statement, src string, info *media.Info, dir string, log *slog.Logger) (*encoded, error) {
+	opts := media.DefaultOptions()
+	if w.cfg.Preset != "" {
+		opts.Preset = w.cfg.Preset
+	}
+	plan, err := media.NewPlan(src, info, filepath.Join(dir, "out"), opts)
+	if err != nil {
+		return nil, w.fail(ctx, st, notPrepared(err), err)
+	}
+	if err := plan.PrepareOutput(); err != nil {
+		return nil, w.transient(ctx, st, err)
+	}
+	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
+	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
+	damage, err := media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
+	stopPoll()
+	if err != nil {
+		return nil, w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
+	}
+	if damage.Mostly(plan.Duration) {
+		log.Info("source mostly damaged", "damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
+		return nil, w.fail(ctx, st, rejected(damage.Rejection(plan.Duration)), nil)
+	}
+	res, err := media.Collect(plan)
+	if err != nil {
+		return nil, w.transient(ctx, st, fmt.Errorf("collect outputs: %w", err))
+	}
+	// Outputs that end early miss the rest of the statement: damage too,
+	// for the decision (a short end alone, as when a source's picture
+	// stops before its sound, is no warning).
+	if cut := damage.Missing(res.Duration, plan.Duration); cut.Mostly(plan.Duration) {
+		log.Info("outputs mostly missing", "duration", res.Duration, "source_duration", plan.Duration, "decoder_errors", damage.Errors)
+		return nil, w.fail(ctx, st, rejected(cut.Rejection(plan.Duration)), nil)
+	}
+	return &encoded{plan: plan, res: res, damage: damage}, nil
+}
+
+// publish writes the statement's caption placeholders and multivariant
+// playlist next to the encoded outputs, uploads them all, writes the
+// manifest last and records the media on the statement. Its error is the
+// task's.
+func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *presession.Session, info *media.Info, e *encoded, started time.Time) (*media.Result, media.Damage, error) {
+	plan, res, damage := e.plan, e.res, e.damage
+	out := plan.OutDir
+	captions, err := writeCaptions(out, st, sess, res.Duration)
+	if err != nil {
+		return nil, damage, w.transient(ctx, st, err)
+	}
+	var subs []media.SubtitleTrack
+	for i, c := range captions {
+		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: layout.SubtitlePlaylistName(c.Language), Default: i == 0})
+	}
+	if err := os.WriteFile(filepath.Join(out, layout.MasterName), media.WriteMaster(res, subs), 0o644); err != nil {
+		return nil, damage, w.transient(ctx, st, err)
+	}
+
+	w.catalog.SetProgress(ctx, st.ID, 91)
+	files, err := w.uploadDir(ctx, st, out)
+	if err != nil {
+		return nil, damage, w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
+	}
+	man := manifest{Statement: st.ID, Source: sourceFacts{Key: st.SourceKey, Size: st.Size, Probe: info}, Plan: plan,
+		Files: files, Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
+	man.Plan.Input, man.Plan.OutDir = "", "" // presigned URL and temp dir: not facts worth keeping
+	b, _ := json.MarshalIndent(man, "", "  ")
+	if err := w.store.Put(ctx, layout.Manifest(st.ID), bytes.NewReader(b), int64(len(b)),
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		return nil, damage, w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
+	}
+	m := mediaOf(st.ID, res)
+	m.Damage = damageOf(damage)
+	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
+		s.Media = m
+		s.Captions = captions
+		return nil
+	}); err != nil {
+		return nil, damage, w.transient(ctx, st, err)
+	}
+	return res, damage, nil
 }
 
 // progress merges two views of a transcode's progress — ffmpeg's own
