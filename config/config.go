@@ -423,6 +423,18 @@ func redactURLError(err error) string {
 	return err.Error()
 }
 
+// SecretKeys are the keys of PRESESSION_SECRET, newest first: tokens are
+// signed with the first and accepted under any, so a key is rotated by
+// putting a new one before it and removing it once the links it signed
+// have expired or been replaced. Keys are separated by commas.
+func (c Config) SecretKeys() [][]byte {
+	var keys [][]byte
+	for _, k := range strings.Split(c.Secret.Reveal(), ",") {
+		keys = append(keys, []byte(strings.TrimSpace(k)))
+	}
+	return keys
+}
+
 // LoadSecrets fills Secret and StaffToken from the data dir, generating and
 // saving them (mode 0600) on first start when the environment does not set
 // them. It creates DataDir.
@@ -444,8 +456,10 @@ func (c *Config) LoadSecrets() error {
 		}
 		c.StaffToken, c.GeneratedStaffToken = s, created
 	}
-	if len(c.Secret) < 16 {
-		return fmt.Errorf("PRESESSION_SECRET must be at least 16 characters")
+	for i, k := range c.SecretKeys() {
+		if len(k) < 16 {
+			return fmt.Errorf("PRESESSION_SECRET: key %d of %d is shorter than 16 characters (several keys are separated by commas, newest first)", i+1, len(c.SecretKeys()))
+		}
 	}
 	if len(c.StaffToken) < 16 {
 		return fmt.Errorf("PRESESSION_STAFF_TOKEN must be at least 16 characters")

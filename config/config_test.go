@@ -193,3 +193,42 @@ func TestS3BrowserOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretKeys: PRESESSION_SECRET may hold several keys, newest first;
+// each must be long enough, and the error names the variable.
+func TestSecretKeys(t *testing.T) {
+	for _, tc := range []struct {
+		secret string
+		keys   []string
+		err    bool
+	}{
+		{"0123456789abcdef0123", []string{"0123456789abcdef0123"}, false},
+		{"new-key-0123456789abcdef, old-key-0123456789abcdef", []string{"new-key-0123456789abcdef", "old-key-0123456789abcdef"}, false},
+		{"new-key-0123456789abcdef,short", nil, true},
+		{"new-key-0123456789abcdef,", nil, true},
+	} {
+		c, err := config.Load(env(map[string]string{"PRESESSION_DATA_DIR": t.TempDir(), "PRESESSION_SECRET": tc.secret,
+			"PRESESSION_STAFF_TOKEN": "staff-token-0123456789"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.LoadSecrets()
+		if tc.err {
+			if err == nil || !strings.Contains(err.Error(), "PRESESSION_SECRET") {
+				t.Errorf("%q: %v, want a refusal naming PRESESSION_SECRET", tc.secret, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.secret, err)
+			continue
+		}
+		var got []string
+		for _, k := range c.SecretKeys() {
+			got = append(got, string(k))
+		}
+		if strings.Join(got, "|") != strings.Join(tc.keys, "|") {
+			t.Errorf("%q: keys %q, want %q", tc.secret, got, tc.keys)
+		}
+	}
+}

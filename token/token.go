@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,11 +53,21 @@ func (v Viewer) Allows(session, country string) bool {
 	return v.Session == session && (v.Country == "" || strings.EqualFold(v.Country, country))
 }
 
-// Signer signs and verifies tokens with one key.
-type Signer struct{ key []byte }
+// Signer signs tokens with its newest key and verifies them with any of
+// its keys, so a key can be rotated without breaking the links issued
+// under the previous one: put the new key first, keep the old one after
+// it until those links have expired or been replaced.
+type Signer struct{ keys [][]byte }
 
-// NewSigner returns a signer for key (at least 32 bytes are expected).
-func NewSigner(key []byte) *Signer { return &Signer{key: append([]byte(nil), key...)} }
+// NewSigner returns a signer for keys, newest first (at least one; 32
+// bytes each are expected).
+func NewSigner(keys ...[]byte) *Signer {
+	s := &Signer{}
+	for _, k := range keys {
+		s.keys = append(s.keys, append([]byte(nil), k...))
+	}
+	return s
+}
 
 // NewID returns a random 16-character identifier.
 func NewID() string {
@@ -125,8 +136,8 @@ func invalid() error {
 		Localize("auth.token_invalid")
 }
 
-func (s *Signer) mac(kind string, payload []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
+func mac(key []byte, kind string, payload []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(kind))
 	m.Write([]byte{0})
 	m.Write(payload)
@@ -139,7 +150,7 @@ func (s *Signer) sign(kind string, v any) string {
 		panic(err) // only plain structs above are marshalled
 	}
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.mac(kind, payload))
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(mac(s.keys[0], kind, payload))
 }
 
 func (s *Signer) verify(kind, tok string, v any) error {
@@ -153,7 +164,7 @@ func (s *Signer) verify(kind, tok string, v any) error {
 	if err1 != nil || err2 != nil {
 		return invalid()
 	}
-	if !hmac.Equal(sum, s.mac(kind, payload)) {
+	if !slices.ContainsFunc(s.keys, func(k []byte) bool { return hmac.Equal(sum, mac(k, kind, payload)) }) {
 		return invalid()
 	}
 	if err := json.Unmarshal(payload, v); err != nil {

@@ -65,3 +65,31 @@ func TestTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyRotation: a signer signs with its newest key and accepts tokens
+// signed under any of its keys; once a key is dropped, its tokens are
+// refused.
+func TestKeyRotation(t *testing.T) {
+	oldKey, newKey := []byte("old-key-0123456789abcdef0123456789"), []byte("new-key-0123456789abcdef0123456789")
+	before := token.NewSigner(oldKey)
+	rotated := token.NewSigner(newKey, oldKey)
+	after := token.NewSigner(newKey)
+	issued, _ := before.SignInvitation(token.Invitation{Session: "upr36", Country: "AD", Organisation: "Org"})
+	if _, err := rotated.ParseInvitation(issued); err != nil {
+		t.Fatalf("a link of the previous key is refused after rotation: %v", err)
+	}
+	fresh, _ := rotated.SignInvitation(token.Invitation{Session: "upr36", Country: "AD", Organisation: "Org"})
+	if _, err := after.ParseInvitation(fresh); err != nil {
+		t.Fatalf("a link signed after rotation is not under the newest key: %v", err)
+	}
+	if _, err := before.ParseInvitation(fresh); err == nil {
+		t.Fatal("a link signed after rotation verifies under the old key alone")
+	}
+	if _, err := after.ParseInvitation(issued); presession.ErrorCode(err) != presession.EUNAUTHORIZED {
+		t.Fatalf("a link of a dropped key: %v, want refused", err)
+	}
+	v, _ := before.SignViewer(token.Viewer{Session: "upr36", Expires: time.Now().Add(time.Hour)})
+	if _, err := rotated.ParseViewer(v, time.Now()); err != nil {
+		t.Fatalf("a viewer link of the previous key is refused after rotation: %v", err)
+	}
+}

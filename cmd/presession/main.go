@@ -153,7 +153,7 @@ func issuer(cfg *config.Config) (*token.Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &token.Issuer{Signer: token.NewSigner([]byte(cfg.Secret.Reveal())), Sessions: ss, PublicURL: cfg.PublicURL,
+	return &token.Issuer{Signer: token.NewSigner(cfg.SecretKeys()...), Sessions: ss, PublicURL: cfg.PublicURL,
 		MaxViewerValidity: cfg.MaxViewerLinkValidity}, nil
 }
 

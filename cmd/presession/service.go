@@ -129,7 +129,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 
-	signer := token.NewSigner([]byte(cfg.Secret.Reveal()))
+	signer := token.NewSigner(cfg.SecretKeys()...)
 	bundle, err := i18n.Load()
 	if err != nil {
 		return p, err
