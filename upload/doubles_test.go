@@ -67,31 +67,7 @@ func (r *redisStatements) Transition(ctx context.Context, id string, to presessi
 	if err != nil {
 		return nil, err
 	}
-	var out *presession.Statement
-	err = r.rdb.Watch(ctx, func(tx *redis.Tx) error {
-		b, err := tx.Get(ctx, r.key(id)).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return presession.Errorf(presession.ENOTFOUND, "no statement %s", id)
-		}
-		if err != nil {
-			return err
-		}
-		var st presession.Statement
-		if err := json.Unmarshal(b, &st); err != nil {
-			return err
-		}
-		if err := st.Apply(m, time.Now().UTC()); err != nil {
-			return err
-		}
-		nb, _ := json.Marshal(&st)
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, r.key(id), nb, 0)
-			return nil
-		})
-		out = &st
-		return err
-	}, r.key(id))
-	return out, err
+	return r.Update(ctx, id, func(st *presession.Statement) error { return st.Apply(m, time.Now().UTC()) })
 }
 
 // Update applies fn to the record atomically, as the catalog's does (it

@@ -700,7 +700,7 @@ func slowPost(t *testing.T, addr, path string, header map[string]string, n int, 
 // TestBodies: a body is cut at the deadline and at its size bound, which
 // a route may raise; an exempt route (tus) is bounded by neither.
 func TestBodies(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	s := newSite(t)
 	mux := http.NewServeMux()
 	read := func(w http.ResponseWriter, r *http.Request) {
@@ -788,24 +788,6 @@ func TestBodies(t *testing.T) {
 	if !strings.HasPrefix(out, "HTTP/1.1 200") || !strings.Contains(out, `"read":8`) {
 		t.Errorf("slow tus body: %q", out)
 	}
-}
-
-// syncBuffer is a log buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestPagePolicy: the pages may load media and send requests to the site

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -163,27 +161,10 @@ type proc struct {
 	name string
 	role string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.SyncBuffer
 	addr string
 	done chan struct{}
 	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var addrLine = regexp.MustCompile(`msg=(?:listening|"serving /healthz, /readyz and /metrics") addr=(\S+)`)
@@ -205,7 +186,7 @@ func (c *cluster) start(t testing.TB, name, role string, extra ...string) *proc 
 // is stopped at the end of the test.
 func launch(t testing.TB, name, role string, env []string) *proc {
 	t.Helper()
-	p := &proc{name: name, role: role, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, role: role, out: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	var args []string
 	if role != "" {
 		args = []string{role}
