@@ -17,6 +17,11 @@ type Invitation struct {
 	Until        *time.Time `json:"until,omitempty"`    // extension past the country's deadline
 	CreatedAt    time.Time  `json:"created_at"`
 	CreatedBy    Actor      `json:"created_by"`
+	// RevokedAt is when staff revoked the invitation (nil: it stands):
+	// from then its token is refused on every node, uploads in progress
+	// under it stop, and what it already uploaded stays.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	RevokedBy Actor      `json:"revoked_by,omitempty"`
 	// Mail is what became of the mail of each kind sent to the
 	// organisation, by kind ("invitation", "received", "failed", …).
 	Mail map[string]Delivery `json:"mail,omitempty"`
@@ -46,4 +51,20 @@ const (
 func InvitationOccurrence(inv *Invitation) Occurrence {
 	return Occurrence{ID: "inv_" + inv.ID + "_created", Type: InvitationCreated, At: inv.CreatedAt,
 		Session: inv.Session, Country: inv.Country, Invitation: inv}
+}
+
+// ViewerLink is the record of a viewing link the service issued to a
+// delegation: the token's id and what it covers, for whom and by whom,
+// and whether it was revoked. The signed token (package token) carries
+// ID, Session, Country and Expires; this record holds the rest.
+type ViewerLink struct {
+	ID        string     `json:"id"`
+	Session   string     `json:"session"`
+	Country   string     `json:"country,omitempty"` // empty: the whole session
+	For       string     `json:"for,omitempty"`     // whom it was issued for, as staff wrote it
+	Expires   time.Time  `json:"expires"`
+	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy Actor      `json:"created_by"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	RevokedBy Actor      `json:"revoked_by,omitempty"`
 }

@@ -111,7 +111,7 @@ try {
   assert.equal(await page.evaluate(() => document.activeElement.id), 'live', 'the message has the focus after the reload');
   let st = await api('GET', `/api/v1/statements/${env.READY_ID}`);
   assert.equal(st.status, 'approved');
-  assert.equal(st.history.at(-1).actor, 'staff');
+  assert.equal(st.history.at(-1).actor, 'service');
   assert.ok(await page.isVisible(`#st-${env.READY_ID} button[data-action=reopen]`));
 
   step('reject needs a reason');
@@ -203,7 +203,7 @@ try {
   const bhc = invs.invitations.find((i) => i.organisation === 'Bulgarian Helsinki Committee');
   assert.deepEqual(bhc.emails, ['bhc@example.org', 'office@example.org']);
   assert.equal(bhc.language, 'fr');
-  assert.equal(bhc.created_by, 'staff');
+  assert.equal(bhc.created_by, 'service');
   await page.click('form[data-form=invite] button[data-action=copy]');
   await liveText(page, /Link copied|Copying failed/);
   await page.fill('#vw-days', '7');

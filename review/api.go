@@ -183,7 +183,7 @@ func readReason(r *http.Request) (string, error) {
 }
 
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request) {
-	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusApproved, Actor, "")
+	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusApproved, string(web.ActorFrom(r.Context())), "")
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -201,7 +201,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, invalid("staff.err.reason", "a reason is required to reject a statement: send {\"reason\": \"...\"}"))
 		return
 	}
-	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusRejected, Actor, reason)
+	s, err := h.cat.Transition(r.Context(), r.PathValue("id"), presession.StatusRejected, string(web.ActorFrom(r.Context())), reason)
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -231,7 +231,7 @@ func (h *Handler) reopen(w http.ResponseWriter, r *http.Request) {
 	}
 	// approved and rejected can only become ready, so a change between
 	// Get and Transition makes the Transition fail rather than misfire.
-	s, err := h.cat.Transition(r.Context(), id, presession.StatusReady, Actor, reason)
+	s, err := h.cat.Transition(r.Context(), id, presession.StatusReady, string(web.ActorFrom(r.Context())), reason)
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -277,7 +277,7 @@ func (h *Handler) putOrder(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, invalid("staff.err.order_body", "send the order as {\"statements\": [ids…]}"))
 		return
 	}
-	if err := h.cat.SetOrder(r.Context(), s.ID, c.Code, b.Statements, Actor); err != nil {
+	if err := h.cat.SetOrder(r.Context(), s.ID, c.Code, b.Statements, string(web.ActorFrom(r.Context()))); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
@@ -330,7 +330,7 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request) {
 		emails = append(emails, b.Email)
 	}
 	iss, err := h.inviter.Invite(r.Context(), invite.Request{Session: b.Session, Country: b.Country, Organisation: b.Organisation,
-		Emails: emails, Language: b.Language, Until: until, By: presession.ActorStaff})
+		Emails: emails, Language: b.Language, Until: until, By: web.ActorFrom(r.Context())})
 	if err != nil {
 		h.site.Error(w, r, err)
 		return

@@ -113,7 +113,7 @@ func TestReviewDecisions(t *testing.T) {
 		t.Fatalf("approve: %d %s", st, s.Status)
 	}
 	last := s.History[len(s.History)-1]
-	if last.Actor != review.Actor || last.From != presession.StatusReady || last.To != presession.StatusApproved {
+	if last.Actor != presession.ActorService || last.From != presession.StatusReady || last.To != presession.StatusApproved {
 		t.Errorf("approve event: %+v", last)
 	}
 	if h := e.drainHooks(); !slices.Equal(h, []string{"upr36/AD"}) {
@@ -165,7 +165,7 @@ func TestReviewDecisions(t *testing.T) {
 	if st, _ := e.staff("POST", "/api/v1/statements/"+ready.ID+"/reopen", map[string]string{"reason": "check the captions"}, &s); st != 200 || s.Status != presession.StatusReady {
 		t.Fatalf("reopen approved: %d %s", st, s.Status)
 	}
-	if last := s.History[len(s.History)-1]; last.Reason != "check the captions" || last.Actor != "staff" || last.From != presession.StatusApproved {
+	if last := s.History[len(s.History)-1]; last.Reason != "check the captions" || last.Actor != presession.ActorService || last.From != presession.StatusApproved {
 		t.Errorf("reopen event: %+v", last)
 	}
 	if h := e.drainHooks(); !slices.Equal(h, []string{"upr36/AD"}) {
@@ -189,7 +189,7 @@ func TestOrderAPI(t *testing.T) {
 	}
 	want := []string{c.ID, a.ID, b.ID}
 	if st, _ := e.staff("PUT", "/api/v1/sessions/upr36/countries/ad/order", review.OrderBody{Statements: want}, &o); st != 200 ||
-		!slices.Equal(o.Statements, want) || o.UpdatedBy != "staff" || o.Country != "AD" {
+		!slices.Equal(o.Statements, want) || o.UpdatedBy != string(presession.ActorService) || o.Country != "AD" {
 		t.Fatalf("put order: %d %+v", st, o)
 	}
 	if h := e.drainHooks(); !slices.Equal(h, []string{"upr36/AD"}) {

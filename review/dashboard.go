@@ -43,6 +43,19 @@ type Dashboard struct {
 	MailLanguages    []LangView // the languages an organisation's mail can be in
 	// The viewer link form's longest and first-offered validity, in days.
 	MaxViewerDays, ViewerDays int
+
+	// Me is who is signed in; Can says which of the page's actions their
+	// role allows (the API refuses the others whatever the page shows).
+	Me  presession.Identity
+	Can Can
+}
+
+// Can is what the signed-in member of staff may do on the dashboard.
+type Can struct{ Review, Links, Manage bool }
+
+// can is what id may do on the dashboard.
+func can(id presession.Identity) Can {
+	return Can{Review: id.Can(presession.PermReview), Links: id.Can(presession.PermLinks), Manage: id.Can(presession.PermManage)}
 }
 
 // Filter is the dashboard's current filter.
@@ -133,7 +146,8 @@ var jsMessages = []string{
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	if err := h.site.Auth.Principal(r).RequireStaff(); err != nil {
+	me, err := h.site.Auth.Principal(r).Require(presession.PermRead)
+	if err != nil {
 		h.site.Render(w, r, h.login, http.StatusOK, loginData{})
 		return
 	}
@@ -143,6 +157,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
+	d.Me, d.Can = me, can(me)
 	h.site.Render(w, r, h.dashboard, http.StatusOK, d)
 }
 

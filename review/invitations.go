@@ -130,7 +130,7 @@ func (h *Handler) importInvitations(w http.ResponseWriter, r *http.Request) {
 		h.fileError(w, r, err)
 		return
 	}
-	res, err := h.inviter.Import(r.Context(), rows, presession.ActorStaff)
+	res, err := h.inviter.Import(r.Context(), rows, web.ActorFrom(r.Context()))
 	if err != nil {
 		h.site.Error(w, r, err)
 		return

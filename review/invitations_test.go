@@ -56,7 +56,7 @@ func TestInvitationContacts(t *testing.T) {
 		t.Fatalf("invite: %d %s", st, code)
 	}
 	rec := inv.Invitation
-	if rec == nil || rec.Language != "fr" || strings.Join(rec.Emails, ",") != "bhc@example.org,office@example.org" || rec.CreatedBy != presession.ActorStaff ||
+	if rec == nil || rec.Language != "fr" || strings.Join(rec.Emails, ",") != "bhc@example.org,office@example.org" || rec.CreatedBy != presession.ActorService ||
 		rec.Country != "BG" || rec.Until == nil || rec.CreatedAt.IsZero() {
 		t.Fatalf("record %+v", rec)
 	}
@@ -117,7 +117,7 @@ func TestInvitationList(t *testing.T) {
 	l := e.listInvitations("")
 	if l.Total != 2 || l.Invitations[0].ID != a.Invitation.ID || l.Invitations[0].Statements != 2 || l.Invitations[0].Uploaded != 2 ||
 		l.Invitations[1].Statements != 1 || l.Invitations[1].Uploaded != 0 || l.Invitations[0].Mail["invitation"].State != presession.DeliverySent ||
-		l.Invitations[0].CreatedBy != presession.ActorStaff || l.Invitations[0].CreatedAt.IsZero() || l.Invitations[0].Emails[0] != "a@example.org" {
+		l.Invitations[0].CreatedBy != presession.ActorService || l.Invitations[0].CreatedAt.IsZero() || l.Invitations[0].Emails[0] != "a@example.org" {
 		t.Fatalf("list %+v", l)
 	}
 	if l := e.listInvitations("?session=upr36&country=hr"); l.Total != 1 || l.Invitations[0].Organisation != "B" {

@@ -38,9 +38,6 @@ import (
 	"github.com/uprinfo/presession/web"
 )
 
-// Actor is the history actor of every staff decision.
-const Actor = "staff"
-
 // Catalog is the part of the statement catalog this package uses;
 // *catalog.Catalog implements it.
 type Catalog interface {
@@ -128,29 +125,30 @@ func New(site *web.Site, cat Catalog, issuer *token.Issuer, store Store, log *sl
 // large as MaxCaptionBytes.
 const CaptionRoute = "PUT /api/v1/statements/{id}/captions/{lang}"
 
+// Routes are the staff routes of this package, each with the permission
+// its caller's role needs and the action the audit records it as: the one
+// table of who may do what here.
+func (h *Handler) Routes() []web.Route {
+	r := web.StaffRoute
+	return []web.Route{
+		r("GET /api/v1/statements", presession.PermRead, "", h.list),
+		r("GET /api/v1/statements/{id}", presession.PermRead, "", h.get),
+		r("POST /api/v1/statements/{id}/approve", presession.PermReview, "statement.approve", h.approve),
+		r("POST /api/v1/statements/{id}/reject", presession.PermReview, "statement.reject", h.reject),
+		r("POST /api/v1/statements/{id}/reopen", presession.PermReview, "statement.reopen", h.reopen),
+		r(CaptionRoute, presession.PermReview, "captions.put", h.putCaption),
+		r("GET /api/v1/sessions/{s}/countries/{cc}/order", presession.PermRead, "", h.getOrder),
+		r("PUT /api/v1/sessions/{s}/countries/{cc}/order", presession.PermReview, "order.set", h.putOrder),
+		r("POST /api/v1/invitations", presession.PermLinks, "invitation.create", h.invite),
+		r("GET /api/v1/invitations", presession.PermLinks, "", h.listInvitations),
+		r("POST /api/v1/invitations/import", presession.PermLinks, "invitation.import", h.importInvitations),
+		r("POST /api/v1/viewer-links", presession.PermLinks, "viewer_link.create", h.viewerLink),
+	}
+}
+
 // Register adds the routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	staff := func(fn http.HandlerFunc) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := h.site.Auth.Principal(r).RequireStaff(); err != nil {
-				h.site.Error(w, r, err)
-				return
-			}
-			fn(w, r)
-		})
-	}
-	mux.Handle("GET /api/v1/statements", staff(h.list))
-	mux.Handle("GET /api/v1/statements/{id}", staff(h.get))
-	mux.Handle("POST /api/v1/statements/{id}/approve", staff(h.approve))
-	mux.Handle("POST /api/v1/statements/{id}/reject", staff(h.reject))
-	mux.Handle("POST /api/v1/statements/{id}/reopen", staff(h.reopen))
-	mux.Handle(CaptionRoute, staff(h.putCaption))
-	mux.Handle("GET /api/v1/sessions/{s}/countries/{cc}/order", staff(h.getOrder))
-	mux.Handle("PUT /api/v1/sessions/{s}/countries/{cc}/order", staff(h.putOrder))
-	mux.Handle("POST /api/v1/invitations", staff(h.invite))
-	mux.Handle("GET /api/v1/invitations", staff(h.listInvitations))
-	mux.Handle("POST /api/v1/invitations/import", staff(h.importInvitations))
-	mux.Handle("POST /api/v1/viewer-links", staff(h.viewerLink))
+	h.site.Register(mux, h.Routes())
 
 	mux.HandleFunc("GET /api/v1/me/statements", h.me)
 

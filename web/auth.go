@@ -46,6 +46,17 @@ type Auth struct {
 	// (PRESESSION_TRUSTED_PROXIES), whose X-Forwarded-For ClientAddr
 	// believes.
 	TrustedProxies []netip.Prefix
+	// Revocations tells which invitations and viewer links staff revoked
+	// (nil: none are); a revoked one is refused like a forged one, with
+	// its own message.
+	Revocations Revocations
+}
+
+// Revocations tells whether staff revoked the invitation or viewer link
+// with a token id; the catalog implements it. Every node asks the same
+// store, so a revocation holds everywhere at once.
+type Revocations interface {
+	Revoked(ctx context.Context, id string) (bool, error)
 }
 
 func (a *Auth) now() time.Time {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +52,9 @@ const (
 type Principal struct {
 	Kind   Kind
 	Source Source
+	// Staff is who a staff principal is (Kind KindStaff): the service
+	// token's identity, a member's, or an API token's.
+	Staff presession.Identity
 	// Invitation holds the invitation's claims when Kind is KindInvitation.
 	Invitation *token.Invitation
 	// Viewer holds the viewer token's claims when Kind is KindViewer.
@@ -108,19 +112,22 @@ func (a *Auth) Principal(r *http.Request) Principal {
 	}
 	if tok := cmp.Or(c.bearer, c.token); tok != "" {
 		inv, err := a.Signer.ParseInvitation(tok)
+		if err == nil {
+			err = a.revoked(r.Context(), inv.ID, false)
+		}
 		p.invitation = invitation{tok: tok, inv: inv, err: err}
 	}
 	switch {
 	case c.bearer != "":
 		p.Source = SourceBearer
 		if a.CheckStaffToken(c.bearer) {
-			p.Kind = KindStaff
+			p.Kind, p.Staff = KindStaff, presession.ServiceIdentity()
 		} else {
 			p.invited()
 		}
 	case c.key != "":
 		p.Source = SourceKey
-		p.viewing(a.Signer.ParseViewer(c.key, a.now()))
+		p.viewing(a.viewer(r.Context(), c.key))
 		if p.Viewer != nil {
 			p.Key = c.key
 		}
@@ -128,12 +135,40 @@ func (a *Auth) Principal(r *http.Request) Principal {
 		p.Source = SourceToken
 		p.invited()
 	case p.staffCookie && p.sameOrigin:
-		p.Source, p.Kind = SourceStaffCookie, KindStaff
+		p.Source, p.Kind, p.Staff = SourceStaffCookie, KindStaff, presession.ServiceIdentity()
 	case c.viewerCookie != "":
 		p.Source = SourceViewerCookie
-		p.viewing(a.Signer.ParseViewer(c.viewerCookie, a.now()))
+		p.viewing(a.viewer(r.Context(), c.viewerCookie))
 	}
 	return p
+}
+
+// viewer verifies tok as a viewer token that is not revoked.
+func (a *Auth) viewer(ctx context.Context, tok string) (token.Viewer, error) {
+	v, err := a.Signer.ParseViewer(tok, a.now())
+	if err == nil {
+		err = a.revoked(ctx, v.ID, true)
+	}
+	return v, err
+}
+
+// revoked is the refusal of the invitation (or viewer link, when viewer)
+// id when staff revoked it, nil when it stands or there is no
+// Revocations to ask; the error of Revocations when it cannot tell.
+func (a *Auth) revoked(ctx context.Context, id string, viewer bool) error {
+	if a.Revocations == nil {
+		return nil
+	}
+	revoked, err := a.Revocations.Revoked(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case !revoked:
+		return nil
+	case viewer:
+		return presession.Errorf(presession.EFORBIDDEN, "this viewing link was revoked by the organisers; ask them for a new one").Localize("auth.viewer_revoked")
+	}
+	return presession.Errorf(presession.EFORBIDDEN, "this upload link was revoked by the organisers; what was uploaded with it stays, ask them for a new link to send more").Localize("auth.invitation_revoked")
 }
 
 // invited makes p the invitation read from the bearer token or ?token=.
@@ -188,6 +223,26 @@ func (p Principal) RequireStaff() error {
 		return CrossSiteError()
 	}
 	return nil
+}
+
+// Require returns the identity of a staff request whose role holds perm:
+// RequireStaff's refusal when the request is not staff's, EFORBIDDEN when
+// its role does not hold perm.
+func (p Principal) Require(perm presession.Permission) (presession.Identity, error) {
+	if err := p.RequireStaff(); err != nil {
+		return presession.Identity{}, err
+	}
+	if !p.Staff.Can(perm) {
+		return presession.Identity{}, Forbidden(p.Staff.Role, perm)
+	}
+	return p.Staff, nil
+}
+
+// Forbidden is the refusal of a staff request whose role does not hold
+// perm.
+func Forbidden(role presession.Role, perm presession.Permission) error {
+	return presession.Errorf(presession.EFORBIDDEN, "your role (%s) does not allow this (it needs %s); ask an admin", role, perm).
+		Localize("auth.role_forbidden", string(role), string(perm))
 }
 
 // RequireInvitation returns the verified invitation of the request, and

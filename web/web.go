@@ -27,7 +27,10 @@ type Site struct {
 	// (the S3 public endpoint's, scheme://host[:port]), which the pages'
 	// Content-Security-Policy allows; "" when media come from the site.
 	MediaOrigin string
-	layout      *layout
+	// Audit records the actions of staff routes (Staff); nil records
+	// nothing.
+	Audit  Auditor
+	layout *layout
 }
 
 // NewSite returns a Site; it parses the shared layout.

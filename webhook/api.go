@@ -21,21 +21,20 @@ type API struct {
 	Now      func() time.Time // default time.Now
 }
 
-// Register adds the routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	staff := func(fn http.HandlerFunc) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := a.Site.Auth.Principal(r).RequireStaff(); err != nil {
-				a.Site.Error(w, r, err)
-				return
-			}
-			fn(w, r)
-		})
+// Routes are the webhook API's routes with the permission each needs (an
+// admin's: webhooks are managed, PermManage) and the action the audit
+// records it as ("" for reads).
+func (a *API) Routes() []web.Route {
+	r := web.StaffRoute
+	return []web.Route{
+		r("POST /api/v1/webhooks", presession.PermManage, "webhook.create", a.create),
+		r("GET /api/v1/webhooks", presession.PermManage, "", a.list),
+		r("DELETE /api/v1/webhooks/{id}", presession.PermManage, "webhook.delete", a.remove),
 	}
-	mux.Handle("POST /api/v1/webhooks", staff(a.create))
-	mux.Handle("GET /api/v1/webhooks", staff(a.list))
-	mux.Handle("DELETE /api/v1/webhooks/{id}", staff(a.remove))
 }
+
+// Register adds the routes to mux.
+func (a *API) Register(mux *http.ServeMux) { a.Site.Register(mux, a.Routes()) }
 
 // CreateRequest is the body of POST /api/v1/webhooks.
 type CreateRequest struct {
@@ -90,7 +89,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 		now = a.Now
 	}
 	ep := &presession.Webhook{ID: NewID(), URL: u, Events: events, Secret: NewSecret(),
-		CreatedAt: now().UTC().Truncate(time.Second), CreatedBy: presession.ActorStaff}
+		CreatedAt: now().UTC().Truncate(time.Second), CreatedBy: web.ActorFrom(r.Context())}
 	if err := a.Registry.Add(r.Context(), ep); err != nil {
 		a.Site.Error(w, r, err)
 		return

@@ -117,7 +117,7 @@ func TestAPI(t *testing.T) {
 	st, _ := call(t, srv, "POST", "/api/v1/webhooks", staffToken, "", map[string]any{"url": " https://hooks.example.org/in ",
 		"events": []string{"statement.rejected", "statement.approved", "statement.approved"}}, &created)
 	if st != 201 || !strings.HasPrefix(created.ID, "wh_") || created.URL != "https://hooks.example.org/in" ||
-		!strings.HasPrefix(created.Secret, "whsec_") || created.CreatedBy != presession.ActorStaff || created.CreatedAt.IsZero() || created.Disabled ||
+		!strings.HasPrefix(created.Secret, "whsec_") || created.CreatedBy != presession.ActorService || created.CreatedAt.IsZero() || created.Disabled ||
 		len(created.Events) != 2 || created.Events[0] != presession.StatementApproved || created.Events[1] != presession.StatementRejected {
 		t.Fatalf("create: %d %+v", st, created)
 	}
