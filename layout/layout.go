@@ -20,6 +20,7 @@
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
 //	invitations/{id}.json                    the catalog's durable record of an invitation
 //	webhooks/{id}.json                       a registered webhook endpoint, its secret included
+//	audit/{yyyy}/{mm}/{dd}/{time}-{id}.json  one audit entry (Audit: a listing is chronological)
 //
 // The files of a statement's media are named relative to statements/{id}/
 // (MasterName, HLSDir, CaptionName …): the worker lays its output
