@@ -255,9 +255,9 @@ func TestRecord(t *testing.T) {
 	}
 }
 
-// TestPage: pages of a filter follow each other without gaps or repeats,
+// TestLogPage: pages of a filter follow each other without gaps or repeats,
 // and more says whether another follows.
-func TestPage(t *testing.T) {
+func TestLogPage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, backends[0])
 	ctx := context.Background()
