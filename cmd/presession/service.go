@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/audit"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
@@ -84,6 +85,7 @@ type parts struct {
 	queue      *worker.Client
 	store      storage.Store
 	cat        *catalog.Catalog
+	audit      *audit.Log
 	signer     *token.Signer
 	site       *web.Site
 	reg        *prometheus.Registry
@@ -143,6 +145,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	site.MediaOrigin = cfg.S3.BrowserOrigin()
+	site.Audit = p.audit
 	p.signer, p.site = signer, site
 	if err := p.newNotify(); err != nil {
 		return p, err
@@ -228,6 +231,7 @@ func (p *parts) openCatalog(ctx context.Context) error {
 		}),
 		catalog.WithOccurrenceHook(p.occurred))
 	p.cat = cat
+	p.audit = audit.New(p.rdb, catalog.StorageBlobs(p.store), keyPrefix)
 	if p.cfg.Embedded() {
 		// The in-process Redis starts empty: storage is the record of truth.
 		n, err := cat.Reindex(ctx)
@@ -235,6 +239,10 @@ func (p *parts) openCatalog(ctx context.Context) error {
 			return fmt.Errorf("rebuild the catalog from storage: %w", err)
 		}
 		log.Info("catalog rebuilt from storage", "statements", n)
+		if n, err = p.audit.Reindex(ctx); err != nil {
+			return fmt.Errorf("rebuild the audit trail from storage: %w", err)
+		}
+		log.Info("audit trail rebuilt from storage", "entries", n)
 	} else if err := cat.Sync(ctx); err != nil {
 		return fmt.Errorf("write pending catalog changes to storage: %w", err)
 	}
@@ -358,6 +366,11 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	rev.Register(mux)
 	(&webhook.API{Site: site, Registry: p.webhooks, Guard: p.guard()}).Register(mux)
+	trail, err := audit.NewAPI(site, p.audit)
+	if err != nil {
+		return nil, nil, err
+	}
+	trail.Register(mux)
 	up, err := p.newUpload()
 	if err != nil {
 		return nil, nil, err
@@ -553,6 +566,10 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindexed %d statements and %d webhooks from storage\n", n, hooks)
+	entries, err := audit.New(rdb, catalog.StorageBlobs(store), keyPrefix).Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements, %d webhooks and %d audit entries from storage\n", n, hooks, entries)
 	return nil
 }
