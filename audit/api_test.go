@@ -22,6 +22,7 @@ import (
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/staff"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
@@ -51,7 +52,7 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	auth := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: staffToken,
-		StaffSessions:  web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL),
+		Directory:      staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: "t:", StaffToken: staffToken}),
 		SignIns:        web.NewThrottle(rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	site, err := web.NewSite(presession.Builtin(), bundle, auth, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -26,6 +26,7 @@ import (
 	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/staff"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/upload"
@@ -86,6 +87,7 @@ type parts struct {
 	store      storage.Store
 	cat        *catalog.Catalog
 	audit      *audit.Log
+	staff      *staff.Directory
 	signer     *token.Signer
 	site       *web.Site
 	reg        *prometheus.Registry
@@ -137,8 +139,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
-		StaffSessions:  web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL),
+		Directory:      p.staff,
 		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
+		AccountSignIns: web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInAccountMaxFailures, web.SignInWindow),
 		TrustedProxies: cfg.TrustedProxies}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
@@ -249,7 +252,21 @@ func (p *parts) openCatalog(ctx context.Context) error {
 	if _, err := p.webhooks.Restore(ctx); err != nil {
 		return fmt.Errorf("restore the webhooks from storage: %w", err)
 	}
+	p.staff = newDirectory(p.rdb, p.store, p.cfg)
+	// An empty Redis (the in-process one at every start, a real one that
+	// lost its data) gets the staff directory back from storage.
+	if n, restored, err := p.staff.Restore(ctx); err != nil {
+		return fmt.Errorf("restore the staff directory from storage: %w", err)
+	} else if restored {
+		log.Info("staff directory rebuilt from storage", "records", n)
+	}
 	return nil
+}
+
+// newDirectory is the staff directory on rdb, durable in store.
+func newDirectory(rdb redis.UniversalClient, store storage.Store, cfg config.Config) *staff.Directory {
+	return staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: keyPrefix, PublicURL: cfg.PublicURL,
+		StaffToken: cfg.StaffToken.Reveal()})
 }
 
 // registerMetrics makes the process's registry, one per process. Every
@@ -570,6 +587,10 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindexed %d statements, %d webhooks and %d audit entries from storage\n", n, hooks, entries)
+	people, err := newDirectory(rdb, store, cfg).Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements, %d webhooks, %d audit entries and %d staff records (accounts, API tokens, sessions, set-password links) from storage\n", n, hooks, entries, people)
 	return nil
 }
