@@ -99,14 +99,15 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// auth is a node's Auth on e's Redis: its staff sessions and sign-in
-// throttle, behind a proxy on loopback (so tests name clients with
-// X-Forwarded-For).
+// auth is a node's Auth on e's Redis: its staff sessions, sign-in
+// throttle and revocations, behind a proxy on loopback (so tests name
+// clients with X-Forwarded-For).
 func (e *env) auth() *web.Auth {
 	return &web.Auth{Signer: e.signer, StaffToken: staffToken,
 		StaffSessions:  web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL),
 		SignIns:        web.NewThrottle(e.rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Revocations:    e.cat}
 }
 
 type testWriter struct{ t *testing.T }
