@@ -343,7 +343,7 @@ type ViewerLinkRequest struct {
 	Session  string `json:"session"`
 	Country  string `json:"country,omitempty"`
 	ValidFor string `json:"valid_for,omitempty"` // Go duration, e.g. "720h"; default 720h; at most the issuer's MaxViewerValidity
-	For      string `json:"for,omitempty"`       // whom the link is for (a delegation, a person), at most MaxForLength characters
+	For      string `json:"for,omitempty"`       // whom the link is for (a delegation, a person), at most token.MaxForLength characters
 }
 
 // ViewerLinkResponse is the answer of POST /api/v1/viewer-links.
@@ -372,7 +372,7 @@ func (h *Handler) viewerLink(w http.ResponseWriter, r *http.Request) {
 		}
 		valid = d
 	}
-	if err := checkFor(b.For); err != nil {
+	if err := token.CheckFor(b.For); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}

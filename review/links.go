@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/web"
@@ -21,9 +20,6 @@ type LinkCatalog interface {
 	RevokeInvitation(ctx context.Context, id string, by presession.Actor) (*presession.Invitation, error)
 }
 
-// MaxForLength is the longest "for" of a viewer link, in characters.
-const MaxForLength = 300
-
 // Link states, as the staff API and the dashboard say them.
 const (
 	LinkActive  = "active"
@@ -36,14 +32,6 @@ func (h *Handler) now() time.Time {
 		return h.issuer.Now()
 	}
 	return time.Now()
-}
-
-// checkFor refuses a "for" longer than MaxForLength.
-func checkFor(whom string) error {
-	if n := utf8.RuneCountInString(whom); n > MaxForLength {
-		return invalid("staff.err.for_long", "whom the link is for may be at most %d characters long; this is %d", MaxForLength, n)
-	}
-	return nil
 }
 
 // ViewerLinkView is a viewer link as the staff API lists it: its record

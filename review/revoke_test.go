@@ -13,6 +13,7 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -157,7 +158,7 @@ func TestRevokeViewerLink(t *testing.T) {
 	if v, err := e.signer.ParseViewer(a.Token, time.Now()); err != nil || v.ID != a.ID {
 		t.Fatalf("the link's id %q is not its token's: %+v %v", a.ID, v, err)
 	}
-	if st, code := e.staff("POST", "/api/v1/viewer-links", review.ViewerLinkRequest{Session: "upr36", For: strings.Repeat("é", review.MaxForLength+1)}, nil); st != 400 || code != presession.EINVALID {
+	if st, code := e.staff("POST", "/api/v1/viewer-links", review.ViewerLinkRequest{Session: "upr36", For: strings.Repeat("é", token.MaxForLength+1)}, nil); st != 400 || code != presession.EINVALID {
 		t.Errorf("a 301-character for: %d %s", st, code)
 	}
 

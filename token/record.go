@@ -2,6 +2,7 @@ package token
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uprinfo/presession"
 )
@@ -14,4 +15,17 @@ import (
 func (v Viewer) Record(whom string, by presession.Actor) *presession.ViewerLink {
 	return &presession.ViewerLink{ID: v.ID, Session: v.Session, Country: v.Country, For: strings.TrimSpace(whom),
 		Expires: v.Expires, CreatedBy: by}
+}
+
+// MaxForLength is the longest "for" of a viewer link, in characters.
+const MaxForLength = 300
+
+// CheckFor refuses a "for" (whom a viewer link is for) longer than
+// MaxForLength.
+func CheckFor(whom string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(whom)); n > MaxForLength {
+		return presession.Errorf(presession.EINVALID, "whom the link is for may be at most %d characters long; this is %d", MaxForLength, n).
+			Localize("err.viewer_for_long", MaxForLength, n)
+	}
+	return nil
 }
