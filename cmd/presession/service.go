@@ -137,7 +137,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
 		StaffSessions:  web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL),
 		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
-		TrustedProxies: cfg.TrustedProxies}
+		TrustedProxies: cfg.TrustedProxies, Revocations: p.cat}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
@@ -391,7 +391,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
 		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
-		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site})
+		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat})
 }
 
 // listen opens PRESESSION_ADDR and serves mux on it; an error of the
