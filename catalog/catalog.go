@@ -5,15 +5,16 @@
 // # Redis is a cache of storage
 //
 // Storage holds the record of truth: statements/{id}/statement.json (the
-// whole statement, history included), orders/{session}/{CC}.json and
-// invitations/{id}.json. Redis holds the same records plus the indexes
-// that make List cheap; Reindex rebuilds all of it from storage alone.
+// whole statement, history included), orders/{session}/{CC}.json,
+// invitations/{id}.json and viewer-links/{id}.json. Redis holds the same
+// records plus the indexes that make List cheap, and the set of revoked
+// ids; Reindex rebuilds all of it from storage alone.
 //
 // # Consistency: Redis first, then storage, with a pending mark
 //
 // Every change (Create, Transition, Update, SetOrder, CreateInvitation,
-// RecordMail) is one optimistic
-// Redis transaction (WATCH/MULTI/EXEC, retried on a lost race) that checks
+// RecordMail, CreateViewerLink, RevokeInvitation, RevokeViewerLink) is one
+// optimistic Redis transaction (WATCH/MULTI/EXEC, retried on a lost race) that checks
 // the rules against the current record, writes the new record and its
 // indexes, and adds the record's name to a "dirty" set, all at once. The
 // call then writes the record to storage and removes the dirty mark with a
@@ -49,8 +50,11 @@
 //	P iv:{id}                  string: an invitation's record (as in storage)
 //	P ivx:{S}:{CC}             sorted sets of invitations by creation time (µs);
 //	                           S, CC each may be empty = any (4 per invitation)
+//	P vl:{id}                  string: a viewer link's record (as in storage)
+//	P vlx:{S}:{CC}             sorted sets of viewer links by creation time (µs), as ivx
+//	P revoked                  set of the ids of revoked invitations and viewer links
 //	P progress                 hash id → live processing percentage
-//	P dirty                    set of "st:{id}" / "order:{S}:{CC}" / "iv:{id}" not yet in storage
+//	P dirty                    set of "st:{id}" / "order:{S}:{CC}" / "iv:{id}" / "vl:{id}" not yet in storage
 //
 // Multi-key transactions need all keys in one slot on a Redis Cluster:
 // there, use a prefix with a hash tag such as "{presession}:".
@@ -204,6 +208,8 @@ func (c *Catalog) storageKey(member string) (rkey, skey string, err error) {
 		return c.prefix + member, layout.Record(strings.TrimPrefix(member, "st:")), nil
 	case strings.HasPrefix(member, "iv:"):
 		return c.prefix + member, layout.Invitation(strings.TrimPrefix(member, "iv:")), nil
+	case strings.HasPrefix(member, "vl:"):
+		return c.prefix + member, layout.ViewerLink(strings.TrimPrefix(member, "vl:")), nil
 	case strings.HasPrefix(member, "order:"):
 		rest := strings.TrimPrefix(member, "order:")
 		i := strings.LastIndexByte(rest, ':')

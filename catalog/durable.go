@@ -97,7 +97,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 const readConcurrency = 16
 
 // Reindex rebuilds every catalog key in Redis (records, indexes, orders,
-// invitations)
+// invitations, viewer links and the revoked set)
 // from storage alone and returns the number of statements. It first syncs
 // pending changes, so it never discards a committed one. An order is
 // reconciled with the statements: ids that are not approved statements of
@@ -123,6 +123,10 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	links, err := c.readViewerLinks(ctx)
+	if err != nil {
+		return 0, err
+	}
 	orders, repaired := reconcileOrders(stmts, orders, c.clock())
 
 	if err := c.deleteAll(ctx); err != nil {
@@ -140,6 +144,9 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("catalog: reindex: %w", err)
 	}
 	if err := c.restoreInvitations(ctx, invs); err != nil {
+		return 0, err
+	}
+	if err := c.restoreLinks(ctx, invs, links); err != nil {
 		return 0, err
 	}
 	_, err = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -316,7 +323,7 @@ func approvedAt(s *presession.Statement) time.Time {
 // deleteAll removes every catalog key under the prefix.
 func (c *Catalog) deleteAll(ctx context.Context) error {
 	// The patterns (after the prefix) of every catalog key.
-	for _, fam := range []string{"st:*", "idx:*", "inv:*", "iv:*", "ivx:*", "order:*", "progress", "dirty"} {
+	for _, fam := range []string{"st:*", "idx:*", "inv:*", "iv:*", "ivx:*", "vl:*", "vlx:*", "revoked", "order:*", "progress", "dirty"} {
 		iter := c.rdb.Scan(ctx, 0, globEscape(c.prefix)+fam, 1000).Iterator()
 		var keys []string
 		flush := func() error {

@@ -1,6 +1,6 @@
 // Drives the staff dashboard in Chromium, as staff would: sign in, review,
 // reorder with the keyboard, upload captions, create links and invitations
-// (with contacts, and from a CSV file), watch a
+// (with contacts, and from a CSV file), revoke one of each, watch a
 // progress bar move; checks the API state after each step, and scans every
 // state with axe-core at desktop and phone width. Run by
 // review/e2e_test.go, which passes the fixtures in the environment:
@@ -224,6 +224,7 @@ try {
   await liveText(page, /Link copied|Copying failed/);
   await page.fill('#vw-days', '7');
   await page.selectOption('#vw-country', 'AD');
+  await page.fill('#vw-for', 'Delegation of Andorra');
   await page.click('form[data-form=viewer] button[type=submit]');
   await page.waitForFunction(() => document.getElementById('vw-url').value !== '');
   assert.match(await page.inputValue('#vw-url'), /\/watch\/upr36\/ad\?key=/);
@@ -302,6 +303,33 @@ try {
   await liveText(page, /removed/);
   hooks = await api('GET', '/api/v1/webhooks');
   assert.deepEqual(hooks.webhooks.map((w) => w.id), [env.WEBHOOK_ID]);
+
+  step('revoke an upload link and a viewing link with the keyboard');
+  const vl = (await api('GET', '/api/v1/viewer-links?country=AD')).viewer_links.find((l) => l.for === 'Delegation of Andorra');
+  assert.equal(vl.state, 'active');
+  assert.match(await page.textContent(`#vl-${vl.id}`), /Delegation of Andorra/);
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await page.focus(`#inv-${bhc.id} button[data-action=inv-revoke]`);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(asked, /Revoke the upload link of Bulgarian Helsinki Committee\?/);
+  await liveText(page, /upload link of Bulgarian Helsinki Committee is revoked/);
+  const revoked = (await api('GET', '/api/v1/invitations?country=BG')).invitations.find((i) => i.id === bhc.id);
+  assert.ok(revoked.revoked_at, 'the invitation is revoked');
+  assert.equal(revoked.revoked_by, 'service');
+  assert.match(await page.textContent(`#inv-${bhc.id}`), /Revoked/);
+  assert.equal(await page.$(`#inv-${bhc.id} button[data-action=inv-revoke]`), null, 'no revoke button once revoked');
+  // Dismissing the confirmation changes nothing.
+  page.once('dialog', (d) => d.dismiss());
+  await page.focus(`#vl-${vl.id} button[data-action=vl-revoke]`);
+  await page.keyboard.press('Enter');
+  assert.equal((await api('GET', '/api/v1/viewer-links?country=AD')).viewer_links.find((l) => l.id === vl.id).state, 'active');
+  page.once('dialog', (d) => d.accept());
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  await liveText(page, /viewing link for Delegation of Andorra is revoked/);
+  assert.equal((await api('GET', '/api/v1/viewer-links?country=AD')).viewer_links.find((l) => l.id === vl.id).state, 'revoked');
+  assert.match(await page.textContent(`#vl-${vl.id}`), /Revoked/);
+  await axe(page, 'after the revocations');
 
   await axe(page, 'dashboard after every step');
   if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-en-1280.png`, fullPage: true });

@@ -19,6 +19,7 @@
 //	orders/{session}/{CC}.json               a country's speaking order
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
 //	invitations/{id}.json                    the catalog's durable record of an invitation
+//	viewer-links/{id}.json                   the catalog's durable record of a viewer link
 //	webhooks/{id}.json                       a registered webhook endpoint, its secret included
 //	audit/{yyyy}/{mm}/{dd}/{time}-{id}.json  one audit entry (Audit: a listing is chronological)
 //

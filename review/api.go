@@ -343,12 +343,14 @@ type ViewerLinkRequest struct {
 	Session  string `json:"session"`
 	Country  string `json:"country,omitempty"`
 	ValidFor string `json:"valid_for,omitempty"` // Go duration, e.g. "720h"; default 720h; at most the issuer's MaxViewerValidity
+	For      string `json:"for,omitempty"`       // whom the link is for (a delegation, a person), at most token.MaxForLength characters
 }
 
 // ViewerLinkResponse is the answer of POST /api/v1/viewer-links.
 type ViewerLinkResponse struct {
 	URL   string `json:"url"`
 	Token string `json:"token"`
+	ID    string `json:"id"` // the link's record, to list and revoke it
 }
 
 func (h *Handler) viewerLink(w http.ResponseWriter, r *http.Request) {
@@ -370,12 +372,24 @@ func (h *Handler) viewerLink(w http.ResponseWriter, r *http.Request) {
 		}
 		valid = d
 	}
-	link, _, err := h.issuer.ViewerLink(b.Session, b.Country, valid)
+	if err := token.CheckFor(b.For); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	link, v, err := h.issuer.ViewerLink(b.Session, b.Country, valid)
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.site.JSON(w, http.StatusCreated, ViewerLinkResponse{URL: link, Token: queryParam(link, "key")})
+	// Recorded before it is handed out: a link that could not be
+	// recorded could not be revoked.
+	rec := v.Record(b.For, web.ActorFrom(r.Context()))
+	if err := h.cat.CreateViewerLink(r.Context(), rec); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
+	web.AuditTarget(r.Context(), rec.ID, rec.For)
+	h.site.JSON(w, http.StatusCreated, ViewerLinkResponse{URL: link, Token: queryParam(link, "key"), ID: rec.ID})
 }
 
 func queryParam(link, name string) string {

@@ -44,6 +44,7 @@ type Dashboard struct {
 	MailLanguages    []LangView // the languages an organisation's mail can be in
 	// The viewer link form's longest and first-offered validity, in days.
 	MaxViewerDays, ViewerDays int
+	Links                     LinksView // the viewer links of the filter
 
 	// Me is who is signed in; Can says which of the page's actions their
 	// role allows (the API refuses the others whatever the page shows).
@@ -189,6 +190,9 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 		d.MailLanguages = append(d.MailLanguages, LangView{Code: l, Name: presession.LanguageName(l)})
 	}
 	if err := h.invitationRows(ctx, d, lang, f); err != nil {
+		return nil, err
+	}
+	if err := h.linkSection(ctx, d, lang, f); err != nil {
 		return nil, err
 	}
 	if err := h.webhookSection(ctx, d, lang); err != nil {

@@ -106,15 +106,16 @@ func newEnv(t *testing.T, opts ...func(*web.Site)) *env {
 	return e
 }
 
-// auth is a node's Auth on e's Redis: its staff sessions and sign-in
-// throttle, behind a proxy on loopback (so tests name clients with
-// X-Forwarded-For).
+// auth is a node's Auth on e's Redis: its staff sessions, sign-in
+// throttle and revocations, behind a proxy on loopback (so tests name
+// clients with X-Forwarded-For).
 func (e *env) auth() *web.Auth {
 	return &web.Auth{Signer: e.signer, StaffToken: staffToken,
 		Directory:      e.dir,
 		SignIns:        web.NewThrottle(e.rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
 		AccountSignIns: web.NewThrottle(e.rdb, "t:", "signin", web.SignInAccountMaxFailures, web.SignInWindow),
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Revocations:    e.cat}
 }
 
 type testWriter struct{ t *testing.T }

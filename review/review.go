@@ -3,7 +3,7 @@
 //
 //   - the staff JSON API under /api/v1 (list, get, approve, reject, reopen,
 //     captions, playlist order, invitations — one, a CSV import of many,
-//     the list — and viewer links);
+//     the list, revocation — and viewer links: one, the list, revocation);
 //   - the staff dashboard at /staff (sign-in form, counts per country and
 //     status, the statements table with live progress, preview, review
 //     buttons, reordering, caption upload, link forms, the invitation
@@ -50,6 +50,7 @@ type Catalog interface {
 	CreateInvitation(ctx context.Context, inv *presession.Invitation) (created bool, err error)
 	ListInvitations(ctx context.Context, session, country string) ([]*presession.Invitation, error)
 	InvitationStatements(ctx context.Context, ids []string) (map[string][]*presession.Statement, error)
+	LinkCatalog
 }
 
 // Store is the part of storage this package uses (caption files);
@@ -143,6 +144,9 @@ func (h *Handler) Routes() []web.Route {
 		r("GET /api/v1/invitations", presession.PermLinks, "", h.listInvitations),
 		r("POST /api/v1/invitations/import", presession.PermLinks, "invitation.import", h.importInvitations),
 		r("POST /api/v1/viewer-links", presession.PermLinks, "viewer_link.create", h.viewerLink),
+		r("POST /api/v1/invitations/{id}/revoke", presession.PermLinks, "invitation.revoke", h.revokeInvitation),
+		r("GET /api/v1/viewer-links", presession.PermLinks, "", h.listViewerLinks),
+		r("POST /api/v1/viewer-links/{id}/revoke", presession.PermLinks, "viewer_link.revoke", h.revokeViewerLink),
 	}
 }
 

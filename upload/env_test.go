@@ -27,6 +27,7 @@ import (
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/token"
+	"github.com/uprinfo/presession/web"
 )
 
 var testSecret = []byte("upload-test-secret-0123456789abcdef")
@@ -68,6 +69,9 @@ type env struct {
 	localizer Localizer
 	// metrics, when set, receives the measures of nodes started after.
 	metrics Metrics
+	// revocations, when set, tells nodes started after which invitations
+	// were revoked.
+	revocations web.Revocations
 }
 
 var kinds = []string{"s3", "file"}
@@ -109,7 +113,7 @@ func (e *env) node(wrap ...func(http.Handler) http.Handler) (*Service, *httptest
 	e.t.Cleanup(func() { rdb.Close() })
 	svc, err := New(e.cfg, Deps{
 		Sessions: testSessions(), Signer: e.signer, Statements: e.st, Processor: e.proc, Redis: rdb,
-		Logger: testLogger(e.t), Localizer: e.localizer, Metrics: e.metrics,
+		Logger: testLogger(e.t), Localizer: e.localizer, Metrics: e.metrics, Revocations: e.revocations,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -58,6 +58,7 @@ type langOption struct {
 
 type pageData struct {
 	Valid, Open, Extended          bool
+	Revoked                        bool // staff revoked the invitation
 	Org, CountryName, SessionTitle string
 	Deadline                       time.Time
 	Languages                      []langOption
@@ -97,6 +98,9 @@ var srvCodes = []string{
 
 func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 	inv, tok, err := site.Auth.Principal(r).RequireInvitation()
+	if presession.ErrorCode(err) == presession.EFORBIDDEN {
+		return pageData{Revoked: true}, http.StatusForbidden
+	}
 	if err != nil {
 		return pageData{}, http.StatusUnauthorized
 	}
@@ -127,6 +131,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 	for _, c := range srvCodes {
 		msgs["upload.srv."+c] = site.Bundle.T(lang, "upload.srv."+c)
 	}
+	msgs["upload.srv."+ErrCodeRevoked] = site.Bundle.T(lang, "auth.invitation_revoked")
 	for _, st := range presession.Statuses {
 		msgs["status."+string(st)] = site.Bundle.T(lang, "status."+string(st))
 	}

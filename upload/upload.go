@@ -165,6 +165,10 @@ type Deps struct {
 	// Localizer translates refusals into the request's language; they
 	// are in English when nil.
 	Localizer Localizer
+	// Revocations tells which invitations staff revoked (the catalog):
+	// every request under a revoked one is refused (ErrCodeRevoked), so an
+	// upload in progress stops at its next PATCH. None are when nil.
+	Revocations web.Revocations
 }
 
 // Service is the tus endpoint and its background sweep.
@@ -191,7 +195,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, errors.New("upload: Sessions, Signer, Statements, Processor and Redis are required")
 	}
 	cfg, deps = withDefaults(cfg, deps)
-	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now}}
+	s := &Service{cfg: cfg, deps: deps, log: deps.Logger.With("component", "upload"), auth: &web.Auth{Signer: deps.Signer, Now: deps.Now, Revocations: deps.Revocations}}
 	s.stopping, s.interrupt = context.WithCancel(context.Background())
 	if err := s.openStore(); err != nil {
 		return nil, err

@@ -117,7 +117,7 @@ func authenticate(p web.Principal) (token.Invitation, error) {
 	}
 	inv, _, err := p.RequireInvitation() // the bearer token's
 	if err != nil {
-		return token.Invitation{}, tusError(ErrCodeUnauthorized, http.StatusUnauthorized, "upload.tus.message", "%s", presession.ErrorMessage(err)).as(err)
+		return token.Invitation{}, refuseInvitation(err)
 	}
 	return inv, nil
 }

@@ -30,8 +30,8 @@ Usage:
                         record an invitation for an organisation and print its upload link
   presession invite --csv FILE
                         record the invitations of a CSV file, all or nothing, and print their links
-  presession viewer-link --session S [--country CC] [--valid-for 720h]
-                        print a delegation viewing link
+  presession viewer-link --session S [--country CC] [--valid-for 720h] [--for WHOM]
+                        record a delegation viewing link and print it
   presession staff add --email E --name N --role admin|reviewer|observer [--lang en|fr|es]
                         add a staff account and print (and, with SMTP_URL, mail) its set-password link
   presession staff list | disable --email E | reset --email E [--lang en|fr|es]
@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "invite":
 		err = runInvite(ctx, cfg, args, stdout, stderr)
 	case "viewer-link":
-		err = runViewerLink(cfg, args, stdout)
+		err = runViewerLink(ctx, cfg, args, stdout, stderr)
 	case "staff":
 		err = runStaff(ctx, cfg, args, stdout, stderr)
 	case "reindex":
@@ -163,17 +163,18 @@ func issuer(cfg *config.Config) (*token.Issuer, error) {
 		MaxViewerValidity: cfg.MaxViewerLinkValidity}, nil
 }
 
-func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
+func runViewerLink(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("viewer-link", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	session := fs.String("session", "", "session id, e.g. upr36")
 	country := fs.String("country", "", "limit the link to one country (ISO code)")
 	validFor := fs.Duration("valid-for", token.DefaultViewerValidity, "how long the link works")
+	whom := fs.String("for", "", "whom the link is for (a delegation, a person), as the list of links shows it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"viewer-link: " + err.Error()}
 	}
 	if *session == "" || fs.NArg() > 0 {
-		return usageError{"viewer-link needs --session S [--country CC] [--valid-for 720h]"}
+		return usageError{"viewer-link needs --session S [--country CC] [--valid-for 720h] [--for WHOM]"}
 	}
 	is, err := issuer(&cfg)
 	if err != nil {
@@ -185,8 +186,20 @@ func runViewerLink(cfg config.Config, args []string, stdout io.Writer) error {
 			valid = *validFor
 		}
 	})
-	link, _, err := is.ViewerLink(*session, *country, valid)
+	if err := token.CheckFor(*whom); err != nil {
+		return usageError{"viewer-link: --for: " + presession.ErrorMessage(err)}
+	}
+	link, v, err := is.ViewerLink(*session, *country, valid)
 	if err != nil {
+		return err
+	}
+	// Recorded, so that staff see it in the list and can revoke it.
+	cat, done, err := openCommandCatalog(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := cat.CreateViewerLink(ctx, v.Record(*whom, presession.ActorStaff)); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, link)

@@ -142,7 +142,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		Directory:      p.staff,
 		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
 		AccountSignIns: web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInAccountMaxFailures, web.SignInWindow),
-		TrustedProxies: cfg.TrustedProxies}
+		TrustedProxies: cfg.TrustedProxies, Revocations: p.cat}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
 		return p, err
@@ -421,7 +421,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
 		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
-		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site})
+		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat})
 }
 
 // listen opens PRESESSION_ADDR and serves mux on it; an error of the

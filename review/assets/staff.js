@@ -317,6 +317,8 @@
     if (!(n >= 1)) { fieldError(days, t('staff.err.valid_for', days.value)); return; }
     var body = { session: form.elements.session.value, valid_for: (n * 24) + 'h' };
     if (form.elements.country.value) body.country = form.elements.country.value;
+    var whom = form.elements['for'].value.trim(); // the field's maxlength is the API's
+    if (whom) body['for'] = whom;
     busy(form, true);
     api('POST', '/api/v1/viewer-links', body).then(function (res) {
       busy(form, false);

@@ -298,6 +298,7 @@
         if (e.kind === 'fatal') {
           status('');
           alertError(refusal(e));
+          if (e.code === 'ERR_INVITATION_REVOKED') revoked(u);
           return stopped(u, false);
         }
         u.attempt++;
@@ -308,6 +309,14 @@
         await wait(u, Math.min(60, 2 ** (u.attempt - 1)));
       }
     }
+  }
+
+  // Staff revoked the invitation: this upload cannot resume, and no other
+  // can start; the message stays (what was uploaded before stays too).
+  function revoked(u) {
+    forget(u.key);
+    show($('resume-note'), '');
+    form.hidden = true;
   }
 
   function busy(on) {

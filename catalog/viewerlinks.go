@@ -1,0 +1,243 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/layout"
+)
+
+// Viewer link records live beside the invitations: P vl:{id} holds the
+// record (as in storage, viewer-links/{id}.json) and P vlx:{S}:{CC} (S,
+// CC each possibly empty = any) index them by creation time. A link for a
+// whole session has no country: it is in P vlx:{S}: and P vlx::, the
+// indexes of "any country", only.
+
+func (c *Catalog) kViewerLink(id string) string { return c.prefix + mViewerLink(id) }
+func (c *Catalog) kLinkIdx(session, country string) string {
+	return c.prefix + "vlx:" + session + ":" + country
+}
+func mViewerLink(id string) string { return "vl:" + id }
+
+func (c *Catalog) addLinkIndexes(ctx context.Context, p redis.Pipeliner, l *presession.ViewerLink) {
+	z := redis.Z{Score: float64(l.CreatedAt.UnixMicro()), Member: l.ID}
+	for _, k := range []string{c.kLinkIdx(l.Session, l.Country), c.kLinkIdx(l.Session, ""), c.kLinkIdx("", l.Country), c.kLinkIdx("", "")} {
+		p.ZAdd(ctx, k, z)
+	}
+}
+
+func decodeViewerLink(raw []byte) (*presession.ViewerLink, error) {
+	var l presession.ViewerLink
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func viewerLinkNotFound(id string) error {
+	return presession.Errorf(presession.ENOTFOUND, "viewer link %s not found", id).Localize("err.viewer_link_not_found", id)
+}
+
+// CreateViewerLink records l, the viewer link whose token has l.ID, so
+// that it is listed and can be revoked. CreatedAt is set when zero, the
+// country upper-cased (empty: the whole session). It is idempotent by ID:
+// when the ID is taken it changes nothing and fills l with the record
+// there is.
+func (c *Catalog) CreateViewerLink(ctx context.Context, l *presession.ViewerLink) error {
+	if !validID(l.ID) {
+		return presession.Errorf(presession.EINVALID, "viewer link id %q is not valid", l.ID)
+	}
+	if !validSession(l.Session) {
+		return presession.Errorf(presession.EINVALID, "session %q is not valid", l.Session)
+	}
+	l.Country = strings.ToUpper(l.Country)
+	if l.Country != "" && !presession.IsCountryCode(l.Country) {
+		return presession.Errorf(presession.EINVALID, "country %q is not an ISO 3166-1 alpha-2 code", l.Country)
+	}
+	if l.Expires.IsZero() {
+		return presession.Errorf(presession.EINVALID, "viewer link %s has no expiry", l.ID)
+	}
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = c.clock()
+	}
+	rec, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("catalog: create viewer link %s: %w", l.ID, err)
+	}
+	key := c.kViewerLink(l.ID)
+	var existing []byte
+	err = c.watch(ctx, func(tx *redis.Tx) error {
+		existing = nil
+		raw, err := tx.Get(ctx, key).Bytes()
+		if err == nil {
+			existing = raw
+			return nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, rec, 0)
+			c.addLinkIndexes(ctx, p, l)
+			p.SAdd(ctx, c.kDirty(), mViewerLink(l.ID))
+			return nil
+		})
+		return err
+	}, key)
+	if err != nil {
+		return fmt.Errorf("catalog: create viewer link %s: %w", l.ID, err)
+	}
+	if existing != nil {
+		// Perhaps the retry of a call whose storage write failed.
+		_ = c.syncIfDirty(ctx, mViewerLink(l.ID))
+		got, err := decodeViewerLink(existing)
+		if err != nil {
+			return fmt.Errorf("catalog: record of viewer link %s: %w", l.ID, err)
+		}
+		*l = *got
+		return nil
+	}
+	return c.sync(ctx, mViewerLink(l.ID))
+}
+
+// ViewerLink returns the record of the viewer link id; ENOTFOUND when
+// there is none.
+func (c *Catalog) ViewerLink(ctx context.Context, id string) (*presession.ViewerLink, error) {
+	raw, err := c.rdb.Get(ctx, c.kViewerLink(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, viewerLinkNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("catalog: viewer link %s: %w", id, err)
+	}
+	l, err := decodeViewerLink(raw)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: record of viewer link %s: %w", id, err)
+	}
+	return l, nil
+}
+
+// ListViewerLinks returns the viewer links of a session and country (each
+// empty = any; a session-wide link has no country, so it is listed only
+// without one), oldest first.
+func (c *Catalog) ListViewerLinks(ctx context.Context, session, country string) ([]*presession.ViewerLink, error) {
+	ids, err := c.rdb.ZRange(ctx, c.kLinkIdx(session, strings.ToUpper(country)), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list viewer links: %w", err)
+	}
+	out := make([]*presession.ViewerLink, 0, len(ids))
+	const batch = 500
+	for lo := 0; lo < len(ids); lo += batch {
+		chunk := ids[lo:min(lo+batch, len(ids))]
+		keys := make([]string, len(chunk))
+		for i, id := range chunk {
+			keys[i] = c.kViewerLink(id)
+		}
+		vals, err := c.rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("catalog: list viewer links: %w", err)
+		}
+		for i, v := range vals {
+			raw, ok := v.(string)
+			if !ok {
+				continue
+			}
+			l, err := decodeViewerLink([]byte(raw))
+			if err != nil {
+				return nil, fmt.Errorf("catalog: record of viewer link %s: %w", chunk[i], err)
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// readViewerLinks reads every viewer-links/{id}.json.
+func (c *Catalog) readViewerLinks(ctx context.Context) ([]*presession.ViewerLink, error) {
+	keys, err := c.blobs.ListKeys(ctx, layout.ViewerLinks)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reindex: list viewer links: %w", err)
+	}
+	out := make([]*presession.ViewerLink, len(keys))
+	errs := make([]error, len(keys))
+	sem := make(chan struct{}, readConcurrency)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		id, ok := layout.ParseViewerLink(k)
+		if !ok || !validID(id) {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			raw, err := c.blobs.ReadObject(ctx, k)
+			if presession.ErrorCode(err) == presession.ENOTFOUND {
+				return
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
+				return
+			}
+			l, err := decodeViewerLink(raw)
+			if err != nil || l.ID != id || l.Session == "" {
+				errs[i] = fmt.Errorf("catalog: reindex: %s is not a viewer link (%v)", k, err)
+				return
+			}
+			out[i] = l
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var list []*presession.ViewerLink
+	for _, l := range out {
+		if l != nil {
+			list = append(list, l)
+		}
+	}
+	return list, nil
+}
+
+// restoreLinks writes the viewer links and their indexes to Redis, and
+// the revoked set from the records of invitations and viewer links that
+// carry RevokedAt.
+func (c *Catalog) restoreLinks(ctx context.Context, invs []*presession.Invitation, links []*presession.ViewerLink) error {
+	if err := c.writeBatched(ctx, len(links), func(p redis.Pipeliner, i int) error {
+		b, err := json.Marshal(links[i])
+		if err != nil {
+			return err
+		}
+		p.Set(ctx, c.kViewerLink(links[i].ID), b, 0)
+		c.addLinkIndexes(ctx, p, links[i])
+		return nil
+	}); err != nil {
+		return fmt.Errorf("catalog: reindex viewer links: %w", err)
+	}
+	var revoked []any
+	for _, inv := range invs {
+		if inv.RevokedAt != nil {
+			revoked = append(revoked, inv.ID)
+		}
+	}
+	for _, l := range links {
+		if l.RevokedAt != nil {
+			revoked = append(revoked, l.ID)
+		}
+	}
+	const batch = 1000
+	for lo := 0; lo < len(revoked); lo += batch {
+		if err := c.rdb.SAdd(ctx, c.kRevoked(), revoked[lo:min(lo+batch, len(revoked))]...).Err(); err != nil {
+			return fmt.Errorf("catalog: reindex revocations: %w", err)
+		}
+	}
+	return nil
+}
