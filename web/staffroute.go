@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -173,9 +174,22 @@ func StaffRoute(pattern string, perm presession.Permission, action string, h htt
 	return Route{Pattern: pattern, Perm: perm, Action: action, Handler: h}
 }
 
-// Register adds routes to mux, each behind Site.Staff.
+// Register adds routes to mux, each behind Site.Staff, and keeps them in
+// the list StaffRoutes returns.
 func (s *Site) Register(mux *http.ServeMux, routes []Route) {
+	s.routesMu.Lock()
+	s.routes = append(s.routes, routes...)
+	s.routesMu.Unlock()
 	for _, rt := range routes {
 		mux.Handle(rt.Pattern, s.Staff(rt.Perm, rt.Action, rt.Handler))
 	}
+}
+
+// StaffRoutes are the staff routes registered on the site, from every
+// package, in the order they were: the whole table of who may do what,
+// which the role × route test walks.
+func (s *Site) StaffRoutes() []Route {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	return slices.Clone(s.routes)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -31,6 +32,9 @@ type Site struct {
 	// nothing.
 	Audit  Auditor
 	layout *layout
+
+	routesMu sync.Mutex
+	routes   []Route // the staff routes registered (Register)
 }
 
 // NewSite returns a Site; it parses the shared layout.
