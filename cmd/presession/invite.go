@@ -79,7 +79,7 @@ func runInvite(ctx context.Context, cfg config.Config, args []string, stdout, st
 	if err != nil {
 		return err
 	}
-	req := invites.Request{Session: *session, Country: *country, Organisation: *org, Emails: emails, Language: *lang, Until: u, By: presession.ActorStaff}
+	req := invites.Request{Session: *session, Country: *country, Organisation: *org, Emails: emails, Language: *lang, Until: u, By: presession.ActorService}
 	// Check everything before touching the catalog.
 	if _, _, err := is.Invite(req.Session, req.Country, req.Organisation, req.Until); err != nil {
 		return err
@@ -134,7 +134,7 @@ func runInviteCSV(ctx context.Context, cfg config.Config, file string, stdout, s
 	}
 	defer done()
 	iv.Catalog = cat
-	res, err := iv.Import(ctx, rows, presession.ActorStaff)
+	res, err := iv.Import(ctx, rows, presession.ActorService)
 	if err != nil {
 		return err
 	}

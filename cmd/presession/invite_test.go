@@ -49,7 +49,7 @@ func TestInviteCommand(t *testing.T) {
 		t.Fatalf("invite: %d\n%s\n%s", code, out, errs)
 	}
 	inv := storedInvitations(t, dir)["Example NGO"]
-	if strings.Join(inv.Emails, ",") != "a@example.org,b@example.org,c@example.org" || inv.Language != "fr" || inv.Until == nil || inv.CreatedBy != presession.ActorStaff {
+	if strings.Join(inv.Emails, ",") != "a@example.org,b@example.org,c@example.org" || inv.Language != "fr" || inv.Until == nil || inv.CreatedBy != presession.ActorService {
 		t.Fatalf("stored %+v", inv)
 	}
 	for _, tc := range []struct {

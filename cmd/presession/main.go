@@ -199,7 +199,7 @@ func runViewerLink(ctx context.Context, cfg config.Config, args []string, stdout
 		return err
 	}
 	defer done()
-	if err := cat.CreateViewerLink(ctx, v.Record(*whom, presession.ActorStaff)); err != nil {
+	if err := cat.CreateViewerLink(ctx, v.Record(*whom, presession.ActorService)); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, link)
