@@ -55,7 +55,8 @@ func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, er
 	return nil, fmt.Errorf("no such host %s", host)
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv is the handler made with opts besides the webhooks.
+func newEnv(t *testing.T, opts ...review.Option) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
@@ -87,7 +88,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.srv.Close)
 	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL, MaxViewerValidity: 2160 * time.Hour}
 	e.hooksR = webhook.NewRegistry(rdb, store, "t:")
-	h, err := review.New(site, e.cat, e.issuer, store, log, review.WithWebhooks(e.hooksR))
+	h, err := review.New(site, e.cat, e.issuer, store, log, append([]review.Option{review.WithWebhooks(e.hooksR)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
