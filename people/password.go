@@ -91,7 +91,7 @@ func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) {
 		again(h.site.Bundle.T(lang, "staff.setpw.mismatch"))
 		return
 	}
-	m, err = h.dir.SetPassword(r.Context(), link, pw)
+	set, err := h.dir.SetPassword(r.Context(), link, pw)
 	switch code := presession.ErrorCode(err); {
 	case code == presession.EINVALID:
 		again(h.site.Message(lang, err))
@@ -100,8 +100,8 @@ func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) {
 		h.passwordRefused(w, r, err)
 		return
 	}
-	h.log.InfoContext(r.Context(), "staff member set their password", "member", m.ID)
-	id, err := h.dir.StartSession(r.Context(), m.Identity(), h.site.Auth.ClientAddr(r).String())
+	h.log.InfoContext(r.Context(), "staff member set their password", "member", set.ID)
+	id, err := h.dir.StartSession(r.Context(), set.Identity(), h.site.Auth.ClientAddr(r).String())
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
