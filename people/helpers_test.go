@@ -111,9 +111,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.srv.Close)
 	e.dir = staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: "t:", PublicURL: e.srv.URL, StaffToken: staffToken})
 	auth := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: staffToken,
-		StaffSessions:  web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL),
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	withDirectory(auth, e.dir)
+		Directory: e.dir, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	site, err := web.NewSite(presession.Builtin(), bundle, auth, log)
 	if err != nil {
 		t.Fatal(err)
