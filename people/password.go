@@ -101,19 +101,11 @@ func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.InfoContext(r.Context(), "staff member set their password", "member", set.ID)
-	id, err := h.dir.StartSession(r.Context(), set.Identity(), h.site.Auth.ClientAddr(r).String())
-	if err != nil {
+	// Signed in as the sign-in form does it: a session of their own,
+	// named by the staff cookie.
+	if err := h.site.Auth.StartStaffSession(w, r, set.Identity()); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	h.setStaffCookie(w, r, id)
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
-}
-
-// setStaffCookie names the staff session id in the browser, as the
-// sign-in does: HttpOnly, SameSite=Strict, Secure over https.
-func (h *Handler) setStaffCookie(w http.ResponseWriter, r *http.Request, id string) {
-	secure := r.TLS != nil || strings.HasPrefix(strings.ToLower(h.site.Auth.PublicURL), "https://")
-	http.SetCookie(w, &http.Cookie{Name: web.StaffCookie, Value: id, Path: "/", HttpOnly: true, Secure: secure,
-		SameSite: http.SameSiteStrictMode, MaxAge: h.sessionMaxAge})
 }

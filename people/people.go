@@ -17,7 +17,8 @@
 //
 // Every API route needs PermManage and is audited (Routes). The accounts,
 // links, sessions and tokens themselves are the Directory's (package
-// staff); this package only calls it.
+// staff); this package only calls it, and signs a person in through
+// web.Auth as the sign-in form does.
 package people
 
 import (
@@ -44,7 +45,6 @@ type Directory interface {
 	SetLinkMember(ctx context.Context, linkToken string) (*presession.Member, error)
 	SetPassword(ctx context.Context, linkToken, password string) (*presession.Member, error)
 	Names(ctx context.Context, actors []presession.Actor) (map[presession.Actor]string, error)
-	StartSession(ctx context.Context, id presession.Identity, remote string) (sessionID string, err error)
 	CreateToken(ctx context.Context, name string, role presession.Role, by presession.Actor) (*presession.APIToken, string, error)
 	Tokens(ctx context.Context) ([]*presession.APIToken, error)
 	RevokeToken(ctx context.Context, id string, by presession.Actor) (*presession.APIToken, error)
@@ -73,15 +73,9 @@ func WithMail(m Mailer) Option { return func(h *Handler) { h.mail = m } }
 // states (the Directory enforces it); default DefaultMinPasswordLength.
 func WithMinPasswordLength(n int) Option { return func(h *Handler) { h.minPassword = n } }
 
-// WithSessionMaxAge is the staff cookie's lifetime after a password is
-// set (the session's absolute lifetime); default DefaultSessionMaxAge.
-func WithSessionMaxAge(seconds int) Option { return func(h *Handler) { h.sessionMaxAge = seconds } }
-
-// Defaults of the options.
-const (
-	DefaultMinPasswordLength = 12
-	DefaultSessionMaxAge     = 12 * 60 * 60
-)
+// DefaultMinPasswordLength is the minimum length the set-password page
+// states without WithMinPasswordLength.
+const DefaultMinPasswordLength = 12
 
 //go:embed templates assets
 var files embed.FS
@@ -89,12 +83,11 @@ var files embed.FS
 // Handler serves the staff management page, its API and the set-password
 // page.
 type Handler struct {
-	site          *web.Site
-	dir           Directory
-	log           *slog.Logger
-	mail          Mailer // nil: links are only shown
-	minPassword   int
-	sessionMaxAge int
+	site        *web.Site
+	dir         Directory
+	log         *slog.Logger
+	mail        Mailer // nil: links are only shown
+	minPassword int
 
 	page     *web.Page
 	password *web.Page
@@ -106,7 +99,7 @@ func New(site *web.Site, dir Directory, log *slog.Logger, opts ...Option) (*Hand
 	if log == nil {
 		log = site.Log
 	}
-	h := &Handler{site: site, dir: dir, log: log, minPassword: DefaultMinPasswordLength, sessionMaxAge: DefaultSessionMaxAge}
+	h := &Handler{site: site, dir: dir, log: log, minPassword: DefaultMinPasswordLength}
 	for _, o := range opts {
 		o(h)
 	}

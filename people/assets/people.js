@@ -111,8 +111,9 @@
       showLink(res, 'staff.people.js.added');
     }, function (err) {
       busy(form, false);
-      if (err.code === 'invalid' && /mail|courriel|correo/i.test(err.message)) fieldError(email, err.message);
-      else if (err.code === 'conflict') fieldError(email, err.message);
+      // A refused address names it; an address taken is a conflict.
+      var aboutAddress = err.code === 'conflict' || (err.code === 'invalid' && err.message.indexOf(body.email) >= 0);
+      if (aboutAddress) fieldError(email, err.message);
       else formError('m-error', err.message);
     });
   }
