@@ -48,7 +48,7 @@ func TestHistoryNames(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, tc.opts...)
+			e := newEnvWith(t, tc.opts)
 			ready := e.statement("AD", "", "Named review", presession.StatusReady)
 			if _, err := e.cat.Transition(context.Background(), ready.ID, presession.StatusApproved, "staff:m1", ""); err != nil {
 				t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 func TestDashboardPerRole(t *testing.T) {
 	t.Parallel()
 	var e *env
-	e = newEnv(t, review.WithNames(lazyNames{&e}))
+	e = newEnvWith(t, []review.Option{review.WithNames(lazyNames{&e})})
 	ctx := context.Background()
 	e.statement("AD", "", "Ready one", presession.StatusReady)
 	e.statement("AD", "", "Approved one", presession.StatusApproved)
