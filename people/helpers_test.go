@@ -40,6 +40,7 @@ type env struct {
 	site  *web.Site
 	mails *mails
 	audit *audit
+	h     *people.Handler
 }
 
 // mails records the links the handler mails; failing makes sending fail.
@@ -92,6 +93,18 @@ func (a *audit) find(action, target string) (presession.AuditEntry, bool) {
 	return presession.AuditEntry{}, false
 }
 
+// has reports whether action by actor was recorded with outcome.
+func (a *audit) has(action string, actor presession.Actor, outcome string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.entries {
+		if e.Action == action && e.Actor == actor && e.Outcome == outcome {
+			return true
+		}
+	}
+	return false
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
@@ -123,6 +136,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	h.Register(mux)
+	e.h = h
 	mux.Handle("GET /static/", web.Static())
 	return e
 }
