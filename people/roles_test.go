@@ -107,3 +107,46 @@ func TestRolesPerRoute(t *testing.T) {
 
 // jsonRaw is a JSON body sent as written.
 func jsonRaw(s string) json.RawMessage { return json.RawMessage(s) }
+
+// TestPeoplePageAccess: the staff accounts page shows to an admin; a
+// reviewer gets a page saying their role does not allow it, in their
+// language; a visitor not signed in is sent to the sign-in page.
+func TestPeoplePageAccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	session := func(role presession.Role) func(*http.Request) {
+		m, _, err := e.dir.Add(ctx, string(role)+"@example.org", "Member "+string(role), role, presession.ActorService)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid, err := e.dir.StartSession(ctx, m.Identity(), "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "presession_staff", Value: sid}) }
+	}
+	for _, tc := range []struct {
+		name     string
+		auth     func(*http.Request)
+		status   int
+		want     string
+		location string
+	}{
+		{"admin", session(presession.RoleAdmin), 200, `id="members-table"`, ""},
+		{"the service", bearer(staffToken), 200, `data-form="token"`, ""},
+		{"reviewer", session(presession.RoleReviewer), 403, "ne le permet pas", ""},
+		{"observer", session(presession.RoleObserver), 403, "ne le permet pas", ""},
+		{"nobody", func(*http.Request) {}, 303, "", "/staff"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, body, res := e.page("/staff/people?lang=fr", tc.auth)
+			if st != tc.status || !strings.Contains(body, tc.want) || res.Header.Get("Location") != tc.location {
+				t.Errorf("%d %q, want %d %q containing %q", st, res.Header.Get("Location"), tc.status, tc.location, tc.want)
+			}
+			if tc.status == 403 && (strings.Contains(body, `data-form="member"`) || strings.Contains(body, "people.js")) {
+				t.Errorf("the refusal shows the forms")
+			}
+		})
+	}
+}
