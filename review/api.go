@@ -37,18 +37,23 @@ const DefaultViewerValidity = token.DefaultViewerValidity
 // request's language.
 type Statement struct {
 	*presession.Statement
-	ReasonText   string   `json:"reason_text,omitempty"`
-	WarningsText []string `json:"warnings_text,omitempty"`
+	// History is the stored history with each actor's name (WithNames).
+	History      []HistoryEvent `json:"history,omitempty"`
+	ReasonText   string         `json:"reason_text,omitempty"`
+	WarningsText []string       `json:"warnings_text,omitempty"`
 }
 
 // view returns s as the staff API shows it to a reader of lang.
 func (h *Handler) view(lang string, s *presession.Statement) Statement {
-	return Statement{Statement: s, ReasonText: h.site.Reason(lang, s), WarningsText: h.site.Warnings(lang, s)}
+	return Statement{Statement: s, History: history(s, nil), ReasonText: h.site.Reason(lang, s), WarningsText: h.site.Warnings(lang, s)}
 }
 
-// statement writes s, as the staff API shows it, with status 200.
+// statement writes s, as the staff API shows it, with status 200: its
+// history names who acted.
 func (h *Handler) statement(w http.ResponseWriter, r *http.Request, s *presession.Statement) {
-	h.site.JSON(w, http.StatusOK, h.view(h.site.Lang(r), s))
+	v := h.view(h.site.Lang(r), s)
+	v.History = history(s, h.resolve(r.Context(), s))
+	h.site.JSON(w, http.StatusOK, v)
 }
 
 // ListResponse is the body of GET /api/v1/statements.

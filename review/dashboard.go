@@ -96,6 +96,7 @@ type Row struct {
 	WarningsText []string // every warning, the media's damage first, in the page's language
 	Languages    []LangView
 	HLS, MP4     string
+	Events       []HistoryRow // the history, newest first, naming who acted
 }
 
 // Active reports whether processing progress is shown.
@@ -160,6 +161,9 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Me, d.Can = me, can(me)
+	if !d.Can.Manage { // the webhooks are an admin's (PermManage)
+		d.Webhooks = nil
+	}
 	h.site.Render(w, r, h.dashboard, http.StatusOK, d)
 }
 
@@ -251,8 +255,11 @@ func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Va
 		return f, err
 	}
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
+	names := h.resolve(ctx, list...)
 	for _, s := range list {
-		d.Rows = append(d.Rows, h.row(s, lang))
+		row := h.row(s, lang)
+		row.Events = h.historyRows(s, names, lang)
+		d.Rows = append(d.Rows, row)
 	}
 	page := func(off int) string {
 		v := url.Values{}

@@ -58,7 +58,11 @@ func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, er
 }
 
 // newEnv makes the env; each opt changes its site before it serves.
-func newEnv(t *testing.T, opts ...func(*web.Site)) *env {
+func newEnv(t *testing.T, opts ...func(*web.Site)) *env { return newEnvWith(t, nil, opts...) }
+
+// newEnvWith is newEnv with the handler made with ropts besides the
+// webhooks.
+func newEnvWith(t *testing.T, ropts []review.Option, opts ...func(*web.Site)) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
@@ -94,7 +98,7 @@ func newEnv(t *testing.T, opts ...func(*web.Site)) *env {
 	t.Cleanup(e.srv.Close)
 	e.issuer = &token.Issuer{Signer: e.signer, Sessions: sessions, PublicURL: e.srv.URL, MaxViewerValidity: 2160 * time.Hour}
 	e.hooksR = webhook.NewRegistry(rdb, store, "t:")
-	h, err := review.New(site, e.cat, e.issuer, store, log, review.WithWebhooks(e.hooksR))
+	h, err := review.New(site, e.cat, e.issuer, store, log, append([]review.Option{review.WithWebhooks(e.hooksR)}, ropts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

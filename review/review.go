@@ -15,7 +15,8 @@
 // cookie the sign-in form sets; a cookie-authenticated unsafe request must
 // come from the same origin (web.Principal.RequireStaff), which is the
 // dashboard's CSRF defence. Every decision is recorded in the statement's
-// history with the actor "staff". Errors are the catalog's and storage's
+// history with the actor of the request (web.ActorFrom), which histories
+// show by name with WithNames. Errors are the catalog's and storage's
 // coded errors, written by web.Site.Error; this package maps no status
 // itself.
 //
@@ -86,6 +87,7 @@ type Handler struct {
 	log     *slog.Logger
 
 	webhooks Webhooks // nil: no webhooks section
+	names    Names    // nil: histories name actors as recorded
 
 	dashboard *web.Page
 	login     *web.Page

@@ -24,6 +24,7 @@ import (
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/notify"
+	"github.com/uprinfo/presession/people"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/staff"
@@ -377,11 +378,16 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	play.Register(mux)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
-		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks))
+		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks), review.WithNames(p.staff))
 	if err != nil {
 		return nil, nil, err
 	}
 	rev.Register(mux)
+	ppl, err := people.New(site, p.staff, p.log, people.WithMinPasswordLength(staff.MinPasswordLength))
+	if err != nil {
+		return nil, nil, err
+	}
+	ppl.Register(mux)
 	(&webhook.API{Site: site, Registry: p.webhooks, Guard: p.guard()}).Register(mux)
 	trail, err := audit.NewAPI(site, p.audit)
 	if err != nil {

@@ -132,6 +132,7 @@
 
   function orderButtons(ol) {
     var items = ol.children;
+    if (!ol.querySelector('[data-action=up]')) return; // a role that may not reorder
     for (var i = 0; i < items.length; i++) {
       items[i].querySelector('[data-action=up]').setAttribute('aria-disabled', String(i === 0));
       items[i].querySelector('[data-action=down]').setAttribute('aria-disabled', String(i === items.length - 1));
