@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
@@ -27,26 +28,7 @@ import (
 func TestRolesOnEveryStaffRoute(t *testing.T) {
 	ctx := context.Background()
 	staffToken := testenv.RandomHex(24)
-	env := map[string]string{"REDIS_URL": testenv.RedisURL(t), "PRESESSION_DATA_DIR": t.TempDir(),
-		"PRESESSION_SECRET": testenv.RandomHex(32), "PRESESSION_STAFF_TOKEN": staffToken, "PRESESSION_ADDR": "127.0.0.1:0"}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := build(ctx, cfg, log, io.Discard, roles{http: true})
-	t.Cleanup(p.close)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	mux, _, err := p.routes(runCtx, make(chan error, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	p, srv := inProcess(t, map[string]string{"PRESESSION_STAFF_TOKEN": staffToken})
 
 	bearer := map[string]string{"service": staffToken}
 	for _, role := range presession.Roles {
@@ -106,5 +88,60 @@ func TestRolesOnEveryStaffRoute(t *testing.T) {
 		if rt.Perm == presession.PermManage && presession.RoleReviewer.Can(rt.Perm) {
 			t.Errorf("a reviewer may %s", rt.Pattern)
 		}
+	}
+}
+
+// inProcess builds the service as serve does, on the test's Redis and a
+// storage directory, with env over that, and serves its routes.
+func inProcess(t *testing.T, env map[string]string) (*parts, *httptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	base := map[string]string{"REDIS_URL": testenv.RedisURL(t), "PRESESSION_DATA_DIR": t.TempDir(),
+		"PRESESSION_SECRET": testenv.RandomHex(32), "PRESESSION_STAFF_TOKEN": testenv.RandomHex(24), "PRESESSION_ADDR": "127.0.0.1:0"}
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return base[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := build(ctx, cfg, log, io.Discard, roles{http: true})
+	t.Cleanup(p.close)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	mux, _, err := p.routes(runCtx, make(chan error, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return p, srv
+}
+
+// TestPeopleMailsLink: with SMTP_URL set, a member added on the people
+// API gets their set-password link by mail, in the language asked for.
+func TestPeopleMailsLink(t *testing.T) {
+	mp := testenv.SharedMailpit(t)
+	staffToken := testenv.RandomHex(24)
+	_, srv := inProcess(t, map[string]string{"PRESESSION_STAFF_TOKEN": staffToken, "SMTP_URL": "smtp://" + mp.SMTPAddr,
+		"MAIL_FROM": "Pre-session <presession@example.org>", "PRESESSION_PUBLIC_URL": "https://presession.example.org"})
+	to := "ana-" + testenv.RandomHex(4) + "@example.org"
+	var added struct {
+		SetPasswordURL string `json:"set_password_url"`
+		Mailed         bool   `json:"mailed"`
+	}
+	mustCall(t, 201, "POST", srv.URL+"/api/v1/staff", staffToken, map[string]string{"email": to, "name": "Ana López", "role": "reviewer", "language": "es"}, &added)
+	if !added.Mailed || !strings.HasPrefix(added.SetPasswordURL, "https://presession.example.org/staff/password?t=") {
+		t.Fatalf("added: %+v", added)
+	}
+	var got []testenv.MailSummary
+	eventually(t, 10*time.Second, "the link's mail", func() bool { got = mp.Messages(t, to); return len(got) == 1 })
+	msg := mp.Message(t, got[0].ID)
+	if !strings.Contains(msg.Text, added.SetPasswordURL) || !strings.Contains(msg.Text, "Ana López") {
+		t.Fatalf("mail %q:\n%s", msg.Subject, msg.Text)
 	}
 }

@@ -383,7 +383,14 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	rev.Register(mux)
-	ppl, err := people.New(site, p.staff, p.log, people.WithMinPasswordLength(staff.MinPasswordLength))
+	pplOpts := []people.Option{people.WithMinPasswordLength(staff.MinPasswordLength)}
+	if p.cfg.SMTP.Host != "" {
+		sender := mailSender(p.cfg, p.log)
+		pplOpts = append(pplOpts, people.WithMail(func(ctx context.Context, lm people.LinkMail) error {
+			return sender.Send(ctx, staffLinkMail(site.Bundle, lm.Member, lm.Link, lm.Lang))
+		}))
+	}
+	ppl, err := people.New(site, p.staff, p.log, pplOpts...)
 	if err != nil {
 		return nil, nil, err
 	}

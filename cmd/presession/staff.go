@@ -157,16 +157,21 @@ func mailLink(ctx context.Context, cfg config.Config, m *presession.Member, link
 	if err != nil {
 		return err
 	}
-	hours := int(staff.DefaultSetLinkValidity / time.Hour)
-	msg := mail.Message{ID: "staff-link-" + m.ID + "-" + strconv.Itoa(m.Generation), To: []string{m.Email},
-		Subject: b.T(lang, "mail.staff_link.subject"),
-		Text:    b.T(lang, "mail.staff_link.body", m.Name, string(m.Role), link, hours)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := mailSender(cfg, log).Send(ctx, msg); err != nil {
+	if err := mailSender(cfg, log).Send(ctx, staffLinkMail(b, m, link, lang)); err != nil {
 		return fmt.Errorf("the account is recorded and the link printed, but the mail to %s was not sent: %w", m.Email, err)
 	}
 	fmt.Fprintf(stderr, "presession: the link was mailed to %s\n", m.Email)
 	return nil
+}
+
+// staffLinkMail is the mail that gives member m the link to set their
+// password, in lang: the command line's and the people page's.
+func staffLinkMail(b *i18n.Bundle, m *presession.Member, link, lang string) mail.Message {
+	hours := int(staff.DefaultSetLinkValidity / time.Hour)
+	return mail.Message{ID: "staff-link-" + m.ID + "-" + strconv.Itoa(m.Generation), To: []string{m.Email},
+		Subject: b.T(lang, "mail.staff_link.subject"),
+		Text:    b.T(lang, "mail.staff_link.body", m.Name, string(m.Role), link, hours)}
 }
 
 // openCommandDirectory opens the staff directory for a command: on
