@@ -67,6 +67,7 @@ type Principal struct {
 	err         error               // why the deciding credential did not verify
 	apiToken    bool                // the bearer token is of the API token form
 	staffCookie bool                // the request carries a valid staff cookie
+	staleCookie bool                // it carries a staff cookie that names no live session
 	cookieStaff presession.Identity // who the staff cookie's session is
 	staffErr    error               // why the staff cookie could not be checked (Redis)
 	sameOrigin  bool                // Auth.SameOrigin(r)
@@ -111,6 +112,7 @@ func (a *Auth) Principal(r *http.Request) Principal {
 	p := Principal{sameOrigin: a.SameOrigin(r)}
 	if c.bearer == "" { // a bearer token decides alone: the session store is not asked
 		p.cookieStaff, p.staffCookie, p.staffErr = a.staffCookie(r.Context(), c.staffCookie)
+		p.staleCookie = c.staffCookie != "" && !p.staffCookie && p.staffErr == nil
 	}
 	var apiID presession.Identity
 	var apiErr error
@@ -232,6 +234,8 @@ func (p Principal) RequireStaff() error {
 		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; sign in with the staff token printed at first start").Localize("auth.staff_bad")
 	case p.staffErr != nil:
 		return p.staffErr
+	case p.staleCookie:
+		return presession.Errorf(presession.EUNAUTHORIZED, "your staff session has ended (you signed out, it expired, or an admin changed or disabled your account); sign in again at /staff").Localize("auth.session_ended")
 	case !p.staffCookie:
 		return presession.Errorf(presession.EUNAUTHORIZED, "staff sign-in required: send Authorization: Bearer <staff token> or sign in at /staff").Localize("auth.staff_required")
 	case !p.sameOrigin:
