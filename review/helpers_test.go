@@ -57,7 +57,8 @@ func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, er
 	return nil, fmt.Errorf("no such host %s", host)
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv makes the env; each opt changes its site before it serves.
+func newEnv(t *testing.T, opts ...func(*web.Site)) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
@@ -82,6 +83,9 @@ func newEnv(t *testing.T) *env {
 	site, err := web.NewSite(sessions, bundle, e.auth(), log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(site)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", web.Static())
