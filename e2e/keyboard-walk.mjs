@@ -280,6 +280,8 @@ async function approve(page, w, id) {
   await page.goto(spec.base + '/staff');
   await ensureLang(page, lang);
   if (await page.$('#token')) {
+    await tabTo(page, lang, '#token-form summary'); // the staff token's form is collapsed
+    await page.keyboard.press('Enter');
     await tabTo(page, lang, '#token');
     await page.keyboard.type(spec.staffToken);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);

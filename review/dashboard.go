@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -344,13 +345,19 @@ func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (Or
 	return ov, nil
 }
 
-// loginData is what the sign-in template receives.
+// loginData is what the sign-in template receives: the error of the
+// form that was sent (Token: the staff token's, else the password's) and
+// the address typed.
 type loginData struct {
 	Error string
+	Token bool
+	Email string
 }
 
-// signIn serves POST /staff/login: the staff token from the form starts a
+// signIn serves POST /staff/login: an e-mail address and password, or
+// the staff token (its own form, for bootstrap and automation), start a
 // staff session, named by the HttpOnly, SameSite=Strict staff cookie.
+// Every attempt is audited ("signin"), refused ones too.
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	lang := h.site.Lang(r)
 	if !h.site.Auth.SameOrigin(r) {
@@ -360,37 +367,75 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
 		if presession.ErrorCode(err) == presession.ETIMEOUT { // the body came too slowly (web.Bodies)
-			h.signInFailed(w, r, err)
+			h.signInFailed(w, r, loginData{}, err)
 			return
 		}
-		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token")})
+		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.bad_token"), Token: true})
 		return
 	}
+	if _, ok := r.PostForm["token"]; ok {
+		h.signInToken(w, r)
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	data := loginData{Email: email}
+	if email == "" || password == "" {
+		data.Error = h.site.Bundle.T(lang, "staff.login.password_required")
+		h.site.Render(w, r, h.login, http.StatusBadRequest, data)
+		return
+	}
+	m, answered, err := h.site.Auth.SignInPassword(w, r, email, password)
+	var who presession.Identity
+	if m != nil {
+		who = m.Identity()
+	}
+	if answered { // the passkey step has the request; it audits its own outcome
+		return
+	}
+	h.site.AuditAuth(r, "signin", who, strings.ToLower(email), "password", err)
+	if err != nil {
+		h.signInFailed(w, r, data, err)
+		return
+	}
+	http.Redirect(w, r, "/staff", http.StatusSeeOther)
+}
+
+// signInToken signs in with the staff token of the form.
+func (h *Handler) signInToken(w http.ResponseWriter, r *http.Request) {
+	lang := h.site.Lang(r)
 	tok := strings.TrimSpace(r.PostForm.Get("token"))
 	if tok == "" {
-		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.token_required")})
+		h.site.Render(w, r, h.login, http.StatusBadRequest, loginData{Error: h.site.Bundle.T(lang, "staff.login.token_required"), Token: true})
 		return
 	}
-	if err := h.site.Auth.SignIn(w, r, tok); err != nil {
-		h.signInFailed(w, r, err)
+	err := h.site.Auth.SignIn(w, r, tok)
+	var who presession.Identity
+	if err == nil {
+		who = presession.ServiceIdentity()
+	}
+	h.site.AuditAuth(r, "signin", who, string(presession.ActorService), "staff token", err)
+	if err != nil {
+		h.signInFailed(w, r, loginData{Token: true}, err)
 		return
 	}
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
 }
 
 // signInFailed answers a refused or failed sign-in with the form and why.
-func (h *Handler) signInFailed(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Handler) signInFailed(w http.ResponseWriter, r *http.Request, data loginData, err error) {
 	status := web.Status(err)
 	switch {
 	case status >= 500:
 		h.log.ErrorContext(r.Context(), "staff sign-in failed", "err", err)
 	case presession.ErrorCode(err) == presession.EUNAUTHORIZED:
-		h.log.WarnContext(r.Context(), "staff sign-in with a wrong token", "remote", h.site.Auth.ClientAddr(r))
+		h.log.WarnContext(r.Context(), "staff sign-in refused", "remote", h.site.Auth.ClientAddr(r))
 	case presession.ErrorCode(err) == presession.ETOOMANY:
 		h.log.WarnContext(r.Context(), "staff sign-in refused: too many failures", "remote", h.site.Auth.ClientAddr(r))
 	}
 	web.SetRetryAfter(w, err)
-	h.site.Render(w, r, h.login, status, loginData{Error: h.site.Message(h.site.Lang(r), err)})
+	data.Error = h.site.Message(h.site.Lang(r), err)
+	h.site.Render(w, r, h.login, status, data)
 }
 
 // signOut serves POST /staff/logout: it ends the staff session on every
@@ -400,7 +445,12 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
-	if err := h.site.Auth.SignOut(w, r); err != nil {
+	p := h.site.Auth.Principal(r)
+	err := h.site.Auth.SignOut(w, r)
+	if p.Kind == web.KindStaff && p.Source == web.SourceStaffCookie {
+		h.site.AuditAuth(r, "signout", p.Staff, cmp.Or(p.Staff.Email, string(p.Staff.Actor())), "", err)
+	}
+	if err != nil {
 		h.site.Error(w, r, err)
 		return
 	}

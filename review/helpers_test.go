@@ -21,6 +21,7 @@ import (
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/staff"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
@@ -42,6 +43,7 @@ type env struct {
 	issuer *token.Issuer
 	hooks  chan string // "session/CC" per playlist hook call
 	hooksR *webhook.Registry
+	dir    *staff.Directory
 }
 
 // resolver answers hooks.example.org with a public address, so tests
@@ -55,7 +57,8 @@ func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, er
 	return nil, fmt.Errorf("no such host %s", host)
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv makes the env; each opt changes its site before it serves.
+func newEnv(t *testing.T, opts ...func(*web.Site)) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
@@ -64,6 +67,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, rdb: rdb, store: store, hooks: make(chan string, 1000)}
+	e.dir = staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: "t:", StaffToken: staffToken})
 	e.cat = catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix("t:"),
 		catalog.WithPlaylistHook(func(_ context.Context, s, cc string) { e.hooks <- s + "/" + cc }))
 	sessions := presession.Builtin()
@@ -79,6 +83,9 @@ func newEnv(t *testing.T) *env {
 	site, err := web.NewSite(sessions, bundle, e.auth(), log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(site)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", web.Static())
@@ -104,8 +111,9 @@ func newEnv(t *testing.T) *env {
 // X-Forwarded-For).
 func (e *env) auth() *web.Auth {
 	return &web.Auth{Signer: e.signer, StaffToken: staffToken,
-		StaffSessions:  web.NewStaffSessions(e.rdb, "t:", web.StaffSessionTTL),
+		Directory:      e.dir,
 		SignIns:        web.NewThrottle(e.rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
+		AccountSignIns: web.NewThrottle(e.rdb, "t:", "signin", web.SignInAccountMaxFailures, web.SignInWindow),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 }
 

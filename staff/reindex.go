@@ -93,9 +93,11 @@ func (d *Directory) Reindex(ctx context.Context) (int, error) {
 		if err := json.Unmarshal(data, &s); err != nil {
 			return fmt.Errorf("staff: decode session %s: %w", h, err)
 		}
-		_, live, err := d.judge(ctx, &s, now) // the accounts are in Redis already
-		if err != nil {
-			return err
+		// A service session's credential is checked at its next use (a
+		// reindex may run without the staff token at hand).
+		live := !d.expired(&s, now)
+		if m := members[s.Member]; s.Kind == presession.IdentityMember {
+			live = live && m != nil && !m.Disabled && m.Generation == s.Generation
 		}
 		if !live {
 			stale = append(stale, layout.StaffSession(h))
@@ -121,6 +123,21 @@ func (d *Directory) Reindex(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Restore rebuilds the directory from storage (Reindex) when Redis holds
+// none of it (no account, API token or link), as after a start on an
+// empty Redis; restored says whether it did.
+func (d *Directory) Restore(ctx context.Context) (n int, restored bool, err error) {
+	found, err := d.rdb.Exists(ctx, d.kMembers(), d.kTokens(), d.kLinks()).Result()
+	if err != nil {
+		return 0, false, fmt.Errorf("staff: restore: %w", err)
+	}
+	if found > 0 {
+		return 0, false, nil
+	}
+	n, err = d.Reindex(ctx)
+	return n, err == nil, err
 }
 
 // each calls fn with the name and bytes of every record under family.

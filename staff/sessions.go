@@ -136,13 +136,7 @@ func (d *Directory) SessionIdentity(ctx context.Context, sid string) (presession
 
 // judge tells whether s is live at now, and who it is.
 func (d *Directory) judge(ctx context.Context, s *session, now time.Time) (presession.Identity, bool, error) {
-	if s.Expires.IsZero() {
-		s.Expires = s.Started.Add(d.cfg.SessionMax)
-	}
-	if s.Seen.IsZero() {
-		s.Seen = s.Started
-	}
-	if !now.Before(s.Expires) || now.Sub(s.Seen) >= d.cfg.SessionIdle {
+	if d.expired(s, now) {
 		return presession.Identity{}, false, nil
 	}
 	switch s.Kind {
@@ -160,6 +154,18 @@ func (d *Directory) judge(ctx context.Context, s *session, now time.Time) (prese
 		return m.Identity(), !m.Disabled && m.Generation == s.Generation, nil
 	}
 	return presession.Identity{}, false, nil
+}
+
+// expired tells whether s is past its lifetime or idle at now, filling
+// in the ends of a session from before accounts.
+func (d *Directory) expired(s *session, now time.Time) bool {
+	if s.Expires.IsZero() {
+		s.Expires = s.Started.Add(d.cfg.SessionMax)
+	}
+	if s.Seen.IsZero() {
+		s.Seen = s.Started
+	}
+	return !now.Before(s.Expires) || now.Sub(s.Seen) >= d.cfg.SessionIdle
 }
 
 // touch pushes the idle expiry of the session h back from now (never

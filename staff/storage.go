@@ -48,4 +48,6 @@ func (b storageBlobs) ListKeys(ctx context.Context, prefix string) ([]string, er
 	return keys, nil
 }
 
-func (b storageBlobs) DeleteObject(ctx context.Context, key string) error { return b.s.Delete(ctx, key) }
+func (b storageBlobs) DeleteObject(ctx context.Context, key string) error {
+	return b.s.Delete(ctx, key)
+}

@@ -2,11 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
-	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -36,12 +32,20 @@ type Auth struct {
 	// must come from (without it, the request's own scheme and Host);
 	// when it is https, every cookie the site sets is Secure.
 	PublicURL string
-	// StaffSessions keeps the staff sign-ins the staff cookie names;
-	// without it the cookie signs nobody in (bearer tokens still work).
-	StaffSessions *StaffSessions
+	// Directory keeps the staff accounts, their sessions (which the
+	// staff cookie names) and the API tokens; without it the cookie
+	// signs nobody in and only the staff token works as a bearer.
+	Directory Directory
 	// SignIns counts failed staff sign-ins per client address (nil: no
 	// limit); see SignInMaxFailures.
 	SignIns *Throttle
+	// AccountSignIns counts failed password sign-ins per account (nil:
+	// no limit); see SignInAccountMaxFailures.
+	AccountSignIns *Throttle
+	// SecondFactor finishes the password sign-in of a member who has
+	// passkeys (nil: none can, they sign in with a passkey); see
+	// SecondFactor.
+	SecondFactor SecondFactor
 	// TrustedProxies are the reverse proxies in front of the service
 	// (PRESESSION_TRUSTED_PROXIES), whose X-Forwarded-For ClientAddr
 	// believes.
@@ -66,30 +70,22 @@ func (a *Auth) now() time.Time {
 	return time.Now()
 }
 
-// credential is what a staff session records of the staff token it began
-// with: a MAC of it, so that Redis never holds the token and changing the
-// token ends every session.
-func (a *Auth) credential() string {
-	m := hmac.New(sha256.New, []byte(a.StaffToken))
-	m.Write([]byte("presession staff session v1"))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// validStaffCookie reports whether id, the staff cookie's value, names a
-// live staff session that began with the current staff token. The error
-// is Redis's, when it cannot tell.
-func (a *Auth) validStaffCookie(ctx context.Context, id string) (bool, error) {
-	if id == "" || a.StaffSessions == nil || a.StaffToken == "" {
-		return false, nil
+// staffCookie returns who the staff cookie's session id is: ok false
+// when it names no live session (never started, ended, expired, its
+// account disabled or changed, the staff token changed). The error is
+// the directory's, when it cannot tell.
+func (a *Auth) staffCookie(ctx context.Context, id string) (presession.Identity, bool, error) {
+	if id == "" || a.Directory == nil {
+		return presession.Identity{}, false, nil
 	}
-	ss, err := a.StaffSessions.Get(ctx, id)
+	who, err := a.Directory.SessionIdentity(ctx, id)
 	switch {
 	case presession.ErrorCode(err) == presession.ENOTFOUND:
-		return false, nil
+		return presession.Identity{}, false, nil
 	case err != nil:
-		return false, err
+		return presession.Identity{}, false, err
 	}
-	return subtle.ConstantTimeCompare([]byte(ss.Credential), []byte(a.credential())) == 1, nil
+	return who, true, nil
 }
 
 // CheckStaffToken reports whether tok is the staff token (constant time).
@@ -97,9 +93,9 @@ func (a *Auth) CheckStaffToken(tok string) bool {
 	return a.StaffToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.StaffToken)) == 1
 }
 
-// SignIn signs the browser of r in as staff when tok is the staff token:
-// it starts a staff session and sets the cookie that names it (HttpOnly,
-// SameSite=Strict, for StaffSessionTTL). A wrong token is EUNAUTHORIZED;
+// SignIn signs the browser of r in as the service when tok is the staff
+// token: it starts a staff session and sets the cookie that names it
+// (StartStaffSession). A wrong token is EUNAUTHORIZED;
 // once a client address has sent SignInMaxFailures wrong ones within
 // SignInWindow, every attempt from it is ETOOMANY (TooManyAttempts) until
 // the window ends, the right token too, while other addresses sign in.
@@ -123,29 +119,19 @@ func (a *Auth) SignIn(w http.ResponseWriter, r *http.Request, tok string) error 
 		}
 		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; check it and try again").Localize("staff.login.bad_token")
 	}
-	if a.StaffSessions == nil {
-		return errors.New("staff sign-in: no session store")
-	}
 	if a.SignIns != nil {
 		if err := a.SignIns.Reset(ctx, throttleKey(client)); err != nil {
 			return err
 		}
 	}
-	id, err := a.StaffSessions.Start(ctx, StaffSession{Started: a.now().UTC().Truncate(time.Second),
-		Remote: client.String(), Credential: a.credential()})
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, &http.Cookie{Name: StaffCookie, Value: id, Path: "/", HttpOnly: true, Secure: a.secure(r),
-		SameSite: http.SameSiteStrictMode, MaxAge: int(StaffSessionTTL / time.Second)})
-	return nil
+	return a.StartStaffSession(w, r, presession.ServiceIdentity())
 }
 
 // SignOut ends the staff session r's cookie names, for every node sharing
 // the session store, and clears the cookie.
 func (a *Auth) SignOut(w http.ResponseWriter, r *http.Request) error {
-	if id := readCredentials(r.Header, r.URL.Query()).staffCookie; id != "" && a.StaffSessions != nil {
-		if err := a.StaffSessions.End(r.Context(), id); err != nil {
+	if id := readCredentials(r.Header, r.URL.Query()).staffCookie; id != "" && a.Directory != nil {
+		if err := a.Directory.EndSession(r.Context(), id); err != nil {
 			return err
 		}
 	}

@@ -41,9 +41,9 @@ const (
 //
 // Kind is decided by the first credential the request carries, in the
 // order of the Source constants: a bearer token (the staff token, else an
-// invitation), ?key= (a viewer), ?token= (an invitation), the staff
-// cookie (on an unsafe method only from the site's own pages), the viewer
-// cookie. A credential that does not verify decides too: the principal is
+// API token when it has that form, else an invitation), ?key= (a
+// viewer), ?token= (an invitation), the staff cookie (on an unsafe method
+// only from the site's own pages), the viewer cookie. A credential that does not verify decides too: the principal is
 // anonymous, and Err says why.
 //
 // Routes for one kind of principal have their own rule, on the same
@@ -64,11 +64,13 @@ type Principal struct {
 	// follow them.
 	Key string
 
-	err         error      // why the deciding credential did not verify
-	staffCookie bool       // the request carries a valid staff cookie
-	staffErr    error      // why the staff cookie could not be checked (Redis)
-	sameOrigin  bool       // Auth.SameOrigin(r)
-	invitation  invitation // the bearer token, else ?token=, as an invitation
+	err         error               // why the deciding credential did not verify
+	apiToken    bool                // the bearer token is of the API token form
+	staffCookie bool                // the request carries a valid staff cookie
+	cookieStaff presession.Identity // who the staff cookie's session is
+	staffErr    error               // why the staff cookie could not be checked (Redis)
+	sameOrigin  bool                // Auth.SameOrigin(r)
+	invitation  invitation          // the bearer token, else ?token=, as an invitation
 }
 
 // invitation is a token read as an invitation.
@@ -108,9 +110,15 @@ func (a *Auth) Principal(r *http.Request) Principal {
 	c := readCredentials(r.Header, r.URL.Query())
 	p := Principal{sameOrigin: a.SameOrigin(r)}
 	if c.bearer == "" { // a bearer token decides alone: the session store is not asked
-		p.staffCookie, p.staffErr = a.validStaffCookie(r.Context(), c.staffCookie)
+		p.cookieStaff, p.staffCookie, p.staffErr = a.staffCookie(r.Context(), c.staffCookie)
 	}
-	if tok := cmp.Or(c.bearer, c.token); tok != "" {
+	var apiID presession.Identity
+	var apiErr error
+	if c.bearer != "" && a.Directory != nil && !a.CheckStaffToken(c.bearer) {
+		apiID, p.apiToken, apiErr = a.Directory.TokenIdentity(r.Context(), c.bearer)
+	}
+	// An API token is never tried as an invitation.
+	if tok := cmp.Or(c.bearer, c.token); tok != "" && !p.apiToken {
 		inv, err := a.Signer.ParseInvitation(tok)
 		if err == nil {
 			err = a.revoked(r.Context(), inv.ID, false)
@@ -120,9 +128,14 @@ func (a *Auth) Principal(r *http.Request) Principal {
 	switch {
 	case c.bearer != "":
 		p.Source = SourceBearer
-		if a.CheckStaffToken(c.bearer) {
+		switch {
+		case a.CheckStaffToken(c.bearer):
 			p.Kind, p.Staff = KindStaff, presession.ServiceIdentity()
-		} else {
+		case p.apiToken && apiErr != nil:
+			p.err = apiErr
+		case p.apiToken:
+			p.Kind, p.Staff = KindStaff, apiID
+		default:
 			p.invited()
 		}
 	case c.key != "":
@@ -135,7 +148,7 @@ func (a *Auth) Principal(r *http.Request) Principal {
 		p.Source = SourceToken
 		p.invited()
 	case p.staffCookie && p.sameOrigin:
-		p.Source, p.Kind, p.Staff = SourceStaffCookie, KindStaff, presession.ServiceIdentity()
+		p.Source, p.Kind, p.Staff = SourceStaffCookie, KindStaff, p.cookieStaff
 	case c.viewerCookie != "":
 		p.Source = SourceViewerCookie
 		p.viewing(a.viewer(r.Context(), c.viewerCookie))
@@ -206,13 +219,15 @@ func (p Principal) Err() error {
 }
 
 // RequireStaff returns nil when the request is staff's: its bearer token
-// is the staff token or, without a bearer token, it carries the staff
-// cookie; a cookie-authenticated request with an unsafe method must come
+// is the staff token or a live API token or, without a bearer token, it
+// carries the cookie of a live staff session; a cookie-authenticated request with an unsafe method must come
 // from the same origin (CSRF). Other credentials do not count.
 func (p Principal) RequireStaff() error {
 	switch {
 	case p.Source == SourceBearer && p.Kind == KindStaff:
 		return nil
+	case p.Source == SourceBearer && p.apiToken:
+		return p.err // unknown, revoked or altered
 	case p.Source == SourceBearer:
 		return presession.Errorf(presession.EUNAUTHORIZED, "this is not the staff token; sign in with the staff token printed at first start").Localize("auth.staff_bad")
 	case p.staffErr != nil:

@@ -26,6 +26,8 @@ import (
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/internal/a11y"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/staff"
+	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
@@ -135,12 +137,25 @@ func TestErrorsInRequestLanguage(t *testing.T) {
 	}
 }
 
-// staffSessions returns a staff session store on its own Redis database.
-func staffSessions(t *testing.T) *web.StaffSessions {
+// staffSessions returns a staff directory (which keeps the staff
+// sessions) on its own Redis database and storage directory, for the
+// staff token "staff-token-for-tests".
+func staffSessions(t *testing.T) *staff.Directory {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
-	return web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)
+	return directory(t, rdb, t.TempDir(), "staff-token-for-tests")
+}
+
+// directory is the staff directory on rdb, durable in the directory dir,
+// for the staff token tok.
+func directory(t *testing.T, rdb redis.UniversalClient, dir, tok string) *staff.Directory {
+	t.Helper()
+	store, err := storage.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: "t:", StaffToken: tok})
 }
 
 // signIn signs in with a's staff token and returns the staff cookie.
@@ -162,7 +177,7 @@ func signIn(t *testing.T, a *web.Auth) *http.Cookie {
 func TestAuth(t *testing.T) {
 	s := newSite(t)
 	a := s.Auth
-	a.StaffSessions = staffSessions(t)
+	a.Directory = staffSessions(t)
 	cookie := signIn(t, a)
 	if strings.Contains(cookie.Value, "staff-token-for-tests") || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("staff cookie %+v", cookie)
@@ -331,7 +346,7 @@ func TestPrincipal(t *testing.T) {
 	const secret = "0123456789abcdef0123456789abcdef"
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	signer := token.NewSigner([]byte(secret))
-	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }, StaffSessions: staffSessions(t)}
+	a := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Now: func() time.Time { return now }, Directory: staffSessions(t)}
 	staffCookie := signIn(t, a)
 	invTok, inv := signer.SignInvitation(token.Invitation{Session: "upr36", Country: "BG", Organisation: "Org"})
 	viewTok, _ := signer.SignViewer(token.Viewer{Session: "upr36", Country: "BG", Expires: now.Add(time.Hour)})
@@ -566,7 +581,7 @@ func TestCookiesSecure(t *testing.T) {
 		{"https://presession.example.org", true, true},
 	} {
 		a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests", PublicURL: tc.publicURL,
-			StaffSessions: sessions}
+			Directory: sessions}
 		r := httptest.NewRequest("POST", "/staff/login", nil)
 		if tc.tls {
 			r.TLS = &tls.ConnectionState{}
@@ -592,11 +607,13 @@ func TestCookiesSecure(t *testing.T) {
 // TestStaffSessionEndsWithToken: changing the staff token ends the
 // sessions that began with the old one, on a store both processes share.
 func TestStaffSessionEndsWithToken(t *testing.T) {
-	sessions := staffSessions(t)
+	rdb := redis.NewClient(testenv.RedisDB(t))
+	t.Cleanup(func() { rdb.Close() })
+	dir := t.TempDir()
 	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-	old := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", StaffSessions: sessions}
+	old := &web.Auth{Signer: signer, StaffToken: "staff-token-for-tests", Directory: directory(t, rdb, dir, "staff-token-for-tests")}
 	cookie := signIn(t, old)
-	rotated := &web.Auth{Signer: signer, StaffToken: "another-staff-token-0123", StaffSessions: sessions}
+	rotated := &web.Auth{Signer: signer, StaffToken: "another-staff-token-0123", Directory: directory(t, rdb, dir, "another-staff-token-0123")}
 	for name, a := range map[string]*web.Auth{"same token": old, "rotated token": rotated} {
 		r := httptest.NewRequest("GET", "/api/v1/statements", nil)
 		r.AddCookie(cookie)
@@ -613,7 +630,7 @@ func TestStaffSessionStoreDown(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	a := &web.Auth{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), StaffToken: "staff-token-for-tests",
-		StaffSessions: web.NewStaffSessions(rdb, "t:", web.StaffSessionTTL)}
+		Directory: directory(t, rdb, t.TempDir(), "staff-token-for-tests")}
 	r := httptest.NewRequest("GET", "/api/v1/statements", nil)
 	r.AddCookie(&http.Cookie{Name: web.StaffCookie, Value: strings.Repeat("A", 43)})
 	if got := presession.ErrorCode(a.Principal(r).RequireStaff()); got != presession.EINTERNAL {

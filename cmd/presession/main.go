@@ -32,7 +32,11 @@ Usage:
                         record the invitations of a CSV file, all or nothing, and print their links
   presession viewer-link --session S [--country CC] [--valid-for 720h]
                         print a delegation viewing link
-  presession reindex    rebuild the catalog in Redis from the manifests in storage
+  presession staff add --email E --name N --role admin|reviewer|observer [--lang en|fr|es]
+                        add a staff account and print (and, with SMTP_URL, mail) its set-password link
+  presession staff list | disable --email E | reset --email E [--lang en|fr|es]
+                        list the staff accounts, disable one (its sessions end), reset one's password
+  presession reindex    rebuild the catalog and the staff directory in Redis from storage
   presession version    print the version, commit and build date
 
 Configuration comes from the environment; see the README.
@@ -88,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runInvite(ctx, cfg, args, stdout, stderr)
 	case "viewer-link":
 		err = runViewerLink(cfg, args, stdout)
+	case "staff":
+		err = runStaff(ctx, cfg, args, stdout, stderr)
 	case "reindex":
 		err = runReindex(ctx, cfg, log, stdout)
 	default:

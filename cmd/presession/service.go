@@ -25,6 +25,7 @@ import (
 	"github.com/uprinfo/presession/notify"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
+	"github.com/uprinfo/presession/staff"
 	"github.com/uprinfo/presession/storage"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/upload"
@@ -84,6 +85,7 @@ type parts struct {
 	queue      *worker.Client
 	store      storage.Store
 	cat        *catalog.Catalog
+	staff      *staff.Directory
 	signer     *token.Signer
 	site       *web.Site
 	reg        *prometheus.Registry
@@ -135,8 +137,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.W
 		return p, err
 	}
 	auth := &web.Auth{Signer: signer, StaffToken: cfg.StaffToken.Reveal(), PublicURL: givenPublicURL(cfg),
-		StaffSessions:  web.NewStaffSessions(p.rdb, keyPrefix, web.StaffSessionTTL),
+		Directory:      p.staff,
 		SignIns:        web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInMaxFailures, web.SignInWindow),
+		AccountSignIns: web.NewThrottle(p.rdb, keyPrefix, "signin", web.SignInAccountMaxFailures, web.SignInWindow),
 		TrustedProxies: cfg.TrustedProxies}
 	site, err := web.NewSite(sessions, bundle, auth, log)
 	if err != nil {
@@ -241,7 +244,21 @@ func (p *parts) openCatalog(ctx context.Context) error {
 	if _, err := p.webhooks.Restore(ctx); err != nil {
 		return fmt.Errorf("restore the webhooks from storage: %w", err)
 	}
+	p.staff = newDirectory(p.rdb, p.store, p.cfg)
+	// An empty Redis (the in-process one at every start, a real one that
+	// lost its data) gets the staff directory back from storage.
+	if n, restored, err := p.staff.Restore(ctx); err != nil {
+		return fmt.Errorf("restore the staff directory from storage: %w", err)
+	} else if restored {
+		log.Info("staff directory rebuilt from storage", "records", n)
+	}
 	return nil
+}
+
+// newDirectory is the staff directory on rdb, durable in store.
+func newDirectory(rdb redis.UniversalClient, store storage.Store, cfg config.Config) *staff.Directory {
+	return staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: keyPrefix, PublicURL: cfg.PublicURL,
+		StaffToken: cfg.StaffToken.Reveal()})
 }
 
 // registerMetrics makes the process's registry, one per process. Every
@@ -553,6 +570,10 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "reindexed %d statements and %d webhooks from storage\n", n, hooks)
+	people, err := newDirectory(rdb, store, cfg).Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d statements, %d webhooks and %d staff records (accounts, API tokens, sessions, set-password links) from storage\n", n, hooks, people)
 	return nil
 }
