@@ -7,49 +7,40 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/uprinfo/presession"
-	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
 )
 
-// Required reports whether m's password sign-in needs a passkey too:
-// when m has one.
-func (h *Handler) Required(m *presession.Member) bool { return len(m.Passkeys) > 0 }
-
-// Begin records m's password sign-in as pending for PendingTTL and sets
-// the HttpOnly cookie that names it; the sign-in ends when one of m's
-// passkeys answers (POST /staff/passkeys/login/begin and .../finish with
-// {"second_factor": true}) or never. It writes no body.
-func (h *Handler) Begin(ctx context.Context, w http.ResponseWriter, r *http.Request, m *presession.Member) error {
-	id, err := h.store.putPending(ctx, pending{Member: m.ID, Generation: m.Generation,
+// SecondFactor is web.Auth's second factor: once the password of m, who
+// has passkeys, verified, it records the sign-in as pending for
+// PendingTTL, sets the HttpOnly cookie that names it and sends the
+// browser to the sign-in page's passkey step (/staff?second=1). The
+// session starts when one of m's passkeys answers there
+// (POST /staff/passkeys/login/begin with {"second_factor": true}, then
+// .../finish), or never.
+func (h *Handler) SecondFactor(w http.ResponseWriter, r *http.Request, m *presession.Member) error {
+	id, err := h.store.putPending(r.Context(), pending{Member: m.ID, Generation: m.Generation,
 		Remote: h.site.Auth.ClientAddr(r).String(), Started: h.now().UTC()})
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: PendingCookie, Value: id, Path: "/staff", HttpOnly: true, Secure: h.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(PendingTTL / time.Second)})
+	http.Redirect(w, r, SecondStepPath, http.StatusSeeOther)
 	return nil
 }
 
-// Pending reports whether r carries a pending sign-in that waits for a
-// passkey (the sign-in page then offers the passkey step).
-func (h *Handler) Pending(r *http.Request) bool {
-	k, err := r.Cookie(PendingCookie)
-	if err != nil || k.Value == "" {
-		return false
-	}
-	_, err = h.store.getPending(r.Context(), hashKey(k.Value), false)
-	return err == nil
-}
+// SecondStepPath is the sign-in page's passkey step.
+const SecondStepPath = "/staff?second=1"
 
 func (h *Handler) secure(r *http.Request) bool {
-	o := h.site.Auth.PublicURL
-	return r.TLS != nil || len(o) >= 8 && (o[:8] == "https://" || o[:8] == "HTTPS://")
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(h.site.Auth.PublicURL), "https://")
 }
 
 // loginBegin serves POST /staff/passkeys/login/begin: the options for
@@ -234,7 +225,7 @@ func (h *Handler) loginFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.log.InfoContext(r.Context(), "passkey: sign-in refused", "err", errDetail(err))
-		h.auditSignIn(r, m, detail, presession.EUNAUTHORIZED)
+		h.auditSignIn(r, m, detail, errRefused())
 		if presession.ErrorCode(err) == presession.EFORBIDDEN {
 			h.site.Error(w, r, err)
 			return
@@ -246,18 +237,15 @@ func (h *Handler) loginFinish(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	sid, err := h.dir.StartSession(r.Context(), m.Identity(), h.site.Auth.ClientAddr(r).String())
-	if err != nil {
+	if err := h.site.Auth.StartStaffSession(w, r, m.Identity()); err != nil {
 		h.site.Error(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: web.StaffCookie, Value: sid, Path: "/", HttpOnly: true, Secure: h.secure(r),
-		SameSite: http.SameSiteStrictMode, MaxAge: int(h.cfg.SessionMaxAge / time.Second)})
 	if c.Kind == ceremonySecond {
 		http.SetCookie(w, &http.Cookie{Name: PendingCookie, Value: "", Path: "/staff", HttpOnly: true, Secure: h.secure(r),
 			SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	}
-	h.auditSignIn(r, m, detail, "ok")
+	h.auditSignIn(r, m, detail, nil)
 	h.site.JSON(w, http.StatusOK, LoginResult{Redirect: "/staff"})
 }
 
@@ -283,20 +271,14 @@ func (h *Handler) used(ctx context.Context, memberID string, cred *webauthn.Cred
 }
 
 // auditSignIn records a passkey sign-in of m (nil: not known) with its
-// outcome.
-func (h *Handler) auditSignIn(r *http.Request, m *presession.Member, detail, outcome string) {
-	if h.site.Audit == nil {
-		return
-	}
-	e := presession.AuditEntry{ID: token.NewID(), At: h.now().UTC(), Action: "signin", Detail: detail,
-		Remote: h.site.Auth.ClientAddr(r).String(), Outcome: outcome}
+// outcome (err nil: "ok").
+func (h *Handler) auditSignIn(r *http.Request, m *presession.Member, detail string, err error) {
+	var id presession.Identity
+	var target string
 	if m != nil {
-		e.Actor, e.ActorName, e.Target = presession.ActorMember(m.ID), m.Name, m.ID
+		id, target = m.Identity(), m.Email
 	}
-	ctx := context.WithoutCancel(r.Context())
-	if err := h.site.Audit.Record(ctx, e); err != nil {
-		h.log.ErrorContext(ctx, "audit: not recorded", "action", e.Action, "actor", e.Actor, "err", err)
-	}
+	h.site.AuditAuth(r, "signin", id, target, detail, err)
 }
 
 func errDisabled() error {

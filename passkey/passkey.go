@@ -8,7 +8,7 @@
 //     discoverable passkey alone (user verification required: the
 //     authenticator's PIN or biometrics make it two factors by itself).
 //   - A member who has a passkey and signs in with email and password is
-//     not signed in by the password: Begin (web.Auth's second factor)
+//     not signed in by the password: SecondFactor (web.Auth's)
 //     records the sign-in as pending for PendingTTL, under a hashed id in
 //     an HttpOnly cookie, and the same login routes with
 //     {"second_factor": true} finish it with one of that member's
@@ -17,9 +17,11 @@
 // Challenges are kept in Redis under their hash for ChallengeTTL and used
 // once. The relying party is the site: its ID the host and its origin
 // that of PRESESSION_PUBLIC_URL, or of the request when that is unset (as
-// web.Auth.SameOrigin reasons). The accounts and sessions are the
-// Directory's (package staff); the credentials are kept on the member as
-// the library marshals them.
+// web.Auth.SameOrigin reasons). The accounts are the Directory's (package
+// staff), which keeps the credentials on the member as the library
+// marshals them; sessions start through web.Auth.StartStaffSession, and
+// sign-ins are audited through web.Site.AuditAuth ("signin", detail
+// "passkey" or "password+passkey").
 package passkey
 
 import (
@@ -29,6 +31,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -45,10 +48,7 @@ import (
 // *staff.Directory implements it.
 type Directory interface {
 	Member(ctx context.Context, id string) (*presession.Member, error)
-	MemberByEmail(ctx context.Context, email string) (*presession.Member, error)
 	UpdateMember(ctx context.Context, id string, fn func(*presession.Member) error) (*presession.Member, error)
-	StartSession(ctx context.Context, id presession.Identity, remote string) (sessionID string, err error)
-	SessionIdentity(ctx context.Context, sessionID string) (presession.Identity, error)
 }
 
 // Config configures a Handler.
@@ -57,10 +57,7 @@ type Config struct {
 	Prefix string
 	// DisplayName is the relying party's name authenticators show.
 	DisplayName string
-	// SessionMaxAge is the staff cookie's Max-Age (the Directory's
-	// absolute session lifetime).
-	SessionMaxAge time.Duration
-	Now           func() time.Time
+	Now         func() time.Time
 }
 
 // PendingCookie names the pending password sign-in waiting for a passkey.
@@ -89,9 +86,6 @@ type Handler struct {
 func New(site *web.Site, dir Directory, rdb redis.Cmdable, cfg Config) (*Handler, error) {
 	if cfg.DisplayName == "" {
 		cfg.DisplayName = "presession"
-	}
-	if cfg.SessionMaxAge <= 0 {
-		cfg.SessionMaxAge = 12 * time.Hour
 	}
 	h := &Handler{site: site, dir: dir, store: &store{rdb: rdb, prefix: cfg.Prefix}, cfg: cfg, log: site.Log}
 	var err error
@@ -161,6 +155,10 @@ func (h *Handler) relyingParty(r *http.Request) (*webauthn.WebAuthn, error) {
 	u, err := url.Parse(origin)
 	if err != nil || origin == "" {
 		return nil, fmt.Errorf("passkey: no site origin for %q", r.Host)
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return nil, presession.Errorf(presession.EINVALID, "passkeys work only where the site is reached by a name (such as localhost), not an IP address (%s)", u.Hostname()).
+			Localize("staff.passkey.ip_host", u.Hostname())
 	}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID: u.Hostname(), RPDisplayName: h.cfg.DisplayName, RPOrigins: []string{origin},
