@@ -74,6 +74,17 @@ try {
   await page.goto(base + '/staff?lang=en');
   await axe(page, 'sign-in');
   assert.ok(await page.isVisible('#email'), 'the e-mail and password form comes first');
+  await page.fill('#email', 'nobody@example.org');
+  await page.fill('#password', 'not the password at all');
+  await Promise.all([page.waitForNavigation(), page.press('#password', 'Enter')]);
+  assert.equal(await page.getAttribute('#password', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#password', 'aria-describedby'), /password-error/);
+  assert.match(await page.textContent('#password-error'), /e-mail address or the password is wrong/);
+  assert.equal(await page.inputValue('#email'), 'nobody@example.org', 'the address typed stays');
+  await axe(page, 'password sign-in with error');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await axe(page, 'password sign-in with error, 390 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.click('#token-form summary'); // the staff token's form, for bootstrap, is collapsed
   await page.fill('#token', 'not-the-token');
   await Promise.all([page.waitForNavigation(), page.press('#token', 'Enter')]);
@@ -81,6 +92,9 @@ try {
   assert.match(await page.getAttribute('#token', 'aria-describedby'), /token-error/);
   assert.match(await page.textContent('#token-error'), /not the staff token/);
   await axe(page, 'sign-in with error');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await axe(page, 'sign-in with error, 390 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.fill('#token', env.STAFF_TOKEN);
   await Promise.all([page.waitForNavigation(), page.press('#token', 'Enter')]);
   assert.ok(await page.isVisible(`#st-${env.READY_ID}`), 'the ready statement is listed');

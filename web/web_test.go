@@ -149,7 +149,7 @@ func staffSessions(t *testing.T) *staff.Directory {
 
 // directory is the staff directory on rdb, durable in the directory dir,
 // for the staff token tok.
-func directory(t *testing.T, rdb redis.UniversalClient, dir, tok string) *staff.Directory {
+func directory(t testing.TB, rdb redis.UniversalClient, dir, tok string) *staff.Directory {
 	t.Helper()
 	store, err := storage.NewDir(dir)
 	if err != nil {

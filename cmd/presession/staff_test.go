@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession/internal/testenv"
 )
@@ -77,5 +80,40 @@ func TestStaffCommandMails(t *testing.T) {
 	code, out, errs = runCLI(t, env, "staff", "reset", "--email", to)
 	if code != 0 || strings.TrimSpace(out) == link || len(mp.Messages(t, to)) != 2 {
 		t.Errorf("staff reset: %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestStaffReindex: with Redis emptied, presession reindex brings the
+// staff accounts back from storage (as any command or start would, on
+// finding no account in Redis).
+func TestStaffReindex(t *testing.T) {
+	s3 := testenv.S3Bucket(t)
+	redisURL := testenv.RedisURL(t)
+	env := map[string]string{"PRESESSION_DATA_DIR": t.TempDir(), "REDIS_URL": redisURL}
+	for _, kv := range s3.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if code, out, errs := runCLI(t, env, "staff", "add", "--email", "kept@example.org", "--name", "Kept", "--role", "observer"); code != 0 {
+		t.Fatalf("staff add: %d\n%s\n%s", code, out, errs)
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, env, "reindex")
+	if code != 0 || !strings.Contains(out, "and 2 staff records") { // the account and its link
+		t.Fatalf("reindex: %d\n%s\n%s", code, out, errs)
+	}
+	if n, err := rdb.HLen(context.Background(), keyPrefix+"staff:members").Result(); err != nil || n != 1 {
+		t.Errorf("accounts in Redis after reindex: %d %v", n, err)
+	}
+	if code, out, _ := runCLI(t, env, "staff", "list"); code != 0 || !strings.Contains(out, "kept@example.org") {
+		t.Errorf("staff list after reindex: %d\n%s", code, out)
 	}
 }
