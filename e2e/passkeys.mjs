@@ -4,12 +4,14 @@
 // password, adds a passkey on /staff/me and renames it, signs out, signs in
 // with the passkey alone; signs in with email and password, is asked for
 // the passkey as second factor and finishes with it; removes the passkey,
-// and then the passkey no longer signs in while the password alone does.
+// and then the passkey no longer signs in while the password alone does. A
+// disabled member is refused, by the passkey alone and at the passkey step.
 // Every page state is scanned with axe-core at desktop and phone width, in
 // en, fr and es. Run by passkey/e2e_test.go, which passes the fixtures in
 // the environment:
 //   BASE_URL (on localhost: WebAuthn refuses IP addresses), CHROMIUM,
-//   USER_DATA_DIR, NODE_MODULES_DIR, EMAIL, PASSWORD.
+//   USER_DATA_DIR, NODE_MODULES_DIR, EMAIL, PASSWORD, MEMBER_URL (a test-only
+//   hook: POST ?disabled=1 disables the member, ?disabled=0 enables them).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -166,6 +168,32 @@ try {
   await page.keyboard.press('Enter');
   await dashboard(page);
   assert.ok(await signedIn(page), 'the passkey finishes the password sign-in');
+
+  step('a disabled member is refused');
+  const member = async (disabled) => {
+    const res = await fetch(env.MEMBER_URL + '?disabled=' + (disabled ? 1 : 0), { method: 'POST' });
+    assert.ok(res.ok, `member hook: ${res.status} ${await res.text()}`);
+  };
+  await member(true);
+  await page.goto(base + '/staff?lang=en');
+  assert.ok(await page.isVisible('#pk-login'), 'disabling ended the session');
+  await tabTo(page, '#pk-login');
+  await page.keyboard.press('Enter');
+  await liveText(page, 'pk-login-live', /disabled/);
+  assert.ok(!(await signedIn(page)), 'a disabled member is not signed in by their passkey');
+  await member(false);
+  await passwordSignIn(page);
+  assert.match(page.url(), /second=1/);
+  await member(true);
+  await tabTo(page, '#pk-second');
+  await page.keyboard.press('Enter');
+  await liveText(page, 'pk-second-live', /expired/);
+  assert.ok(!(await signedIn(page)), 'the passkey step of a member disabled meanwhile signs nobody in');
+  await member(false);
+  await passwordSignIn(page);
+  await tabTo(page, '#pk-second');
+  await page.keyboard.press('Enter');
+  await dashboard(page);
 
   step('remove');
   await page.goto(base + '/staff/me?lang=en');

@@ -62,6 +62,7 @@ func (a *audit) has(action string, actor presession.Actor, detail, outcome strin
 // Redis and a storage directory.
 type env struct {
 	srv   *httptest.Server
+	mux   *http.ServeMux
 	url   string // the server as http://localhost:port
 	dir   *staff.Directory
 	audit *audit
@@ -109,6 +110,7 @@ func newEnv(t *testing.T) *env {
 	}
 	pk.Register(mux)
 	auth.SecondFactor = pk.SecondFactor
+	e.mux = mux
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.url = strings.Replace(e.srv.URL, "127.0.0.1", "localhost", 1)
@@ -137,7 +139,8 @@ func (e *env) member(t *testing.T, email, password string, role presession.Role)
 // axe-core) with Chromium's virtual authenticator: a member adds a passkey
 // on /staff/me, signs in with it alone, then with the password and the
 // passkey as second factor, removes it, and the removed passkey no longer
-// signs in. This test checks the account and the audit at the end.
+// signs in; while the member is disabled neither the passkey alone nor the
+// passkey step of a password sign-in begun before signs them in. This test checks the account and the audit at the end.
 func TestPasskeysInChromium(t *testing.T) {
 	t.Parallel()
 	chromium := testenv.Chromium(t)
@@ -145,6 +148,18 @@ func TestPasskeysInChromium(t *testing.T) {
 	e := newEnv(t)
 	const email, password = "ada@example.org", "correct horse battery staple 7"
 	m := e.member(t, email, password, presession.RoleReviewer)
+
+	// Test-only hook: the script disables and enables the member, as an
+	// admin would.
+	e.mux.HandleFunc("POST /test/member", func(w http.ResponseWriter, r *http.Request) {
+		f := e.dir.Enable
+		if r.URL.Query().Get("disabled") == "1" {
+			f = e.dir.Disable
+		}
+		if _, err := f(r.Context(), m.ID, presession.ActorService); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
 
 	dir := t.TempDir()
 	script := filepath.Join(testenv.RepoRoot(t), "e2e", "passkeys.mjs")
@@ -154,7 +169,7 @@ func TestPasskeysInChromium(t *testing.T) {
 	cmd.Dir = modules
 	cmd.Env = append(os.Environ(), "BASE_URL="+e.url, "CHROMIUM="+chromium,
 		"USER_DATA_DIR="+filepath.Join(dir, "profile"), "NODE_MODULES_DIR="+modules,
-		"EMAIL="+email, "PASSWORD="+password, "SCREENSHOT_DIR="+os.Getenv("PASSKEY_SCREENSHOTS"))
+		"EMAIL="+email, "PASSWORD="+password, "MEMBER_URL="+e.url+"/test/member", "SCREENSHOT_DIR="+os.Getenv("PASSKEY_SCREENSHOTS"))
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("passkeys.mjs (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
