@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -81,7 +82,8 @@ func newEnv(t *testing.T) *env {
 	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
 	auth := &web.Auth{Signer: signer, StaffToken: staffToken, Directory: e.dir,
 		SignIns:        web.NewThrottle(rdb, "t:", "signin", web.SignInMaxFailures, web.SignInWindow),
-		AccountSignIns: web.NewThrottle(rdb, "t:", "signin", web.SignInAccountMaxFailures, web.SignInWindow)}
+		AccountSignIns: web.NewThrottle(rdb, "t:", "signin", web.SignInAccountMaxFailures, web.SignInWindow),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	bundle, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,10 @@ func (h *Handler) loginBegin(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, web.CrossSiteError())
 		return
 	}
+	if err := h.beginAllowed(r); err != nil {
+		h.site.Error(w, r, err)
+		return
+	}
 	var body struct {
 		SecondFactor bool `json:"second_factor"`
 	}
@@ -62,7 +66,9 @@ func (h *Handler) loginBegin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &body); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
 			h.site.Error(w, r, errUnreadable(err))
 			return
 		}
@@ -108,6 +114,30 @@ func (h *Handler) loginBegin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.site.JSON(w, http.StatusOK, assertion)
+}
+
+// MaxBegins is how many passkey sign-ins one client address may begin
+// within BeginWindow: each keeps a challenge in Redis until it expires,
+// so that anyone could otherwise fill Redis with them.
+const (
+	MaxBegins   = 60
+	BeginWindow = ChallengeTTL
+)
+
+// beginAllowed counts a sign-in begun from r's client address: ETOOMANY
+// past MaxBegins within BeginWindow.
+func (h *Handler) beginAllowed(r *http.Request) error {
+	key := h.site.Auth.ClientAddr(r).String()
+	wait, err := h.begins.Wait(r.Context(), key)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		until := h.now().Add(wait).UTC().Truncate(time.Second)
+		return presession.Errorf(presession.ETOOMANY, "too many passkey sign-ins from your address; try again after %s", until.Format("15:04:05 UTC")).
+			Localize("staff.passkey.too_many_begins", until)
+	}
+	return h.begins.Fail(r.Context(), key)
 }
 
 // pendingMember returns the pending sign-in r's cookie names (its hash),

@@ -74,12 +74,13 @@ var files embed.FS
 
 // Handler serves the passkey routes and the "My account" page.
 type Handler struct {
-	site  *web.Site
-	dir   Directory
-	store *store
-	cfg   Config
-	log   *slog.Logger
-	me    *web.Page
+	site   *web.Site
+	dir    Directory
+	store  *store
+	cfg    Config
+	log    *slog.Logger
+	begins *web.Throttle // sign-ins begun per client address
+	me     *web.Page
 }
 
 // New returns the handler; it parses the page template.
@@ -87,7 +88,8 @@ func New(site *web.Site, dir Directory, rdb redis.Cmdable, cfg Config) (*Handler
 	if cfg.DisplayName == "" {
 		cfg.DisplayName = "presession"
 	}
-	h := &Handler{site: site, dir: dir, store: &store{rdb: rdb, prefix: cfg.Prefix}, cfg: cfg, log: site.Log}
+	h := &Handler{site: site, dir: dir, store: &store{rdb: rdb, prefix: cfg.Prefix}, cfg: cfg, log: site.Log,
+		begins: web.NewThrottle(rdb, cfg.Prefix, "passkey-begin", MaxBegins, BeginWindow)}
 	var err error
 	if h.me, err = site.ParsePage(files, "templates/me.html"); err != nil {
 		return nil, err
