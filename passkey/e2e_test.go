@@ -198,6 +198,9 @@ func TestPasskeysInChromium(t *testing.T) {
 			t.Errorf("the audit has no %s %q %s by %s; it has %+v", want.action, want.detail, want.outcome, actor, e.audit.entries)
 		}
 	}
+	if !e.audit.has("signin", actor, "passkey", presession.EFORBIDDEN) {
+		t.Errorf("the refused sign-in of the disabled member is not in the audit: %+v", e.audit.entries)
+	}
 	if !e.audit.has("signin", actor, "passkey", presession.EUNAUTHORIZED) {
 		t.Errorf("the refused sign-in with the removed passkey is not in the audit: %+v", e.audit.entries)
 	}

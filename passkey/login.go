@@ -255,12 +255,12 @@ func (h *Handler) loginFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.log.InfoContext(r.Context(), "passkey: sign-in refused", "err", errDetail(err))
-		h.auditSignIn(r, m, detail, errRefused())
-		if presession.ErrorCode(err) == presession.EFORBIDDEN {
-			h.site.Error(w, r, err)
-			return
+		refusal := errRefused()
+		if presession.ErrorCode(err) == presession.EFORBIDDEN { // disabled
+			refusal = err
 		}
-		h.site.Error(w, r, errRefused())
+		h.auditSignIn(r, m, detail, refusal)
+		h.site.Error(w, r, refusal)
 		return
 	}
 	if err := h.used(r.Context(), m.ID, cred); err != nil {
