@@ -24,6 +24,7 @@ import (
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/notify"
+	"github.com/uprinfo/presession/passkey"
 	"github.com/uprinfo/presession/people"
 	"github.com/uprinfo/presession/playlist"
 	"github.com/uprinfo/presession/review"
@@ -395,6 +396,12 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	ppl.Register(mux)
+	keys, err := passkey.New(site, p.staff, p.rdb, passkey.Config{Prefix: keyPrefix})
+	if err != nil {
+		return nil, nil, err
+	}
+	keys.Register(mux)
+	site.Auth.SecondFactor = keys.SecondFactor // a member with passkeys signs in with one after the password
 	(&webhook.API{Site: site, Registry: p.webhooks, Guard: p.guard()}).Register(mux)
 	trail, err := audit.NewAPI(site, p.audit)
 	if err != nil {
