@@ -18,6 +18,7 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/layout"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/web"
 )
 
@@ -48,8 +49,11 @@ type Handler struct {
 	statements Statements
 	// RedirectTTL is how long a presigned media URL stays valid.
 	RedirectTTL time.Duration
-	watch       *web.Page
-	session     *web.Page // the session-wide index
+	// Media keeps hot immutable media in memory; nil (NewHandler's)
+	// serves everything from storage, as a cache of 0 bytes does.
+	Media   *MediaCache
+	watch   *web.Page
+	session *web.Page // the session-wide index
 
 	mu     sync.Mutex
 	cache  map[string]cachedBuild
@@ -289,7 +293,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	case layout.KindSegment:
 		if at := r.URL.Query().Get("at"); at != "" {
-			h.serveShifted(w, r, s, key, at, notFound)
+			h.serveShifted(w, r, p, s, key, at, notFound)
 			return
 		}
 	case layout.KindDownload:
@@ -312,11 +316,11 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	cache := fileCache
-	if kind == layout.KindSegment || kind == layout.KindInit {
-		cache = segmentCache
+	if mk, ok := cachedKinds[kind]; ok {
+		h.serveImmutable(w, r, p, s, key, mk, notFound)
+		return
 	}
-	h.streamObject(w, r, s, key, cache, kind == layout.KindDownload, notFound)
+	h.streamObject(w, r, s, key, fileCache, kind == layout.KindDownload, notFound)
 }
 
 // serveMediaText serves a statement's small text file through the app:
@@ -335,8 +339,11 @@ func (h *Handler) serveMediaText(w http.ResponseWriter, r *http.Request, p web.P
 		return
 	}
 	if layout.Classify(key) == layout.KindPlaylist {
-		b = []byte(WithKey(string(b), p.Key))
-		serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.Key), playlistCache)
+		// Its segment, init and image URIs name the media's version, as
+		// the stitched stream's do.
+		v := mediaVersion(s)
+		b = []byte(WithKey(withVersion(string(b), key, v), p.Key))
+		serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag+"\x00"+v, key, p.Key), playlistCache)
 		return
 	}
 	if r.URL.Query().Get("download") != "" {
@@ -373,8 +380,9 @@ func (h *Handler) streamObject(w http.ResponseWriter, r *http.Request, s *preses
 const maxSegmentBytes = 64 << 20
 
 // serveShifted serves a media segment moved later by ?at= seconds, the
-// way a stitched stream addresses its later statements' segments (Shift).
-func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *presession.Statement, key, at string, notFound error) {
+// way a stitched stream addresses its later statements' segments (Shift),
+// from the media cache when it may (the shift is part of the key).
+func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, p web.Principal, s *presession.Statement, key, at string, notFound error) {
 	sec, err := strconv.ParseFloat(at, 64)
 	if err != nil || !(sec >= 0 && sec <= 7*24*3600) {
 		h.site.Error(w, r, notFound)
@@ -392,9 +400,12 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 		h.site.Error(w, r, notFound)
 		return
 	}
+	at = strconv.FormatFloat(sec, 'f', -1, 64) // one key, one ETag for 12.5 and 12.50
 	ctx := r.Context()
+	keep := settled(s)
+	scalesKey := mediaVersion(s) + "\x00" + initKey
 	h.mu.Lock()
-	scales, ok := h.scales[initKey]
+	scales, ok := h.scales[scalesKey]
 	h.mu.Unlock()
 	if !ok {
 		b, err := h.readAll(ctx, initKey, 1<<20)
@@ -406,29 +417,44 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 			h.site.Error(w, r, fmt.Errorf("%s: %w", initKey, err))
 			return
 		}
-		h.mu.Lock()
-		if len(h.scales) >= 4096 {
-			clear(h.scales)
+		if keep {
+			h.mu.Lock()
+			if len(h.scales) >= 4096 {
+				clear(h.scales)
+			}
+			h.scales[scalesKey] = scales
+			h.mu.Unlock()
 		}
-		h.scales[initKey] = scales
-		h.mu.Unlock()
 	}
-	body, info, err := h.store.Get(ctx, key, nil)
+	shift := func(ctx context.Context) (*cached, error) {
+		body, info, err := h.store.Get(ctx, key, nil)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(body, maxSegmentBytes))
+		body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if err := Shift(b, scales, sec); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		return &cached{body: b, info: info}, nil
+	}
+	var o *cached
+	if keep && h.Media.Enabled() {
+		o, err = h.Media.get(ctx, cacheKey(s, key, at), metrics.MediaShifted, func(ctx context.Context, _ int64) (*cached, error) {
+			return shift(ctx)
+		})
+	} else {
+		h.Media.bypass(metrics.MediaShifted)
+		o, err = shift(ctx)
+	}
 	if err != nil {
 		h.mediaError(w, r, err, notFound)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxSegmentBytes))
-	body.Close()
-	if err != nil {
-		h.site.Error(w, r, err)
-		return
-	}
-	if err := Shift(b, scales, sec); err != nil {
-		h.site.Error(w, r, fmt.Errorf("%s: %w", key, err))
-		return
-	}
-	serveBytes(w, r, b, info.ContentType, etag(info.ETag, key, at), segmentCache)
+	serveBytes(w, r, o.body, o.info.ContentType, etag(o.info.ETag, key, at), mediaCacheControl(p, s, layout.KindSegment, r.URL.Query().Get("v")))
 }
 
 func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte, error) {
