@@ -89,6 +89,7 @@ type parts struct {
 	reg        *prometheus.Registry
 	processing *metrics.Processing // nil unless the process runs workers
 	uploads    *metrics.Uploads
+	mediaCache *metrics.MediaCache // nil unless the process serves HTTP
 	webhooks   *webhook.Registry
 	hooks      *webhook.Client // queues webhook deliveries
 	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
@@ -265,7 +266,8 @@ func (p *parts) registerMetrics() error {
 	if p.roles.http {
 		inspector := asynq.NewInspector(p.queueOpt)
 		p.onClose(func() { inspector.Close() })
-		return registerAll(reg, p.uploads, metrics.NewStatements(p.cat),
+		p.mediaCache = metrics.NewMediaCache(p.cfg.MediaCacheBytes)
+		return registerAll(reg, p.uploads, p.mediaCache, metrics.NewStatements(p.cat),
 			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval))
 	}
 	return nil
@@ -350,6 +352,11 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	if err != nil {
 		return nil, nil, err
 	}
+	var cacheMetrics playlist.CacheMetrics
+	if p.mediaCache != nil {
+		cacheMetrics = p.mediaCache
+	}
+	play.Media = playlist.NewMediaCache(p.cfg.MediaCacheBytes, cacheMetrics)
 	play.Register(mux)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
 		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks))
