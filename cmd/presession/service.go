@@ -348,7 +348,7 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	mux.Handle("GET /{$}", home)
 	mux.Handle("GET /static/", web.Static())
-	play, err := playlist.NewHandler(site, p.store, p.cat)
+	play, err := playlist.NewHandler(site, p.store, catalog.NewViews(p.cat))
 	if err != nil {
 		return nil, nil, err
 	}
