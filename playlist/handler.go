@@ -22,7 +22,9 @@ import (
 	"github.com/uprinfo/presession/web"
 )
 
-// Statements reads one statement; *catalog.Catalog provides it.
+// Statements reads one statement; *catalog.Catalog provides it, and
+// *catalog.Views, which decodes a record once per change: the handler
+// only reads what Get returns, and asks on every media request.
 type Statements interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 }
@@ -231,34 +233,24 @@ func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
 	serveBytes(w, r, []byte(body), "text/vtt; charset=utf-8", etag(res.Version, "cue/"+r.PathValue("lang")+"/"+id, ""), playlistCache)
 }
 
-// mediaKeys is the set of storage keys of a statement's processed media,
-// the files /media/{id}/ serves. The original upload is not among them.
-func mediaKeys(s *presession.Statement) map[string]bool {
-	m := map[string]bool{}
-	add := func(k string) {
-		if k != "" && k != s.SourceKey {
-			m[k] = true
-		}
+// isMediaKey reports whether key is one of the storage keys of s's
+// processed media, the files /media/{id}/ serves. The original upload is
+// not among them. It runs on every media request: a scan, no allocation.
+func isMediaKey(s *presession.Statement, key string) bool {
+	if key == "" || key == s.SourceKey {
+		return false
 	}
 	if md := s.Media; md != nil {
-		add(md.Master)
-		add(md.MP4)
-		add(md.Poster)
-		add(md.Thumbnail)
-		add(md.Storyboard)
-		add(md.StoryboardVT)
+		if slices.Contains([]string{md.Master, md.MP4, md.Poster, md.Thumbnail, md.Storyboard, md.StoryboardVT}, key) {
+			return true
+		}
 		for _, r := range md.Renditions {
-			add(r.Playlist)
-			add(r.Init)
-			for _, seg := range r.Segments {
-				add(seg.Key)
+			if r.Playlist == key || r.Init == key || slices.ContainsFunc(r.Segments, func(g presession.Segment) bool { return g.Key == key }) {
+				return true
 			}
 		}
 	}
-	for _, c := range s.Captions {
-		add(c.Key)
-	}
-	return m
+	return slices.ContainsFunc(s.Captions, func(c presession.Caption) bool { return c.Key == key })
 }
 
 func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
@@ -282,7 +274,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := layout.Media(s.ID, r.PathValue("rest"))
-	if !mediaKeys(s)[key] {
+	if !isMediaKey(s, key) {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -492,7 +484,7 @@ func serveBytes(w http.ResponseWriter, r *http.Request, b []byte, ctype, tag, ca
 		return
 	}
 	hd.Set("Content-Type", ctype)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+	serveMemory(w, r, b, time.Time{})
 }
 
 func etagMatch(header, tag string) bool {

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/layout"
@@ -127,7 +129,28 @@ func (h *Handler) serveImmutable(w http.ResponseWriter, r *http.Request, p web.P
 	if o.info.ETag != "" {
 		hd.Set("ETag", `"`+strings.Trim(o.info.ETag, `"`)+`"`)
 	}
-	http.ServeContent(w, r, "", o.info.ModTime, bytes.NewReader(o.body))
+	serveMemory(w, r, o.body, o.info.ModTime)
+}
+
+// serveMemory answers r with body. A plain GET, the premiere's case, is
+// one write of the whole body (http.ServeContent copies through a 32 KiB
+// buffer, a write call each); Range, HEAD and conditional requests go
+// through http.ServeContent over the same bytes.
+func serveMemory(w http.ResponseWriter, r *http.Request, body []byte, modtime time.Time) {
+	h := r.Header
+	if r.Method != http.MethodGet || h.Get("Range") != "" || h.Get("If-None-Match") != "" || h.Get("If-Match") != "" ||
+		h.Get("If-Modified-Since") != "" || h.Get("If-Unmodified-Since") != "" {
+		http.ServeContent(w, r, "", modtime, bytes.NewReader(body))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Accept-Ranges", "bytes")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	if !modtime.IsZero() && !modtime.Equal(time.Unix(0, 0)) {
+		hd.Set("Last-Modified", modtime.UTC().Format(http.TimeFormat))
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 // versioned reports whether a URI names a kind of media served as
