@@ -423,11 +423,12 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, p web.Pri
 		if err != nil {
 			return nil, err
 		}
-		b, err := io.ReadAll(io.LimitReader(body, maxSegmentBytes))
+		b, err := readBody(body, info.Size, maxSegmentBytes)
 		body.Close()
 		if err != nil {
 			return nil, err
 		}
+		b = b[:min(int64(len(b)), maxSegmentBytes)]
 		if err := Shift(b, scales, sec); err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}

@@ -60,7 +60,7 @@ type cached struct {
 // slot, the list element, the info.
 const entryOverhead = 256
 
-func (c *cached) cost() int64 { return int64(len(c.body)+len(c.key)) + entryOverhead }
+func (c *cached) cost() int64 { return int64(cap(c.body)+len(c.key)) + entryOverhead }
 
 // NewMediaCache returns a cache of at most maxBytes (0 or less: a cache
 // that keeps nothing and collapses nothing); m may be nil.
@@ -195,7 +195,7 @@ func readObject(ctx context.Context, store Store, key string, limit int64) (*cac
 	if info.Size > limit {
 		return nil, errTooLarge
 	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	b, err := readBody(body, info.Size, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -203,4 +203,18 @@ func readObject(ctx context.Context, store Store, key string, limit int64) (*cac
 		return nil, errTooLarge
 	}
 	return &cached{body: b, info: info}, nil
+}
+
+// readBody reads an object's body of size bytes (-1: not known) into a
+// slice of its own size, the memory the cache counts; at most limit+1
+// bytes when the size is not known or over limit.
+func readBody(body io.Reader, size, limit int64) ([]byte, error) {
+	if size >= 0 && size <= limit {
+		b := make([]byte, size)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(body, limit+1))
 }
