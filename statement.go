@@ -153,6 +153,12 @@ type Media struct {
 	Thumbnail    string      `json:"thumbnail"`
 	Storyboard   string      `json:"storyboard,omitempty"`
 	StoryboardVT string      `json:"storyboard_vtt,omitempty"`
+	// Version names this generation of the media: a hash of the key and
+	// content of every file the processing run stored, set by the worker.
+	// A statement processed again has its files rewritten under the same
+	// keys, so media URLs carry the version (?v=) and caches key on it: new
+	// bytes, new URLs. "" for media made before versions were recorded.
+	Version string `json:"version,omitempty"`
 	// Damage is what the decoders could not read when the media were
 	// made; nil when the whole source decoded cleanly.
 	Damage *Damage `json:"damage,omitempty"`

@@ -134,6 +134,9 @@ type Config struct {
 	RequestBodyTimeout time.Duration  // PRESESSION_REQUEST_BODY_TIMEOUT, default 30s
 	// PRESESSION_MAX_VIEWER_LINK_VALIDITY, default 2160h (90 days)
 	MaxViewerLinkValidity time.Duration
+	// PRESESSION_MEDIA_CACHE_BYTES, default 256 MiB; 0 turns the media
+	// cache off (issue 15).
+	MediaCacheBytes int64
 
 	// Set by LoadSecrets: a staff token generated at this start, to show once.
 	GeneratedStaffToken bool
@@ -163,6 +166,7 @@ var Vars = []string{
 	"PRESESSION_MAX_RETRIES_PER_INVITATION", "PRESESSION_MAX_INVITATION_BYTES", "PRESESSION_FAILED_RETENTION",
 	"PRESESSION_SHUTDOWN_TIMEOUT", "SMTP_URL", "MAIL_FROM", "PRESESSION_STAFF_DIGEST_TO", "PRESESSION_WEBHOOK_ALLOW_PRIVATE",
 	"PRESESSION_TRUSTED_PROXIES", "PRESESSION_REQUEST_BODY_TIMEOUT", "PRESESSION_MAX_VIEWER_LINK_VALIDITY",
+	"PRESESSION_MEDIA_CACHE_BYTES",
 }
 
 // Load reads the configuration through getenv (os.Getenv in main) and
@@ -248,6 +252,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxViewerLinkValidity, err = positiveDuration(get("PRESESSION_MAX_VIEWER_LINK_VALIDITY", "2160h")); err != nil {
 		return c, fmt.Errorf("PRESESSION_MAX_VIEWER_LINK_VALIDITY: %v", err)
+	}
+	if v := get("PRESESSION_MEDIA_CACHE_BYTES", "268435456"); v != "" {
+		if c.MediaCacheBytes, err = strconv.ParseInt(v, 10, 64); err != nil || c.MediaCacheBytes < 0 {
+			return c, fmt.Errorf("PRESESSION_MEDIA_CACHE_BYTES=%q is not a whole number of bytes, 0 or more (0 turns the media cache off)", v)
+		}
 	}
 	if c.RedisURL != "" {
 		if c.Redis, err = redis.ParseURL(c.RedisURL); err != nil {

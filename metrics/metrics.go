@@ -9,6 +9,8 @@
 //     realtime factor of each transcode, task failures by type, playlist
 //     rebuilds by result (the worker's hook).
 //   - Statements: statements per status, asked of the catalog at scrape time.
+//   - Media cache: media requests by kind and how the in-memory cache
+//     answered them, what it holds, its evictions (the playlist handler's).
 //   - Cached: bounds the cost of an expensive collector, such as Asynq's
 //     queue scan, by re-collecting it at most once per interval.
 //

@@ -365,7 +365,7 @@ func playlistDoc(sess *presession.Session, c presession.Country, cc string, lang
 		it := Item{
 			ID: s.ID, Title: s.Title, Organisation: s.Organisation, Speaker: s.Speaker, Language: s.Language,
 			Start: st.start, Duration: st.span,
-			Poster: layout.MediaURL(s.ID, m.Poster), Thumbnail: layout.MediaURL(s.ID, m.Thumbnail),
+			Poster: versionedURL(s, m.Poster), Thumbnail: versionedURL(s, m.Thumbnail),
 			HLS: layout.MediaURL(s.ID, m.Master), MP4: layout.MediaURL(s.ID, m.MP4), MP4Size: m.MP4Size,
 			Captions: []CaptionLink{},
 		}
@@ -458,14 +458,26 @@ func mediaPlaylist(name string, list []*stmt) string {
 		if i > 0 {
 			b.WriteString("#EXT-X-DISCONTINUITY\n")
 		}
+		// Media URIs name the media's version (see serveImmutable): a
+		// statement processed again is listed under new URLs.
+		query := ""
+		if v := mediaVersion(st.s); v != "" {
+			query = "?v=" + url.QueryEscape(v)
+		}
 		b.WriteString("#EXT-X-MAP:URI=\"")
 		layout.WriteMediaURL(&b, id, r.Init)
+		b.WriteString(query)
 		b.WriteString("\"\n")
 		// Later statements' segments are served shifted to their start in
 		// the stream (see Shift), so the timeline is continuous.
-		at := ""
+		at := query
 		if st.start > 0 {
-			at = "?at=" + strconv.FormatFloat(st.start, 'f', -1, 64)
+			if at == "" {
+				at = "?"
+			} else {
+				at += "&"
+			}
+			at += "at=" + strconv.FormatFloat(st.start, 'f', -1, 64)
 		}
 		for _, seg := range r.Segments {
 			b.WriteString("#EXTINF:")

@@ -18,10 +18,13 @@ import (
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/layout"
+	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/web"
 )
 
-// Statements reads one statement; *catalog.Catalog provides it.
+// Statements reads one statement; *catalog.Catalog provides it, and
+// *catalog.Views, which decodes a record once per change: the handler
+// only reads what Get returns, and asks on every media request.
 type Statements interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 }
@@ -48,8 +51,11 @@ type Handler struct {
 	statements Statements
 	// RedirectTTL is how long a presigned media URL stays valid.
 	RedirectTTL time.Duration
-	watch       *web.Page
-	session     *web.Page // the session-wide index
+	// Media keeps hot immutable media in memory; nil (NewHandler's)
+	// serves everything from storage, as a cache of 0 bytes does.
+	Media   *MediaCache
+	watch   *web.Page
+	session *web.Page // the session-wide index
 
 	mu     sync.Mutex
 	cache  map[string]cachedBuild
@@ -227,34 +233,24 @@ func (h *Handler) serveCue(w http.ResponseWriter, r *http.Request) {
 	serveBytes(w, r, []byte(body), "text/vtt; charset=utf-8", etag(res.Version, "cue/"+r.PathValue("lang")+"/"+id, ""), playlistCache)
 }
 
-// mediaKeys is the set of storage keys of a statement's processed media,
-// the files /media/{id}/ serves. The original upload is not among them.
-func mediaKeys(s *presession.Statement) map[string]bool {
-	m := map[string]bool{}
-	add := func(k string) {
-		if k != "" && k != s.SourceKey {
-			m[k] = true
-		}
+// isMediaKey reports whether key is one of the storage keys of s's
+// processed media, the files /media/{id}/ serves. The original upload is
+// not among them. It runs on every media request: a scan, no allocation.
+func isMediaKey(s *presession.Statement, key string) bool {
+	if key == "" || key == s.SourceKey {
+		return false
 	}
 	if md := s.Media; md != nil {
-		add(md.Master)
-		add(md.MP4)
-		add(md.Poster)
-		add(md.Thumbnail)
-		add(md.Storyboard)
-		add(md.StoryboardVT)
+		if slices.Contains([]string{md.Master, md.MP4, md.Poster, md.Thumbnail, md.Storyboard, md.StoryboardVT}, key) {
+			return true
+		}
 		for _, r := range md.Renditions {
-			add(r.Playlist)
-			add(r.Init)
-			for _, seg := range r.Segments {
-				add(seg.Key)
+			if r.Playlist == key || r.Init == key || slices.ContainsFunc(r.Segments, func(g presession.Segment) bool { return g.Key == key }) {
+				return true
 			}
 		}
 	}
-	for _, c := range s.Captions {
-		add(c.Key)
-	}
-	return m
+	return slices.ContainsFunc(s.Captions, func(c presession.Caption) bool { return c.Key == key })
 }
 
 func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
@@ -278,7 +274,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := layout.Media(s.ID, r.PathValue("rest"))
-	if !mediaKeys(s)[key] {
+	if !isMediaKey(s, key) {
 		h.site.Error(w, r, notFound)
 		return
 	}
@@ -289,7 +285,7 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	case layout.KindSegment:
 		if at := r.URL.Query().Get("at"); at != "" {
-			h.serveShifted(w, r, s, key, at, notFound)
+			h.serveShifted(w, r, p, s, key, at, notFound)
 			return
 		}
 	case layout.KindDownload:
@@ -312,11 +308,11 @@ func (h *Handler) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	cache := fileCache
-	if kind == layout.KindSegment || kind == layout.KindInit {
-		cache = segmentCache
+	if mk, ok := cachedKinds[kind]; ok {
+		h.serveImmutable(w, r, p, s, key, mk, notFound)
+		return
 	}
-	h.streamObject(w, r, s, key, cache, kind == layout.KindDownload, notFound)
+	h.streamObject(w, r, s, key, fileCache, kind == layout.KindDownload, notFound)
 }
 
 // serveMediaText serves a statement's small text file through the app:
@@ -335,8 +331,11 @@ func (h *Handler) serveMediaText(w http.ResponseWriter, r *http.Request, p web.P
 		return
 	}
 	if layout.Classify(key) == layout.KindPlaylist {
-		b = []byte(WithKey(string(b), p.Key))
-		serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag, key, p.Key), playlistCache)
+		// Its segment, init and image URIs name the media's version, as
+		// the stitched stream's do.
+		v := mediaVersion(s)
+		b = []byte(WithKey(withVersion(string(b), key, v), p.Key))
+		serveBytes(w, r, b, "application/vnd.apple.mpegurl", etag(info.ETag+"\x00"+v, key, p.Key), playlistCache)
 		return
 	}
 	if r.URL.Query().Get("download") != "" {
@@ -373,8 +372,9 @@ func (h *Handler) streamObject(w http.ResponseWriter, r *http.Request, s *preses
 const maxSegmentBytes = 64 << 20
 
 // serveShifted serves a media segment moved later by ?at= seconds, the
-// way a stitched stream addresses its later statements' segments (Shift).
-func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *presession.Statement, key, at string, notFound error) {
+// way a stitched stream addresses its later statements' segments (Shift),
+// from the media cache when it may (the shift is part of the key).
+func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, p web.Principal, s *presession.Statement, key, at string, notFound error) {
 	sec, err := strconv.ParseFloat(at, 64)
 	if err != nil || !(sec >= 0 && sec <= 7*24*3600) {
 		h.site.Error(w, r, notFound)
@@ -392,9 +392,12 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 		h.site.Error(w, r, notFound)
 		return
 	}
+	at = strconv.FormatFloat(sec, 'f', -1, 64) // one key, one ETag for 12.5 and 12.50
 	ctx := r.Context()
+	keep := settled(s)
+	scalesKey := mediaVersion(s) + "\x00" + initKey
 	h.mu.Lock()
-	scales, ok := h.scales[initKey]
+	scales, ok := h.scales[scalesKey]
 	h.mu.Unlock()
 	if !ok {
 		b, err := h.readAll(ctx, initKey, 1<<20)
@@ -406,29 +409,45 @@ func (h *Handler) serveShifted(w http.ResponseWriter, r *http.Request, s *preses
 			h.site.Error(w, r, fmt.Errorf("%s: %w", initKey, err))
 			return
 		}
-		h.mu.Lock()
-		if len(h.scales) >= 4096 {
-			clear(h.scales)
+		if keep {
+			h.mu.Lock()
+			if len(h.scales) >= 4096 {
+				clear(h.scales)
+			}
+			h.scales[scalesKey] = scales
+			h.mu.Unlock()
 		}
-		h.scales[initKey] = scales
-		h.mu.Unlock()
 	}
-	body, info, err := h.store.Get(ctx, key, nil)
+	shift := func(ctx context.Context) (*cached, error) {
+		body, info, err := h.store.Get(ctx, key, nil)
+		if err != nil {
+			return nil, err
+		}
+		b, err := readBody(body, info.Size, maxSegmentBytes)
+		body.Close()
+		if err != nil {
+			return nil, err
+		}
+		b = b[:min(int64(len(b)), maxSegmentBytes)]
+		if err := Shift(b, scales, sec); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		return &cached{body: b, info: info}, nil
+	}
+	var o *cached
+	if keep && h.Media.Enabled() {
+		o, err = h.Media.get(ctx, cacheKey(s, key, at), metrics.MediaShifted, func(ctx context.Context, _ int64) (*cached, error) {
+			return shift(ctx)
+		})
+	} else {
+		h.Media.bypass(metrics.MediaShifted)
+		o, err = shift(ctx)
+	}
 	if err != nil {
 		h.mediaError(w, r, err, notFound)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxSegmentBytes))
-	body.Close()
-	if err != nil {
-		h.site.Error(w, r, err)
-		return
-	}
-	if err := Shift(b, scales, sec); err != nil {
-		h.site.Error(w, r, fmt.Errorf("%s: %w", key, err))
-		return
-	}
-	serveBytes(w, r, b, info.ContentType, etag(info.ETag, key, at), segmentCache)
+	serveBytes(w, r, o.body, o.info.ContentType, etag(o.info.ETag, key, at), mediaCacheControl(p, s, layout.KindSegment, r.URL.Query().Get("v")))
 }
 
 func (h *Handler) readAll(ctx context.Context, key string, limit int64) ([]byte, error) {
@@ -466,7 +485,7 @@ func serveBytes(w http.ResponseWriter, r *http.Request, b []byte, ctype, tag, ca
 		return
 	}
 	hd.Set("Content-Type", ctype)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+	serveMemory(w, r, b, time.Time{})
 }
 
 func etagMatch(header, tag string) bool {

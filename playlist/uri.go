@@ -27,8 +27,15 @@ func WithKey(text, key string) string {
 		return text
 	}
 	param := "key=" + url.QueryEscape(key)
+	return rewriteURIs(text, len(param)+1, func(uri string) string { return addKeyParam(uri, param) })
+}
+
+// rewriteURIs returns the HLS playlist text with every URI in it (URI
+// lines and the URI attributes of tags) replaced by fn's answer for it,
+// which is expected to add about extra bytes to each.
+func rewriteURIs(text string, extra int, fn func(uri string) string) string {
 	var b strings.Builder
-	b.Grow(len(text) + strings.Count(text, "\n")*(len(param)+1))
+	b.Grow(len(text) + strings.Count(text, "\n")*extra)
 	for len(text) > 0 {
 		line, rest, found := strings.Cut(text, "\n")
 		text = rest
@@ -47,13 +54,13 @@ func WithKey(text, key string) string {
 					break
 				}
 				b.WriteString(line[:i])
-				b.WriteString(addKeyParam(line[i:i+j], param))
+				b.WriteString(fn(line[i : i+j]))
 				line = line[i+j:]
 				b.WriteByte('"')
 				line = line[1:]
 			}
 		default:
-			line = addKeyParam(line, param)
+			line = fn(line)
 		}
 		b.WriteString(line)
 		if found {

@@ -64,6 +64,9 @@ need node nodejs
 need npm npm
 need docker-compose docker-compose
 need curl curl
+if [ "$mode" = bench ]; then
+	need nginx nginx # BenchmarkPremiere's baseline: the same bytes served from disk
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	# shellcheck disable=SC2207
 	need_pkgs=($(printf '%s\n' "${need_pkgs[@]}" | sort -u))

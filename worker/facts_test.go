@@ -58,7 +58,7 @@ func TestTranscodeTaskWithoutProbe(t *testing.T) {
 	if err := e.w.handleTranscode(ctx, asynq.NewTask(TypeTranscode, old)); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.cat.Get(ctx, st.ID); got.Status != presession.StatusReady || got.Media == nil {
+	if got, _ := e.cat.Get(ctx, st.ID); got.Status != presession.StatusReady || got.Media == nil || len(got.Media.Version) != 16 {
 		t.Fatalf("%s (%s), media %+v", got.Status, got.Reason, got.Media)
 	}
 	if n := probes.Load(); n != 1 {

@@ -14,6 +14,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -285,6 +287,7 @@ func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *pr
 	}
 	m := mediaOf(st.ID, res)
 	m.Damage = damageOf(damage)
+	m.Version = mediaVersion(files)
 	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
 		s.Media = m
 		s.Captions = captions
@@ -387,6 +390,19 @@ func mediaOf(id string, res *media.Result) *presession.Media {
 		}
 	}
 	return m
+}
+
+// mediaVersion is the version of the media a run stored: a hash of each
+// file's key and content hash, in key order. Equal outputs give the same
+// version (a repeated run changes no URL); any changed byte a new one.
+func mediaVersion(files []fileFact) string {
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b fileFact) int { return strings.Compare(a.Key, b.Key) })
+	h := sha256.New()
+	for _, f := range sorted {
+		fmt.Fprintf(h, "%s\x00%s\x00", f.Key, f.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // damageOf is the domain's description of the damage a run found, with

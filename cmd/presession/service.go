@@ -95,6 +95,7 @@ type parts struct {
 	reg        *prometheus.Registry
 	processing *metrics.Processing // nil unless the process runs workers
 	uploads    *metrics.Uploads
+	mediaCache *metrics.MediaCache // nil unless the process serves HTTP
 	webhooks   *webhook.Registry
 	hooks      *webhook.Client // queues webhook deliveries
 	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
@@ -292,7 +293,8 @@ func (p *parts) registerMetrics() error {
 	if p.roles.http {
 		inspector := asynq.NewInspector(p.queueOpt)
 		p.onClose(func() { inspector.Close() })
-		return registerAll(reg, p.uploads, metrics.NewStatements(p.cat),
+		p.mediaCache = metrics.NewMediaCache(p.cfg.MediaCacheBytes)
+		return registerAll(reg, p.uploads, p.mediaCache, metrics.NewStatements(p.cat),
 			metrics.Cached(asynqmetrics.NewQueueMetricsCollector(inspector), queueMetricsInterval))
 	}
 	return nil
@@ -373,10 +375,15 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	mux.Handle("GET /{$}", home)
 	mux.Handle("GET /static/", web.Static())
-	play, err := playlist.NewHandler(site, p.store, p.cat)
+	play, err := playlist.NewHandler(site, p.store, catalog.NewViews(p.cat))
 	if err != nil {
 		return nil, nil, err
 	}
+	var cacheMetrics playlist.CacheMetrics
+	if p.mediaCache != nil {
+		cacheMetrics = p.mediaCache
+	}
+	play.Media = playlist.NewMediaCache(p.cfg.MediaCacheBytes, cacheMetrics)
 	play.Register(mux)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
 		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks), review.WithNames(p.staff))
