@@ -124,12 +124,10 @@ Not part of the binary, and not listed below:
   ffmpeg package, whose licences (LGPL-2.1+ and GPL-2+ as Debian builds
   it) are in /usr/share/doc/ffmpeg/copyright in the image, like those of
   every other Debian package there.
-- npm packages. No npm package's code is bundled into the pages today: the
-  upload, watch and staff pages' scripts and styles are presession's own.
-  The packages in e2e/ (tus-js-client, playwright-core, axe-core) are
-  test-only clients; they are neither shipped nor served. When a package's
-  code is bundled into a page (tus-js-client or hls.js, say), its licence
-  is added to this file.
+- npm packages, except the browser code bundled into the pages (listed
+  last below, under "Browser code served by the pages"). The packages in
+  e2e/ (playwright-core, axe-core, and tus-js-client as a Node client) are
+  test-only clients; they are neither shipped nor served.
 - Go modules needed only by tests.
 
 Index (licence, library, module version):
@@ -164,6 +162,34 @@ EOF
 			fi
 		done
 	done <"$tmp/list"
+
+	# Browser code the binary embeds and serves to the pages, copied from
+	# npm packages by scripts/vendor.sh: its name, version (from the lock
+	# file it was checked against) and licence file.
+	printf '\n'
+	rule
+	printf 'Browser code served by the pages (scripts/vendor.sh)\n'
+	rule
+	for dir in upload/static/vendor/*/; do
+		name=$(basename "$dir")
+		version=$(node -e 'const p = require("./e2e/package-lock.json").packages["node_modules/" + process.argv[1]]; console.log(p ? p.version : "")' "$name")
+		licence=$(node -e 'const p = require("./e2e/package-lock.json").packages["node_modules/" + process.argv[1]]; console.log(p ? p.license : "")' "$name")
+		printf '\n'
+		rule
+		printf '%s %s (npm), in %s\n' "$name" "$version" "${dir%/}"
+		printf 'Licence: %s (LICENSE)\n' "$licence"
+		rule
+		printf '\n'
+		cat "$dir/LICENSE"
+	done
+	cat <<EOF
+
+tus-js-client's browser build (tus.min.js) bundles, as browserify packed
+them: js-base64 (BSD-3-Clause), url-parse, querystringify and requires-port
+(MIT), the buffer polyfill with base64-js and ieee754 (MIT, MIT,
+BSD-3-Clause), and regenerator-runtime (MIT); their notices are those of
+their npm packages.
+EOF
 } >"$tmp/$OUT"
 
 if [ "$mode" = write ]; then
