@@ -28,6 +28,10 @@ func (s *Service) Routes(mux *http.ServeMux, site *web.Site) error {
 	return nil
 }
 
+// StallTimeout is how long the page lets an upload request move no byte
+// and get no answer before it drops the request and retries it.
+const StallTimeout = 20 * time.Second
+
 // StatementsURL is where the upload page lists the invitation's statements.
 const StatementsURL = "/api/v1/me/statements"
 
@@ -76,6 +80,7 @@ type pageConfig struct {
 	StatementsURL string            `json:"statementsURL"`
 	MaxBytes      int64             `json:"maxBytes"`
 	ChunkSize     int64             `json:"chunkSize"`
+	StallSeconds  int               `json:"stallSeconds"` // a request that moves nothing this long is dropped and retried
 	Extensions    []string          `json:"extensions"`
 	Units         []string          `json:"units"` // bytes, KiB … PiB in the page's language
 	Messages      map[string]string `json:"messages"`
@@ -140,8 +145,9 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		MaxBytes: s.cfg.MaxUploadBytes,
 		// Whole S3 parts per PATCH: no tail parked in a .part object
 		// between requests.
-		ChunkSize:  2 * chunk,
-		Extensions: Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
+		ChunkSize:    2 * chunk,
+		StallSeconds: int(StallTimeout / time.Second),
+		Extensions:   Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
 	}
 	return d, http.StatusOK
 }

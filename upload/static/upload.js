@@ -1,7 +1,11 @@
-// The CSO upload page: a small tus 1.0.0 client (creation, chunked PATCH,
-// HEAD to resume, termination) with retries and exponential backoff. The
-// upload URL is kept in localStorage under the invitation, file name, size
-// and modification time, so choosing the same file after a reload resumes.
+// The CSO upload page. The tus protocol is tus-js-client's (vendor/,
+// loaded before this script; it sends Tus-Resumable 1.0.0 and resumes
+// with HEAD); this script is the page around it: the form, progress and
+// time left, pause/resume/cancel, retries shown as they happen, stall
+// detection, refusals in the page's language, and the upload URL kept in
+// localStorage under the invitation, file name, size and modification
+// time, so choosing the same file after a reload resumes. record.js adds
+// the record mode on top of what this script exposes as window.presession.
 (function () {
   'use strict';
 
@@ -9,7 +13,15 @@
   const $ = (id) => document.getElementById(id);
   const form = $('upload-form');
   const STORE = 'presession-upload:' + cfg.invitation + ':';
-  const MAX_ATTEMPTS = 12;
+  // Twelve attempts after a failure, waiting 0, 1, 2 … 60 s; the count
+  // starts again whenever the server has taken more bytes.
+  const RETRY_DELAYS = [0, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000, 60000];
+  // A request that moves no byte (and gets no answer) for this long is
+  // dropped and retried from the server's offset.
+  const STALL_MS = (cfg.stallSeconds || 20) * 1000;
+  // Time left comes from the rate over this window, and shows only once
+  // the window holds this much.
+  const RATE_WINDOW_MS = 30000, RATE_MIN_MS = 5000;
 
   // --- messages -------------------------------------------------------------
 
@@ -76,19 +88,22 @@
     return !text;
   }
 
-  function validate() {
+  // validate checks the title and, unless a recording is sent, the file.
+  function validate(recording) {
     const title = $('title'), file = $('file');
     let first = null;
     const v = (input, text) => { if (!fieldError(input, text) && !first) first = input; };
     const tv = title.value.trim();
     v(title, !tv ? t('upload.err.title_required') : [...tv].length > 200 ? t('upload.err.title_long') : '');
-    const f = file.files[0];
-    let fe = '';
-    if (!f) fe = t('upload.err.file_required');
-    else if (!acceptedFile(f)) fe = t('upload.err.file_type', cfg.extensions.join(' '));
-    else if (f.size === 0) fe = t('upload.err.file_empty');
-    else if (f.size > cfg.maxBytes) fe = t('upload.err.file_large', bytes(f.size), bytes(cfg.maxBytes));
-    v(file, fe);
+    if (!recording) {
+      const f = file.files[0];
+      let fe = '';
+      if (!f) fe = t('upload.err.file_required');
+      else if (!acceptedFile(f)) fe = t('upload.err.file_type', cfg.extensions.join(' '));
+      else if (f.size === 0) fe = t('upload.err.file_empty');
+      else if (f.size > cfg.maxBytes) fe = t('upload.err.file_large', bytes(f.size), bytes(cfg.maxBytes));
+      v(file, fe);
+    }
     if (first) {
       alertError(t('upload.err.form'));
       first.focus();
@@ -98,87 +113,91 @@
     return true;
   }
 
+  const meta = () => ({ title: $('title').value.trim(), speaker: $('speaker').value.trim(), language: $('language').value });
+
   // --- saved uploads ----------------------------------------------------------
 
   const keyOf = (file) => STORE + [file.name, file.size, file.lastModified].join(':');
   function saved(key) {
     try { return JSON.parse(localStorage.getItem(key) || 'null'); } catch (e) { return null; }
   }
-  function save(u) {
+  function save(key, rec) {
     try {
-      localStorage.setItem(u.key, JSON.stringify({
-        url: u.url, offset: u.offset, name: u.file.name, size: u.file.size,
-        title: u.meta.title, speaker: u.meta.speaker, language: u.meta.language,
-      }));
+      localStorage.setItem(key, JSON.stringify(Object.assign(saved(key) || {}, rec)));
     } catch (e) { /* private mode: no resume after reload, uploads still work */ }
   }
   const forget = (key) => { try { localStorage.removeItem(key); } catch (e) { /* ignore */ } };
-
-  // An interrupted upload from an earlier visit: say so and fill the form in.
-  function noteInterrupted() {
+  function savedUploads() {
+    const out = [];
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
       if (!k || !k.startsWith(STORE)) continue;
       const s = saved(k);
-      if (!s || !s.url) continue;
+      if (s && s.url) out.push([k, s]);
+    }
+    return out;
+  }
+
+  // urlStorage is tus-js-client's URL storage over the page's own records,
+  // which also hold what the form needs after a reload.
+  function urlStorage(u) {
+    return {
+      findAllUploads: () => Promise.resolve(savedUploads().map(([k, s]) => ({ uploadUrl: s.url, urlStorageKey: k, size: s.size }))),
+      findUploadsByFingerprint: (fp) => {
+        const s = saved(fp);
+        return Promise.resolve(s && s.url ? [{ uploadUrl: s.url, urlStorageKey: fp, size: s.size }] : []);
+      },
+      removeUpload: (key) => { forget(key); return Promise.resolve(); },
+      addUpload: (fp, up) => {
+        save(fp, Object.assign({ url: up.uploadUrl, offset: 0, name: u.name, size: u.size,
+          title: u.meta.title, speaker: u.meta.speaker, language: u.meta.language }, u.extra || {}));
+        return Promise.resolve(fp);
+      },
+    };
+  }
+
+  // An interrupted upload of a file from an earlier visit: say so and fill
+  // the form in. (Recordings are record.js's.)
+  function noteInterrupted() {
+    for (const [, s] of savedUploads()) {
+      if (s.recording) continue;
       const pct = s.size ? Math.floor((100 * s.offset) / s.size) : 0;
       show($('resume-note'), t('upload.interrupted', s.name, bytes(s.size), pct));
-      if (!$('title').value) $('title').value = s.title || '';
-      if (!$('speaker').value) $('speaker').value = s.speaker || '';
-      if (s.language) $('language').value = s.language;
+      fillForm(s);
       return;
     }
   }
-
-  // --- tus --------------------------------------------------------------------
-
-  function b64(s) {
-    const utf8 = new TextEncoder().encode(s);
-    let bin = '';
-    utf8.forEach((b) => { bin += String.fromCharCode(b); });
-    return btoa(bin);
+  function fillForm(s) {
+    if (!$('title').value) $('title').value = s.title || '';
+    if (!$('speaker').value) $('speaker').value = s.speaker || '';
+    if (s.language) $('language').value = s.language;
   }
 
-  // request sends one tus request; it resolves with the XHR whatever the
-  // status, and rejects on network failure or abort.
-  function request(u, method, url, headers, body, onProgress) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      u.xhr = xhr;
-      xhr.open(method, url);
-      xhr.setRequestHeader('Tus-Resumable', '1.0.0');
-      xhr.setRequestHeader('Authorization', 'Bearer ' + cfg.token);
-      xhr.setRequestHeader('Accept-Language', cfg.lang); // refusals come back in the page's language
-      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
-      if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
-      xhr.onload = () => { u.xhr = null; resolve(xhr); };
-      xhr.onerror = () => { u.xhr = null; reject(new Failure('network')); };
-      xhr.onabort = () => { u.xhr = null; reject(new Failure('aborted')); };
-      xhr.send(body === undefined ? null : body);
-    });
-  }
+  // --- failures ---------------------------------------------------------------
 
-  class Failure extends Error {
-    constructor(kind, code, message) {
-      super(message || kind);
-      this.kind = kind; // network, aborted, retry, fatal, gone
-      this.code = code || '';
+  // failureOf reads a tus-js-client error: the HTTP status (0 when no
+  // answer came) and the server's code and message, from a JSON body
+  // {"error": {"code", "message"}} or a plain "ERR_CODE: message".
+  function failureOf(err) {
+    const res = err && err.originalResponse;
+    if (!res) return { status: 0, code: '', message: '' };
+    const body = (res.getBody() || '').trim();
+    let code = '', message = body;
+    try {
+      const j = JSON.parse(body);
+      if (j && j.error) { code = j.error.code || ''; message = j.error.message || ''; }
+    } catch (e) {
+      const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(body);
+      if (m) { code = m[1]; message = m[2]; }
     }
+    return { status: res.getStatus(), code, message };
   }
 
-  // failure classifies an unsuccessful response.
-  function failure(xhr) {
-    const body = (xhr.responseText || '').trim();
-    const m = /^(ERR_[A-Z_]+):\s*(.*)$/s.exec(body);
-    const code = m ? m[1] : '', msg = m ? m[2] : body;
-    const s = xhr.status;
-    if (s === 404 || s === 410) return new Failure('gone', code, msg);
-    if (s >= 500 || s === 409 || s === 423 || s === 429 || s === 408) {
-      // Refusals a retry cannot change: a finished upload, an invitation's limits.
-      if (['ERR_UPLOAD_COMPLETE', 'ERR_TOO_MANY_STATEMENTS', 'ERR_TOO_MANY_UPLOADS'].includes(code)) return new Failure('fatal', code, msg);
-      return new Failure('retry', code, msg);
-    }
-    return new Failure('fatal', code, msg);
+  // Refusals a retry cannot change, whatever their status.
+  const FINAL = ['ERR_UPLOAD_COMPLETE', 'ERR_TOO_MANY_STATEMENTS', 'ERR_TOO_MANY_UPLOADS'];
+  function retryable(f) {
+    if (FINAL.includes(f.code)) return false;
+    return f.status === 0 || f.status >= 500 || [408, 409, 423, 429].includes(f.status);
   }
 
   function refusal(f) {
@@ -187,56 +206,51 @@
     return t('upload.srv.other', f.message);
   }
 
-  async function create(u) {
-    const meta = { filename: u.file.name, title: u.meta.title, language: u.meta.language };
-    if (u.file.type) meta.filetype = u.file.type;
-    if (u.meta.speaker) meta.speaker = u.meta.speaker;
-    const hdr = {
-      'Upload-Length': String(u.file.size),
-      'Upload-Metadata': Object.entries(meta).map(([k, v]) => k + ' ' + b64(v)).join(','),
-    };
-    const xhr = await request(u, 'POST', cfg.endpoint, hdr);
-    if (xhr.status !== 201) throw failure(xhr);
-    u.url = new URL(xhr.getResponseHeader('Location'), location.href).href;
-    u.offset = 0;
-    save(u);
-    loadStatements(); // the new statement shows as uploading
-  }
+  // --- stall detection ----------------------------------------------------------
 
-  async function head(u) {
-    const xhr = await request(u, 'HEAD', u.url, {});
-    if (xhr.status !== 200) throw failure(xhr);
-    if (Number(xhr.getResponseHeader('Upload-Length')) !== u.file.size) throw new Failure('gone');
-    u.offset = Number(xhr.getResponseHeader('Upload-Offset'));
-    save(u);
-  }
-
-  async function patch(u) {
-    const end = Math.min(u.file.size, u.offset + cfg.chunkSize);
-    const xhr = await request(u, 'PATCH', u.url,
-      { 'Upload-Offset': String(u.offset), 'Content-Type': 'application/offset+octet-stream' },
-      u.file.slice(u.offset, end), (loaded) => progress(u, u.offset + loaded));
-    if (xhr.status !== 204) throw failure(xhr);
-    u.offset = Number(xhr.getResponseHeader('Upload-Offset'));
-    u.attempt = 0;
-    save(u);
-    progress(u, u.offset);
+  // StallStack wraps tus-js-client's HTTP stack: a request that neither
+  // sends a byte nor gets its answer for STALL_MS is aborted and fails like
+  // a dropped connection, so tus-js-client retries it from HEAD.
+  class StallStack {
+    constructor(inner) { this.inner = inner; }
+    getName() { return 'stall-detecting ' + this.inner.getName(); }
+    createRequest(method, url) {
+      const req = this.inner.createRequest(method, url);
+      let last = 0;
+      const setProgressHandler = req.setProgressHandler.bind(req);
+      req.setProgressHandler = (fn) => setProgressHandler((n) => { last = performance.now(); fn(n); });
+      const send = req.send.bind(req);
+      req.send = (body) => new Promise((resolve, reject) => {
+        last = performance.now();
+        const timer = setInterval(() => {
+          if (performance.now() - last < STALL_MS) return;
+          clearInterval(timer);
+          req.abort();
+          reject(new Error('tus: no progress for ' + STALL_MS / 1000 + ' s'));
+        }, 1000);
+        send(body).then((res) => { clearInterval(timer); resolve(res); }, (err) => { clearInterval(timer); reject(err); });
+      });
+      return req;
+    }
   }
 
   // --- progress -----------------------------------------------------------------
 
   function progress(u, sent) {
     const now = performance.now();
+    // Bytes re-sent after a failure were not counted as done: drop the
+    // samples above them. Stalls and waits stay in the window.
+    while (u.samples.length && u.samples[u.samples.length - 1][1] > sent) u.samples.pop();
     u.samples.push([now, sent]);
-    while (u.samples.length > 2 && now - u.samples[0][0] > 8000) u.samples.shift();
-    if (now - u.drawn < 200 && sent < u.file.size) return;
+    while (u.samples.length > 2 && now - u.samples[1][0] > RATE_WINDOW_MS) u.samples.shift();
+    const size = u.size;
+    if (now - u.drawn < 200 && !(size && sent >= size)) return;
     u.drawn = now;
-    const size = u.file.size;
+    if (u.onProgress) return u.onProgress(sent, now);
     const pct = Math.floor((1000 * sent) / size) / 10;
     $('progress').value = Math.floor((1000 * sent) / size);
     const parts = [t('upload.progress', bytes(sent), bytes(size), num.format(pct))];
-    const [t0, b0] = u.samples[0];
-    const speed = now > t0 + 500 ? ((sent - b0) * 1000) / (now - t0) : 0;
+    const speed = rate(u, now);
     if (speed > 0 && sent < size) {
       parts.push(t('upload.speed', bytes(speed)), t('upload.left', duration((size - sent) / speed)));
     }
@@ -248,67 +262,162 @@
     }
   }
 
+  // rate is bytes per second over the last RATE_WINDOW_MS, or 0 while the
+  // window is too short to mean anything.
+  function rate(u, now) {
+    const [t0, b0] = u.samples[0];
+    const last = u.samples[u.samples.length - 1][1];
+    if (now - t0 < RATE_MIN_MS || last <= b0) return 0;
+    return ((last - b0) * 1000) / (now - t0);
+  }
+
   // --- the upload ---------------------------------------------------------------
 
   let current = null;
 
-  function wait(u, seconds) {
-    return new Promise((resolve) => {
-      let left = seconds;
-      const tick = () => {
-        if (u.paused || u.cancelled || left <= 0 || (navigator.onLine && u.wakeOnline)) {
-          clearInterval(timer);
-          window.removeEventListener('online', online);
-          resolve();
+  // countdown shows the wait before tus-js-client's next attempt.
+  function countdown(u, ms, attempt) {
+    clearInterval(u.timer);
+    let left = Math.ceil(ms / 1000);
+    const tick = () => {
+      if (left <= 0) { clearInterval(u.timer); return; }
+      status(navigator.onLine ? t('upload.retrying', left, attempt) : t('upload.offline'), 'error');
+      left--;
+    };
+    u.waiting = true;
+    u.timer = setInterval(tick, 1000);
+    tick();
+  }
+  function quiet(u) {
+    clearInterval(u.timer);
+    if (u.waiting) status('');
+    u.waiting = false;
+  }
+  // Back online while waiting: try at once.
+  window.addEventListener('online', () => {
+    const u = current;
+    if (!u || !u.waiting || u.paused || u.cancelled) return;
+    quiet(u);
+    u.tus.abort().then(() => { if (!u.paused && !u.cancelled) u.tus.start(); });
+  });
+
+  // newUpload makes tus-js-client's upload of u.source. u: {key, name,
+  // size (null when deferred), meta, filetype, source, reader (deferred
+  // sources), extra (kept with the saved URL), onAck, onDone, onFail}.
+  function newUpload(u) {
+    const metadata = { filename: u.name, title: u.meta.title, language: u.meta.language };
+    if (u.filetype) metadata.filetype = u.filetype;
+    if (u.meta.speaker) metadata.speaker = u.meta.speaker;
+    Object.assign(metadata, u.metadata || {});
+    const opts = {
+      endpoint: cfg.endpoint,
+      chunkSize: cfg.chunkSize,
+      retryDelays: RETRY_DELAYS,
+      headers: { Authorization: 'Bearer ' + cfg.token, 'Accept-Language': cfg.lang }, // refusals come back in the page's language
+      metadata,
+      fingerprint: () => Promise.resolve(u.key),
+      urlStorage: urlStorage(u),
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      httpStack: new StallStack(new tus.DefaultHttpStack({})),
+      onUploadUrlAvailable: () => {
+        if (!u.url) loadStatements(); // the new statement shows as uploading
+        u.url = u.tus.url;
+      },
+      onProgress: (sent) => {
+        if (u.paused || u.cancelled) return;
+        if (u.waiting) quiet(u);
+        if (u.started) { status(''); u.started = false; }
+        progress(u, sent);
+      },
+      onChunkComplete: (_, accepted) => {
+        u.offset = accepted;
+        save(u.key, { offset: accepted });
+        if (u.onAck) u.onAck(accepted);
+      },
+      onShouldRetry: (err, attempt, options) => {
+        if (u.paused || u.cancelled || !retryable(failureOf(err))) return false;
+        countdown(u, options.retryDelays[attempt], attempt + 1);
+        return true;
+      },
+      onSuccess: () => { quiet(u); u.onDone(u); },
+      onError: (err) => {
+        quiet(u);
+        if (u.paused || u.cancelled) return;
+        const f = failureOf(err);
+        if ((f.status === 404 || f.status === 410) && !u.restarted && !u.reader) {
+          // Expired or removed on the server: start a new upload.
+          u.restarted = true;
+          forget(u.key);
+          u.url = null;
+          u.tus = newUpload(u);
+          u.tus.start();
           return;
         }
-        status(navigator.onLine ? t('upload.retrying', left, u.attempt) : t('upload.offline'), 'error');
-        left--;
-      };
-      const online = () => { u.wakeOnline = true; tick(); };
-      const timer = setInterval(tick, 1000);
-      u.wakeOnline = false;
-      window.addEventListener('online', online);
-      tick();
+        status('');
+        if (retryable(f)) alertError(t('upload.gave_up'));
+        else {
+          alertError(refusal(f));
+          if (f.code === 'ERR_INVITATION_REVOKED') revoked(u);
+        }
+        (u.onFail || stopped)(u, f);
+      },
+    };
+    if (u.reader) {
+      opts.uploadLengthDeferred = true;
+      opts.fileReader = u.reader;
+    }
+    return new tus.Upload(u.source, opts);
+  }
+
+  // begin starts u, resuming the upload saved under u.key if there is one.
+  function begin(u) {
+    Object.assign(u, { samples: [], drawn: 0, announced: -1, paused: false, cancelled: false, started: true });
+    current = u;
+    u.tus = newUpload(u);
+    return u.tus.findPreviousUploads().then((prev) => {
+      if (prev.length) {
+        u.tus.resumeFromPreviousUpload(prev[0]);
+        u.url = prev[0].uploadUrl;
+        status(t('upload.resuming', bytes((saved(u.key) || {}).offset || 0)));
+      } else {
+        status(t('upload.starting'));
+      }
+      u.tus.start();
     });
   }
 
-  async function run(u) {
-    while (!u.paused && !u.cancelled) {
+  function pause(u) {
+    u.paused = true;
+    quiet(u);
+    u.tus.abort();
+    status(t('upload.paused'));
+  }
+  function resume(u) {
+    u.paused = false;
+    u.samples = [];
+    u.tus.start();
+    status('');
+  }
+
+  // cancel stops u and removes what the server has of it.
+  async function cancel(u) {
+    u.cancelled = true;
+    quiet(u);
+    await u.tus.abort(false);
+    forget(u.key);
+    const url = u.tus.url || u.url;
+    if (url) {
       try {
-        if (u.url) {
-          status(t('upload.resuming', bytes(u.offset)));
-          await head(u);
-        } else {
-          status(t('upload.starting'));
-          await create(u);
+        const res = await fetch(url, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0', Authorization: 'Bearer ' + cfg.token, 'Accept-Language': cfg.lang } });
+        if (res.status !== 204 && res.status !== 404) {
+          const body = await res.text();
+          alertError(refusal(failureOf({ originalResponse: { getStatus: () => res.status, getBody: () => body } })));
         }
-        status('');
-        progress(u, u.offset);
-        while (u.offset < u.file.size) await patch(u);
-        return finished(u);
-      } catch (e) {
-        if (u.paused || u.cancelled) return;
-        if (!(e instanceof Failure)) throw e;
-        if (e.kind === 'gone') { // expired or removed: start a new upload
-          u.url = null;
-          forget(u.key);
-          continue;
-        }
-        if (e.kind === 'fatal') {
-          status('');
-          alertError(refusal(e));
-          if (e.code === 'ERR_INVITATION_REVOKED') revoked(u);
-          return stopped(u, false);
-        }
-        u.attempt++;
-        if (u.attempt > MAX_ATTEMPTS) {
-          alertError(t('upload.gave_up'));
-          return stopped(u, false);
-        }
-        await wait(u, Math.min(60, 2 ** (u.attempt - 1)));
-      }
+      } catch (e) { /* offline: the server removes abandoned uploads */ }
     }
+    if (current === u) current = null;
+    loadStatements();
   }
 
   // Staff revoked the invitation: this upload cannot resume, and no other
@@ -317,28 +426,29 @@
     forget(u.key);
     show($('resume-note'), '');
     form.hidden = true;
+    const rec = $('record-panel');
+    if (rec) rec.hidden = true;
   }
 
   function busy(on) {
     for (const id of ['title', 'speaker', 'language', 'file', 'submit']) $(id).disabled = on;
+    for (const el of document.querySelectorAll('input[name=mode]')) el.disabled = on;
     $('pause').hidden = !on;
     $('cancel').hidden = !on;
   }
 
-  function stopped(u, keepButtons) {
+  function stopped(u) {
     if (current === u) current = null;
     busy(false);
-    if (keepButtons) return;
     $('pause').hidden = $('cancel').hidden = true;
   }
 
   function finished(u) {
-    forget(u.key);
     $('progress').value = 1000;
-    progress(u, u.file.size);
+    progress(u, u.size);
     show($('resume-note'), '');
     status(t('upload.done'), 'ok');
-    stopped(u, false);
+    stopped(u);
     form.reset();
     $('status').focus();
     loadStatements();
@@ -348,56 +458,38 @@
   function initForm() {
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      if (current || !validate()) return;
+      if (current || !validate(false)) return;
       const file = $('file').files[0];
-      const key = keyOf(file);
-      const s = saved(key);
       const u = {
-        file, key, url: s && s.url, offset: (s && s.offset) || 0, attempt: 0,
-        meta: { title: $('title').value.trim(), speaker: $('speaker').value.trim(), language: $('language').value },
-        samples: [], drawn: 0, announced: -1, paused: false, cancelled: false, xhr: null,
+        key: keyOf(file), name: file.name, size: file.size, filetype: file.type, meta: meta(), source: file,
+        onDone: finished,
       };
-      current = u;
       busy(true);
       $('pause').textContent = t('upload.pause');
       $('progress-section').hidden = false;
       show($('resume-note'), '');
-      run(u);
+      begin(u);
     });
 
     $('pause').addEventListener('click', () => {
       const u = current;
       if (!u) return;
       if (!u.paused) {
-        u.paused = true;
-        if (u.xhr) u.xhr.abort();
+        pause(u);
         $('pause').textContent = t('upload.resume');
-        status(t('upload.paused'));
       } else {
-        u.paused = false;
-        u.attempt = 0;
-        u.samples = [];
         $('pause').textContent = t('upload.pause');
-        run(u);
+        resume(u);
       }
     });
 
     $('cancel').addEventListener('click', async () => {
       const u = current;
       if (!u) return;
-      u.cancelled = true;
-      if (u.xhr) u.xhr.abort();
-      forget(u.key);
-      if (u.url) {
-        try {
-          const xhr = await request(u, 'DELETE', u.url, {});
-          if (xhr.status !== 204 && xhr.status !== 404) alertError(refusal(failure(xhr)));
-        } catch (e) { /* offline: the server removes abandoned uploads */ }
-      }
+      await cancel(u);
       $('progress-section').hidden = true;
       status(t('upload.cancelled'));
-      stopped(u, false);
-      loadStatements();
+      stopped(u);
     });
 
     $('file').addEventListener('change', () => fieldError($('file'), ''));
@@ -460,4 +552,11 @@
   $('refresh').addEventListener('click', loadStatements);
   if (form) initForm(); // absent once uploads have closed
   loadStatements();
+
+  // What record.js builds on.
+  window.presession = {
+    cfg, t, bytes, duration, show, status, alertError, fieldError, validate, meta, save, saved, forget,
+    savedUploads, fillForm, STORE, begin, pause, resume, cancel, busy, stopped, rate, loadStatements,
+    current: () => current,
+  };
 })();
