@@ -45,8 +45,10 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 	if err != nil {
 		return handler.HTTPResponse{}, none, err
 	}
-	if err := checkSize(hook.Upload, s.cfg.MaxUploadBytes); err != nil {
-		return handler.HTTPResponse{}, none, err
+	if !hook.Upload.SizeIsDeferred || !isRecording(hook.Upload.MetaData) {
+		if err := checkSize(hook.Upload, s.cfg.MaxUploadBytes); err != nil {
+			return handler.HTTPResponse{}, none, err
+		}
 	}
 	if hook.Upload.IsPartial || hook.Upload.IsFinal {
 		return handler.HTTPResponse{}, none, tusError(ErrCodeConcatenation, http.StatusBadRequest, "upload.tus.concatenation", "concatenation of uploads is not supported; upload the file as one")
@@ -189,6 +191,9 @@ func (s *Service) record(ctx context.Context, info handler.FileInfo) error {
 		if err = s.deps.Statements.Create(ctx, st); presession.ErrorCode(err) == presession.ECONFLICT {
 			st, err = s.deps.Statements.Get(ctx, id)
 		}
+	}
+	if err == nil {
+		st, err = s.recordSize(ctx, st, info.Size)
 	}
 	if err != nil {
 		return err

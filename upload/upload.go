@@ -285,6 +285,9 @@ func (s *Service) newTus() (*handler.UnroutedHandler, error) {
 	composer.UseCore(gated)
 	composer.UseTerminater(gated)
 	composer.UseLocker(s.locker)
+	if _, ok := s.store.core().(handler.LengthDeferrerDataStore); ok {
+		composer.UseLengthDeferrer(gated) // page recordings (recording.go)
+	}
 
 	cors := handler.DefaultCorsConfig
 	if cfg.AllowOrigin != "" {
@@ -551,7 +554,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			s.sendError(w, r, tooLarge(n, s.cfg.MaxUploadBytes))
 			return
 		}
-		if r.Header.Get("Upload-Defer-Length") != "" {
+		if r.Header.Get("Upload-Defer-Length") != "" && !recordingHeader(r.Header.Get("Upload-Metadata")) {
 			s.sendError(w, r, checkSize(handler.FileInfo{SizeIsDeferred: true}, s.cfg.MaxUploadBytes))
 			return
 		}
@@ -566,7 +569,8 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		s.tus.PostFile(w, r)
 		return
 	}
-	if err := s.authorizeUpload(r.Context(), inv, id); err != nil {
+	info, err := s.authorizeUpload(r.Context(), inv, id)
+	if err != nil {
 		s.sendError(w, r, err)
 		return
 	}
@@ -574,6 +578,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	case http.MethodHead:
 		s.tus.HeadFile(w, r)
 	case http.MethodPatch:
+		if err := checkDeferredPatch(info, r, s.cfg.MaxUploadBytes); err != nil {
+			s.sendError(w, r, err)
+			return
+		}
 		s.tus.PatchFile(w, r)
 	case http.MethodDelete:
 		s.tus.DelFile(w, r)
@@ -586,23 +594,23 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 // authorizeUpload checks that upload id exists and belongs to inv, from
 // its saved info alone (one small read; no Redis, so uploads go on while
 // the catalog is briefly away).
-func (s *Service) authorizeUpload(ctx context.Context, inv token.Invitation, id string) error {
+func (s *Service) authorizeUpload(ctx context.Context, inv token.Invitation, id string) (handler.FileInfo, error) {
 	sid := statementID(id)
 	if !validStatementID(sid) || strings.ContainsAny(id, "/\\") {
-		return errNotFound
+		return handler.FileInfo{}, errNotFound
 	}
 	info, err := s.store.readInfo(ctx, sid)
 	if errors.Is(err, handler.ErrNotFound) {
-		return errNotFound
+		return info, errNotFound
 	}
 	if err != nil {
 		s.log.Error("reading an upload's info", "upload", id, "err", err)
-		return tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "upload.tus.storage_unavailable", "storage is briefly unavailable; your upload is safe, try again in a minute")
+		return info, tusError(ErrCodeUnavailable, http.StatusServiceUnavailable, "upload.tus.storage_unavailable", "storage is briefly unavailable; your upload is safe, try again in a minute")
 	}
 	if info.ID != id || info.MetaData[metaInvitation] != inv.ID {
-		return errNotFound
+		return info, errNotFound
 	}
-	return nil
+	return info, nil
 }
 
 // validStatementID accepts what token.NewID makes: 16 lower-case hex digits.

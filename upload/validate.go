@@ -255,6 +255,9 @@ func metadata(s *presession.Session, inv token.Invitation, in handler.MetaData) 
 		metaCountry:      inv.Country,
 		metaOrganisation: inv.Organisation,
 	}
+	if isRecording(in) {
+		out[metaRecording] = "1"
+	}
 	for k, v := range map[string]string{"speaker": speaker, "filename": filename, "filetype": filetype} {
 		if v != "" {
 			out[k] = v
