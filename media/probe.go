@@ -133,6 +133,9 @@ func Probe(ctx context.Context, input string) (*Info, error) {
 		return nil, err
 	}
 	info.Container = c
+	if info.Duration <= 0 {
+		info.Duration = measureDuration(ctx, input, c)
+	}
 	return info, nil
 }
 
