@@ -68,6 +68,7 @@ type pageData struct {
 	Languages                      []langOption
 	Limit                          int
 	MaxHuman, ExtList, Accept      string
+	MaxClock                       string // the session's longest statement, as m:ss
 	Config                         pageConfig
 }
 
@@ -82,7 +83,9 @@ type pageConfig struct {
 	ChunkSize     int64             `json:"chunkSize"`
 	StallSeconds  int               `json:"stallSeconds"` // a request that moves nothing this long is dropped and retried
 	Extensions    []string          `json:"extensions"`
-	Units         []string          `json:"units"` // bytes, KiB … PiB in the page's language
+	Units         []string          `json:"units"`      // bytes, KiB … PiB in the page's language
+	MaxSeconds    int               `json:"maxSeconds"` // the session's longest statement: a recording stops there
+	Timeslice     int               `json:"timeslice"`  // ms of recording per chunk sent
 	Messages      map[string]string `json:"messages"`
 }
 
@@ -130,7 +133,8 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		chunk = defaultPartSize
 	}
 	msgs := map[string]string{}
-	for _, k := range jsMessages {
+	d.MaxClock = clock(sess.MaxStatementSeconds)
+	for _, k := range append(jsMessages, recMessages...) {
 		msgs[k] = site.Bundle.T(lang, k)
 	}
 	for _, c := range srvCodes {
@@ -148,6 +152,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		ChunkSize:    2 * chunk,
 		StallSeconds: int(StallTimeout / time.Second),
 		Extensions:   Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
+		MaxSeconds: sess.MaxStatementSeconds, Timeslice: RecordTimeslice,
 	}
 	return d, http.StatusOK
 }

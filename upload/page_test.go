@@ -234,7 +234,10 @@ func TestPageAccessible(t *testing.T) {
 	for _, l := range []string{"en", "fr", "es"} {
 		pages = append(pages,
 			a11y.Page{Name: "upload " + l, URL: srv.URL + "/upload?lang=" + l + "&token=" + tok, WaitFor: "#statements-msg"},
-			a11y.Page{Name: "upload closed " + l, URL: srv.URL + "/upload?lang=" + l + "&token=" + closed})
+			a11y.Page{Name: "upload closed " + l, URL: srv.URL + "/upload?lang=" + l + "&token=" + closed},
+			// Record mode where the camera cannot be had (no fake device
+			// here): the page explains what to do.
+			a11y.Page{Name: "upload record " + l, URL: srv.URL + "/upload?lang=" + l + "&mode=record&token=" + tok, WaitFor: "#record-panel:not([hidden])"})
 	}
 	pages = append(pages, a11y.Page{Name: "upload invalid", URL: srv.URL + "/upload?token=nope"})
 	a11y.Scan(t, pages...)
