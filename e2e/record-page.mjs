@@ -26,15 +26,19 @@ const events = [];
 const log = (e) => events.push(e);
 const here = dirname(fileURLToPath(import.meta.url));
 const profile = mkdtempSync(join(tmpdir(), 'record-page-'));
-const ctx = await chromium.launchPersistentContext(profile, {
+// launch opens Chromium whose permission prompts answer fakeUI: "" allows
+// the camera and microphone, "=deny" refuses them.
+const launch = (dir, fakeUI) => chromium.launchPersistentContext(dir, {
   executablePath: opts.chromium || '/usr/bin/chromium',
   headless: true,
   viewport: { width: 1280, height: 900 },
   bypassCSP: true, // lets the script inject axe; the page's own CSP stays strict
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream' + fakeUI, '--autoplay-policy=no-user-gesture-required'],
 });
+
+const ctx = await launch(profile, '');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const focused = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
 
@@ -61,7 +65,7 @@ async function toRecordMode(page) {
     file: !document.getElementById('file-field').hidden }));
   await page.waitForFunction(() => {
     const v = document.getElementById('preview');
-    return v.readyState >= 2 && v.videoWidth > 0 && document.getElementById('level').value > 0;
+    return v.readyState >= 2 && v.videoWidth > 0 && document.getElementById('level').value > 0.05; // the fake microphone beeps
   }, null, { timeout: 20000, polling: 100 });
   const devices = await page.evaluate(() => ({
     cameras: [...document.querySelectorAll('#camera option')].map((o) => o.textContent),
@@ -100,6 +104,27 @@ async function startTake(page) {
   return Date.now();
 }
 
+// Camera and microphone refused: the page says what to do, with the focus
+// on the explanation and a "Try the camera again" button.
+{
+  const dir = mkdtempSync(join(tmpdir(), 'record-page-deny-'));
+  const c = await launch(dir, '=deny');
+  try {
+    const page = c.pages()[0] || await c.newPage();
+    await page.goto(opts.url, { waitUntil: 'load' });
+    await page.focus('#mode-file');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => !document.getElementById('record-error').hidden, null, { timeout: 10000 });
+    log({ event: 'denied', message: await page.textContent('#record-error'), focused: await focused(page), retry: await page.isVisible('#rec-retry'),
+      start: await page.isVisible('#rec-start') });
+    await axe(page, 'camera refused');
+  } catch (e) {
+    log({ event: 'denied', error: String(e) });
+  } finally {
+    await c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 let result;
 try {
   const page = ctx.pages()[0] || await ctx.newPage();

@@ -97,14 +97,18 @@ func TestRecordInChromium(t *testing.T) {
 		{"name": "cut", "seconds": 30, "dropAt": 5, "dropFor": 4, "reloadAt": cut},
 	})
 
+	if d := ev["denied"]; d == nil || !strings.Contains(d["message"].(string), "allow them for this site") || d["focused"] != "record-error" ||
+		d["retry"] != true || d["start"] != false {
+		t.Errorf("camera refused: %v", d)
+	}
 	if m := ev["record mode"]; m["checked"] != true || m["panel"] != true || m["file"] != false ||
-		len(m["cameras"].([]any)) == 0 || len(m["microphones"].([]any)) == 0 || m["level"].(float64) <= 0 || m["silentNote"] != "" {
+		len(m["cameras"].([]any)) == 0 || len(m["microphones"].([]any)) == 0 || m["level"].(float64) <= 0.05 || m["silentNote"] != "" {
 		t.Errorf("record mode: %v", m)
 	}
 	if p := ev["prompter"]; p["speedFocus"] != "prompter-speed" || p["speed"] != "5" || p["prompterFocus"] != "prompter" {
 		t.Errorf("teleprompter by keyboard: %v", p)
 	}
-	for _, name := range []string{"axe/record mode", "axe/interrupted recording"} {
+	for _, name := range []string{"axe/camera refused", "axe/record mode", "axe/interrupted recording"} {
 		for _, r := range ev[name]["results"].([]any) {
 			r := r.(map[string]any)
 			if len(r["violations"].([]any)) > 0 || r["overflow"] == true {

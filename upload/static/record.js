@@ -144,6 +144,7 @@
     v.play().catch(() => {});
     await listDevices();
     meter();
+    if (!take) buttons(['rec-start']);
     return true;
   }
 
