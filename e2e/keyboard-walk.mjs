@@ -268,6 +268,66 @@ async function upload(page, w) {
   return st.id;
 }
 
+// record: on the upload page, by keyboard, the record mode: switch to it,
+// fill in the title, paste the teleprompter's text and set its speed,
+// record a short take, stop, review, send; the statement the in-process
+// worker makes of it becomes ready and lasts what was recorded, ±1 s.
+async function record(page, w) {
+  const { lang } = w;
+  await tabTo(page, lang, '#mode-file');
+  await page.keyboard.press('ArrowRight');
+  await checkFocus(page, lang, 'record mode chosen');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'mode-record');
+  assert.ok(await page.isVisible('#record-panel'), 'the record panel shows');
+  assert.ok(!(await page.isVisible('#file')), 'the file field is gone in record mode');
+  await page.waitForFunction(() => document.getElementById('preview').videoWidth > 0, null, { timeout: 15000 });
+  await tabTo(page, lang, '#title');
+  await page.keyboard.type('Recorded with the camera');
+  await tabTo(page, lang, '#camera');
+  await tabTo(page, lang, '#microphone');
+  await tabTo(page, lang, '#prompter-text');
+  await page.keyboard.insertText('We thank the Council.\nOur statement concerns the right to education.');
+  await page.keyboard.press('Tab');
+  await checkFocus(page, lang, 'teleprompter speed');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'prompter-speed');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Tab');
+  await checkFocus(page, lang, 'teleprompter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'prompter');
+  await tabTo(page, lang, '#rec-start');
+  await page.keyboard.press('Enter');
+  const t0 = Date.now();
+  await checkFocus(page, lang, 'recording');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'rec-stop', 'the focus goes to Stop');
+  await new Promise((r) => setTimeout(r, 5000));
+  await page.keyboard.press('Enter');
+  const seconds = (Date.now() - t0) / 1000;
+  await page.waitForFunction(() => !document.getElementById('rec-send').hidden, null, { timeout: 10000 });
+  await checkFocus(page, lang, 'take recorded');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'rec-send', 'the focus goes to Send');
+  assert.ok(await page.isVisible('#take'), 'the take can be watched back');
+  await axe(page, `upload page ${lang}, a take to review`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('status').classList.contains('ok'), null, { timeout: 30000 });
+  const status = await checkFocus(page, lang, 'recording sent');
+  assert.equal(status.id, 'status');
+  assert.equal((await page.textContent('#status')).trim(), t(lang, 'upload.rec.done'));
+  step('upload page Tab round, record mode', { lang, stops: await tabRound(page, lang, 'upload page, record mode') });
+
+  const token = new URL(w.upload).searchParams.get('token');
+  const st = (await api('/api/v1/me/statements', token)).statements.find((s) => s.title === 'Recorded with the camera');
+  assert.ok(st, 'the recording is listed for the invitation');
+  const ready = await until(`recorded statement ${st.id} ready`, async () => {
+    const s = await api('/api/v1/statements/' + st.id, spec.staffToken);
+    assert.notEqual(s.status, 'failed', `recorded statement ${st.id} failed: ${s.reason}`);
+    return s.status === 'ready' && s;
+  });
+  const duration = ready.media && ready.media.duration;
+  assert.ok(Math.abs(duration - seconds) <= 1, `the recorded statement lasts ${duration} s; ${seconds} s were recorded`);
+  step('recorded', { lang, id: st.id, seconds, duration, format: ready.media.source_format });
+  return { id: st.id, seconds, duration };
+}
+
 // --- the staff dashboard -------------------------------------------------------
 
 async function approve(page, w, id) {
@@ -354,7 +414,8 @@ const ctx = await chromium.launchPersistentContext(spec.profile, {
   bypassCSP: true, // lets the walk inject axe; the pages' own CSP stays strict
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required'],
+    '--autoplay-policy=no-user-gesture-required',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'], // the upload page's record mode
 });
 const errors = [];
 const out = { ok: false, statements: {} };
@@ -369,6 +430,7 @@ try {
   for (const w of spec.walks) {
     out.statements[w.lang] = await upload(page, w);
     step('uploaded', { lang: w.lang, id: out.statements[w.lang] });
+    if (w === spec.walks[0]) out.recorded = await record(page, w);
   }
   timings.upload = Date.now() - t;
   t = Date.now();
