@@ -53,7 +53,7 @@ func testSessions() *presession.Sessions {
 // env is one test's endpoint: the services it shares with a second node
 // (Redis, storage, catalog double) and one or more Service instances.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	kind   string // "s3" or "file"
 	rdb    *redis.Client
 	ropts  *redis.Options
@@ -76,7 +76,7 @@ type env struct {
 
 var kinds = []string{"s3", "file"}
 
-func newEnv(t *testing.T, kind string, tune ...func(*Config)) *env {
+func newEnv(t testing.TB, kind string, tune ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, kind: kind, signer: token.NewSigner(testSecret)}
 	e.ropts = testenv.RedisDB(t)

@@ -18,7 +18,7 @@ import (
 
 // recordRun runs e2e/record-page.mjs on a page server and returns its
 // events by name ("name/take" for per-take events).
-func recordRun(t *testing.T, url string, takes []map[string]any) map[string]map[string]any {
+func recordRun(t testing.TB, url string, takes []map[string]any) map[string]map[string]any {
 	t.Helper()
 	chromium := testenv.Chromium(t)
 	script := testenv.NodeScript(t, "record-page.mjs")
