@@ -70,9 +70,13 @@ func (s *Service) preCreate(hook handler.HookEvent) (handler.HTTPResponse, handl
 		s.log.Error("counting an invitation's statements", "invitation", inv.ID, "err", err)
 		return handler.HTTPResponse{}, none, errUnavailable
 	}
-	if err := s.checkAllowance(usageOf(list), hook.Upload.Size, country); err != nil {
+	use := usageOf(list)
+	if err := s.checkAllowance(use, hook.Upload.Size, country); err != nil {
 		st.refused = metrics.RefusedLimit
 		return handler.HTTPResponse{}, none, err
+	}
+	if hook.Upload.SizeIsDeferred {
+		meta[metaSizeCap] = strconv.FormatInt(s.sizeCap(use), 10) // a recording (recording.go)
 	}
 	id := token.NewID()
 	stmt := newStatement(id, hook.Upload.Size, meta, now)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/i18n"
 )
 
 // A recording made on the upload page is sent while it is recorded, so
@@ -17,6 +18,11 @@ import (
 // ("1") and a type MediaRecorder produces; files must still declare their
 // size. tusd's MaxSize bounds a deferred upload as it arrives.
 const metaRecording = "recording"
+
+// metaSizeCap is the most a recording may grow to, set at its creation:
+// the largest upload, or less when the invitation's storage allowance
+// (MaxInvitationBytes) has less room left.
+const metaSizeCap = "size_cap"
 
 // recordingTypes are the containers browsers' MediaRecorder writes.
 var recordingTypes = []string{"video/webm", "video/mp4", "video/x-matroska"}
@@ -68,8 +74,10 @@ func (s *Service) recordSize(ctx context.Context, st *presession.Statement, size
 }
 
 // checkDeferredPatch refuses a PATCH that would take a deferred upload
-// past max: tusd caps a deferred upload at its MaxSize only when the
-// request states no Content-Length.
+// past max (tusd caps a deferred upload at its MaxSize only when the
+// request states no Content-Length) or past its size cap. Two recordings
+// of one invitation made at the same time each have the room left when
+// they started.
 func checkDeferredPatch(info handler.FileInfo, r *http.Request, max int64) error {
 	if !info.SizeIsDeferred || max <= 0 || r.ContentLength <= 0 {
 		return nil
@@ -78,8 +86,24 @@ func checkDeferredPatch(info handler.FileInfo, r *http.Request, max int64) error
 	if err != nil || off < 0 {
 		return nil // tusd refuses it
 	}
-	if n := off + r.ContentLength; n > max {
+	n := off + r.ContentLength
+	if n > max {
 		return tooLarge(n, max)
 	}
+	if room, err := strconv.ParseInt(info.MetaData[metaSizeCap], 10, 64); err == nil && n > room {
+		return tusError(ErrCodeInvitationFull, http.StatusRequestEntityTooLarge, "upload.tus.recording_full",
+			"this recording (%s so far) no longer fits in what one invitation may keep in storage (%s were left when it started); record a shorter statement, or ask the organisers if you need more room",
+			i18n.Size(n), i18n.Size(room))
+	}
 	return nil
+}
+
+// sizeCap is what a new recording of an invitation with usage u may grow
+// to.
+func (s *Service) sizeCap(u usage) int64 {
+	c := s.cfg.MaxUploadBytes
+	if room := s.cfg.MaxInvitationBytes - u.bytes; s.cfg.MaxInvitationBytes > 0 && (c <= 0 || room < c) {
+		c = room
+	}
+	return c
 }

@@ -24,7 +24,7 @@ func TestRecordingDeferredLength(t *testing.T) {
 	}
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
-			e := newEnv(t, kind, func(c *Config) { c.MaxUploadBytes = 8 << 20 })
+			e := newEnv(t, kind, func(c *Config) { c.MaxUploadBytes, c.MaxInvitationBytes = 8<<20, 10<<20 })
 			tok, _ := e.invite("AD", "Civil Voice", time.Time{})
 			deferred := func(meta map[string]string) tusResp {
 				return e.do("POST", e.srv.URL+"/files/", tok, map[string]string{"Upload-Defer-Length": "1", "Upload-Metadata": encodeMeta(meta)}, nil)
@@ -88,9 +88,17 @@ func TestRecordingDeferredLength(t *testing.T) {
 			if r.status != http.StatusCreated {
 				t.Fatalf("second recording: %d %s", r.status, r.body)
 			}
-			big := randomBytes(9<<20, 8)
-			if p := e.patch(r.header.Get("Location"), tok, 0, big); p.status < 400 {
-				t.Fatalf("9 MiB into a deferred upload capped at 8 MiB: %d", p.status)
+			second := r.header.Get("Location")
+			if p := e.patch(second, tok, 0, randomBytes(9<<20, 8)); p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "largest accepted upload is 8 MiB") {
+				t.Fatalf("9 MiB into a recording capped at 8 MiB: %d %s", p.status, p.body)
+			}
+			// The invitation keeps at most 10 MiB and the first take holds
+			// 3 MiB of it: this one may grow to the 7 MiB left, not to 8.
+			if p := e.patch(second, tok, 0, randomBytes(7<<20+512<<10, 9)); p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "no longer fits") {
+				t.Fatalf("7.5 MiB into a recording with 7 MiB of room: %d %s", p.status, p.body)
+			}
+			if p := e.patch(second, tok, 0, randomBytes(6<<20, 9)); p.status != http.StatusNoContent {
+				t.Fatalf("6 MiB into a recording with 7 MiB of room: %d %s", p.status, p.body)
 			}
 		})
 	}

@@ -113,7 +113,9 @@ type Config struct {
 	// not deleted, a failed statement's until FailedRetention has run
 	// out, and the new upload's. Uploads must declare their length at
 	// creation and tusd never lets one grow past it, so the check at
-	// creation (under the invitation's lock) holds for the upload's life.
+	// creation (under the invitation's lock) holds for the upload's life;
+	// a recording made on the page, which cannot declare its length, may
+	// grow to the room left when it started (recording.go).
 	// 3 × MaxUploadBytes when zero; none when both are zero.
 	MaxInvitationBytes int64
 	// AbandonedUploadAge is how long an unfinished upload may go without a
