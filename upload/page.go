@@ -150,7 +150,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		// Whole S3 parts per PATCH: no tail parked in a .part object
 		// between requests.
 		ChunkSize:    2 * chunk,
-		StallSeconds: int(StallTimeout / time.Second),
+		StallSeconds: int(max(time.Second, s.cfg.StallTimeout) / time.Second),
 		Extensions:   Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
 		MaxSeconds: sess.MaxStatementSeconds, Timeslice: RecordTimeslice,
 	}

@@ -148,6 +148,10 @@ type Config struct {
 	// PublicURL, when set, makes upload URLs absolute on it (behind a proxy
 	// that rewrites Host); else they follow the request's Host.
 	PublicURL string
+	// StallTimeout is how long the upload page lets a request move no byte
+	// and get no answer before it drops and retries it; StallTimeout (the
+	// constant) when zero.
+	StallTimeout time.Duration
 }
 
 // Deps are the collaborators of the endpoint.
@@ -240,6 +244,9 @@ func withDefaults(cfg Config, deps Deps) (Config, Deps) {
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = 10 * time.Minute
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = StallTimeout
 	}
 	if cfg.LockTTL <= 0 {
 		cfg.LockTTL = 30 * time.Second

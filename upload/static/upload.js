@@ -210,20 +210,24 @@
 
   // StallStack wraps tus-js-client's HTTP stack: a request that neither
   // sends a byte nor gets its answer for STALL_MS is aborted and fails like
-  // a dropped connection, so tus-js-client retries it from HEAD.
+  // a dropped connection, so tus-js-client retries it from HEAD. Once the
+  // whole body has been handed to the network, the bytes may still sit in
+  // the system's buffers on a slow line, which the page cannot see move:
+  // it then waits three times as long for the answer.
   class StallStack {
     constructor(inner) { this.inner = inner; }
     getName() { return 'stall-detecting ' + this.inner.getName(); }
     createRequest(method, url) {
       const req = this.inner.createRequest(method, url);
-      let last = 0;
+      let last = 0, loaded = 0;
       const setProgressHandler = req.setProgressHandler.bind(req);
-      req.setProgressHandler = (fn) => setProgressHandler((n) => { last = performance.now(); fn(n); });
+      req.setProgressHandler = (fn) => setProgressHandler((n) => { last = performance.now(); loaded = n; fn(n); });
       const send = req.send.bind(req);
       req.send = (body) => new Promise((resolve, reject) => {
         last = performance.now();
+        const size = body ? body.size || body.length || 0 : 0;
         const timer = setInterval(() => {
-          if (performance.now() - last < STALL_MS) return;
+          if (performance.now() - last < (loaded >= size ? 3 * STALL_MS : STALL_MS)) return;
           clearInterval(timer);
           req.abort();
           reject(new Error('tus: no progress for ' + STALL_MS / 1000 + ' s'));
