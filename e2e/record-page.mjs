@@ -164,11 +164,17 @@ try {
         record: await page.isChecked('#mode-record') });
       await axe(page, 'interrupted recording');
     } else {
-      await at(take.seconds);
-      const scrolled = await page.evaluate(() => document.getElementById('prompter').scrollTop);
-      await page.focus('#rec-stop');
-      await page.keyboard.press('Enter');
-      await page.waitForFunction(() => !document.getElementById('rec-send').hidden, null, { timeout: 10000 });
+      let scrolled;
+      if (take.auto) { // the page stops by itself at the session's limit
+        await page.waitForFunction(() => !document.getElementById('rec-send').hidden, null, { timeout: (take.seconds + 10) * 1000, polling: 50 });
+        scrolled = await page.evaluate(() => document.getElementById('prompter').scrollTop);
+      } else {
+        await at(take.seconds);
+        scrolled = await page.evaluate(() => document.getElementById('prompter').scrollTop);
+        await page.focus('#rec-stop');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => !document.getElementById('rec-send').hidden, null, { timeout: 10000 });
+      }
       const review = await page.evaluate(() => ({ review: !document.getElementById('take').hidden, focused: document.activeElement.id,
         status: document.getElementById('rec-status').textContent }));
       log({ event: 'stopped', take: take.name, at: (Date.now() - t0) / 1000, scrolled, ...review });

@@ -185,6 +185,7 @@
     quietSince = performance.now();
     levelTimer = setInterval(() => {
       if (audio.state === 'suspended') audio.resume().catch(() => {});
+      if (audio.state !== 'running') { quietSince = performance.now(); return; } // no sound yet without a click: say nothing
       an.getFloatTimeDomainData(buf);
       let sum = 0;
       for (const x of buf) sum += x * x;
@@ -282,7 +283,9 @@
     const type = pickType();
     let recorder;
     try {
-      recorder = new MediaRecorder(stream, type ? { mimeType: type, videoBitsPerSecond: 2500000 } : {});
+      // 1.5 Mbit/s: a speaker filmed by a laptop camera looks fine, and a
+      // modest line keeps up while recording, so Send takes seconds.
+      recorder = new MediaRecorder(stream, type ? { mimeType: type, videoBitsPerSecond: 1500000, audioBitsPerSecond: 96000 } : {});
     } catch (e) {
       recError(t('upload.rec.failed', e.name || String(e)));
       return;
@@ -355,7 +358,7 @@
     v.hidden = false;
     $('preview').hidden = true;
     buttons(['rec-send', 'rec-retake']);
-    recStatus((tk.maxed ? t('upload.rec.max_reached', clock(cfg.maxSeconds)) + ' ' : '') + t('upload.rec.recorded', clock(tk.seconds)));
+    recStatus((tk.maxed ? t('upload.rec.max_reached', clock(cfg.maxSeconds)) + ' ' : '') + t('upload.rec.recorded', clock(Math.round(tk.seconds))));
     $('rec-send').focus();
   }
 
@@ -411,6 +414,19 @@
     buttons(['rec-start']);
   }
 
+  // Chunks of takes whose upload never started (a reload before the
+  // server answered the creation) can never be sent: forget them once
+  // they are an hour old (a take's id starts with its start time; a
+  // younger one may be recording in another tab).
+  async function sweep() {
+    const keys = (await tx('readonly', (s) => s.getAllKeys())) || [];
+    const live = new Set(P.savedUploads().filter(([, s]) => s.recording).map(([, s]) => s.rec));
+    for (const rec of new Set(keys.map((k) => k[0]))) {
+      const age = Date.now() - parseInt(String(rec).slice(0, 8), 36);
+      if (!live.has(rec) && !(take && take.id === rec) && age > 3600e3) drop(rec);
+    }
+  }
+
   // A take interrupted by a reload: offer to send what was kept.
   async function restore() {
     for (const [key, s] of P.savedUploads()) {
@@ -425,7 +441,7 @@
       tk.u.key = key;
       P.fillForm(s);
       setMode('record', false);
-      P.show($('resume-note'), t('upload.rec.interrupted', clock(tk.seconds), P.bytes(src.end), P.bytes(Math.min(s.offset || 0, src.end))));
+      P.show($('resume-note'), t('upload.rec.interrupted', clock(Math.round(tk.seconds)), P.bytes(src.end), P.bytes(Math.min(s.offset || 0, src.end))));
       $('progress-section').hidden = false;
       drawSent(tk);
       buttons(['rec-send', 'rec-retake']);
@@ -467,6 +483,7 @@
     window.addEventListener('pagehide', closeCamera);
     buttons(['rec-start']);
     restore().then((found) => {
+      sweep();
       if (found) openCamera().then(() => { $('preview').hidden = true; });
       else if (new URLSearchParams(location.search).get('mode') === 'record') setMode('record', true); // a link straight to record mode
     });
