@@ -2,7 +2,9 @@
 // throttling, stalling and resetting proxy in front of the server): fills
 // the form, sends the file and lets the page finish on its own, with no
 // click or reload. Reports the tus requests it made, what the page said
-// meanwhile, and how long it took. Driven by upload/poorline_test.go.
+// meanwhile, and how long it took. With "expectError", the server refuses
+// the upload mid-way instead: reports the refusal the page shows and the
+// requests made up to 3 s later. Driven by upload/poorline_test.go.
 //
 //   node upload-poorline.mjs '{"url": "http://PROXY/upload?token=T", "file": "/tmp/x.mp4", "chromium": "/usr/bin/chromium"}'
 //
@@ -43,12 +45,20 @@ try {
   });
   const t0 = Date.now();
   await page.click('#submit');
+  if (opts.expectError) { // a refusal mid-way: shown at once, not retried
+    await page.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: (opts.timeout || 180) * 1000, polling: 50 });
+    const shown = { error: await page.textContent('#error'), focused: await page.evaluate(() => document.activeElement.id),
+      submitEnabled: await page.isEnabled('#submit'), pauseHidden: await page.isHidden('#pause'), ms: Date.now() - t0 };
+    await new Promise((r) => setTimeout(r, 3000));
+    result = { ok: true, events, requests, ...shown };
+    throw null; // eslint-disable-line no-throw-literal
+  }
   await page.waitForFunction(() => document.getElementById('status').classList.contains('ok'), null, { timeout: (opts.timeout || 180) * 1000, polling: 100 });
   const ms = Date.now() - t0;
   const said = [...new Set(await page.evaluate(() => window.__said))];
   result = { ok: true, events, requests, said, ms, percent: await page.evaluate(() => document.getElementById('progress').value / 10) };
 } catch (e) {
-  result = { ok: false, error: String(e && e.stack ? e.stack : e), events };
+  if (e !== null) result = { ok: false, error: String(e && e.stack ? e.stack : e), events };
 } finally {
   await ctx.close();
   rmSync(profile, { recursive: true, force: true });

@@ -6,9 +6,14 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,5 +184,61 @@ func TestPageOnPoorLine(t *testing.T) {
 	l, _ := e.st.ByInvitation(context.Background(), inv.ID)
 	if len(l) != 1 || sum(e.stored(l[0].ID)) != sum(data) {
 		t.Fatalf("%d statements; stored bytes differ from the file", len(l))
+	}
+}
+
+// TestPageShowsRefusalMidUpload: when the server refuses an upload on a
+// PATCH mid-way (a 4xx with a JSON error body in the request's language,
+// as for a file found not to be a video once its first bytes arrive),
+// the page shows that message at once, with the focus on it, and stops:
+// no retry, the form usable again.
+func TestPageShowsRefusalMidUpload(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	script := testenv.NodeScript(t, "upload-poorline.mjs")
+	e := newEnv(t, "file")
+	srv, _ := e.pageServer(8 << 20) // several PATCHes of a 24 MiB file
+	tok, _ := e.invite("AD", "Civil Voice", time.Time{})
+	file, _ := writeSource(t, 24<<20, 34)
+	const msg = "Ce fichier n’est pas une vidéo : c’est une archive ZIP. Choisissez le fichier vidéo de votre déclaration."
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var patches atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && patches.Add(1) == 2 {
+			io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+			w.Header().Set("Tus-Resumable", "1.0.0")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "ERR_NOT_VIDEO", "message": msg}})
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec, _ := json.Marshal(map[string]any{"url": front.URL + "/upload?lang=fr&token=" + tok, "file": file, "chromium": chromium, "expectError": true, "timeout": 60})
+	out, err := exec.CommandContext(ctx, "node", script, string(spec)).Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var res struct {
+		OK                         bool
+		Error, Focused             string
+		SubmitEnabled, PauseHidden bool
+		Requests                   map[string]int
+		Events                     []map[string]any
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, ev := range res.Events {
+		t.Logf("page: %v", ev)
+	}
+	if !res.OK || !strings.Contains(res.Error, msg) || res.Focused != "error" || !res.SubmitEnabled || !res.PauseHidden {
+		t.Fatalf("refusal mid-upload: %+v", res)
+	}
+	if n := patches.Load(); n != 2 {
+		t.Errorf("%d PATCHes: the page retried a refusal (requests %v)", n, res.Requests)
 	}
 }
