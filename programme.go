@@ -37,6 +37,12 @@ func mustLocation(name string) *time.Location {
 // End is when the slot ends.
 func (s Slot) End() time.Time { return s.Start.Add(time.Duration(s.Minutes) * time.Minute) }
 
+// Equal reports whether s and o are the same slot (the same instant,
+// whatever the offsets they are written with).
+func (s Slot) Equal(o Slot) bool {
+	return s.Start.Equal(o.Start) && s.Minutes == o.Minutes && s.QuestionsURL == o.QuestionsURL && s.Note == o.Note
+}
+
 // Length is the slot's length.
 func (s Slot) Length() time.Duration { return time.Duration(s.Minutes) * time.Minute }
 

@@ -30,6 +30,7 @@ type Premiere struct {
 	master   string
 	files    map[string]*liveText
 	items    []Item
+	cues     map[string]CueSource
 }
 
 // liveText is one live playlist: its header, its body with every segment,
@@ -49,7 +50,7 @@ func NewPremiere(res *Result, start time.Time) (*Premiere, error) {
 		return nil, presession.Errorf(presession.EINVALID, "playlist: nothing to premiere: no statement is approved")
 	}
 	p := &Premiere{Start: start.UTC(), Duration: res.Playlist.Duration, Version: res.Version, master: master,
-		files: map[string]*liveText{}, items: res.Playlist.Statements}
+		files: map[string]*liveText{}, items: res.Playlist.Statements, cues: res.Cues}
 	for name, text := range res.Files {
 		if name == "master.m3u8" || !strings.HasSuffix(name, ".m3u8") {
 			continue
