@@ -31,6 +31,7 @@ type Premiere struct {
 	files    map[string]*liveText
 	items    []Item
 	cues     map[string]CueSource
+	captions map[string]string // "captions/{lang}.vtt": the whole-stream tracks
 }
 
 // liveText is one live playlist: its header, its body with every segment,
@@ -40,6 +41,12 @@ type liveText struct {
 	body string
 	at   []float64 // segment i's start in the premiere, seconds, ascending
 	cut  []int     // body[:cut[i]] lists segments 0..i
+	// lead is how long before its start a segment is listed: 0 for
+	// media; a subtitle playlist's target duration for its segments (one
+	// per statement, as long as the statement), since a player reloads a
+	// live playlist only every target duration and would otherwise get a
+	// statement's captions that long after the statement began.
+	lead float64
 }
 
 // NewPremiere returns the premiere of res from start. A build without
@@ -51,13 +58,20 @@ func NewPremiere(res *Result, start time.Time) (*Premiere, error) {
 	}
 	p := &Premiere{Start: start.UTC(), Duration: res.Playlist.Duration, Version: res.Version, master: master,
 		files: map[string]*liveText{}, items: res.Playlist.Statements, cues: res.Cues}
+	p.captions = map[string]string{}
 	for name, text := range res.Files {
+		if strings.HasPrefix(name, "captions/") && strings.HasSuffix(name, ".vtt") {
+			p.captions[name] = text
+		}
 		if name == "master.m3u8" || !strings.HasSuffix(name, ".m3u8") {
 			continue
 		}
 		lt, err := liveFrom(text, p.Start)
 		if err != nil {
 			return nil, fmt.Errorf("playlist: premiere of %s: %w", name, err)
+		}
+		if strings.HasPrefix(name, "subs/") {
+			lt.lead = float64(targetDuration(lt.head))
 		}
 		p.files[name] = lt
 	}
@@ -123,7 +137,8 @@ func (p *Premiere) End() time.Time {
 
 // File returns the live text of name ("master.m3u8", "{rung}.m3u8",
 // "subs/{lang}.m3u8") at now; ok is false when the build has no such
-// file. Before the start a media playlist lists no segment.
+// file. Before the start a media playlist lists no segment; a subtitle
+// playlist lists each segment its target duration early (liveText.lead).
 func (p *Premiere) File(name string, now time.Time) (text string, ok bool) {
 	if name == "master.m3u8" {
 		return p.master, true
@@ -132,7 +147,7 @@ func (p *Premiere) File(name string, now time.Time) (text string, ok bool) {
 	if !ok {
 		return "", false
 	}
-	elapsed := now.Sub(p.Start).Seconds()
+	elapsed := now.Sub(p.Start).Seconds() + lt.lead
 	n := sort.Search(len(lt.at), func(i int) bool { return lt.at[i] > elapsed }) // segments whose start has come
 	var b strings.Builder
 	b.Grow(len(lt.head) + 16 + len(lt.body))
@@ -174,3 +189,29 @@ func (p *Premiere) Current(now time.Time) (item Item, index int, ok bool) {
 // Items are the premiere's statements in order, with their start and
 // span in it.
 func (p *Premiere) Items() []Item { return p.items }
+
+// TargetDuration is the premiere's EXT-X-TARGETDURATION, seconds: the
+// longest of its media playlists' (0 when it has none). Subtitle
+// playlists, one segment per statement, do not count.
+func (p *Premiere) TargetDuration() int {
+	best := 0
+	for name, lt := range p.files {
+		if strings.HasPrefix(name, "subs/") {
+			continue
+		}
+		best = max(best, targetDuration(lt.head))
+	}
+	return best
+}
+
+// targetDuration reads EXT-X-TARGETDURATION from a playlist's header.
+func targetDuration(head string) int {
+	for _, l := range strings.Split(head, "\n") {
+		if v, ok := strings.CutPrefix(l, "#EXT-X-TARGETDURATION:"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
