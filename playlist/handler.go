@@ -54,6 +54,8 @@ type Handler struct {
 	// Now is the clock of premieres (default time.Now).
 	Now   func() time.Time
 	slots Slots // nil: no programme, no premieres
+	// audience records the viewers of premieres (nil: not counted)
+	audience Audience
 
 	mu        sync.Mutex
 	premieres map[premiereKey]*Premiere
@@ -93,6 +95,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /playlists/{s}/{cc}/live/{name}", h.serveLiveFile)
 	mux.HandleFunc("GET /playlists/{s}/{cc}/live/subs/{name}", h.serveLiveFile)
 	mux.HandleFunc("GET /playlists/{s}/{cc}/live/subs/{lang}/{file}", h.serveLiveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live/captions/{name}", h.serveLiveFile)
 	mux.HandleFunc("GET /media/{id}/{rest...}", h.serveMedia)
 	mux.HandleFunc("GET /watch/{s}/{cc}", h.serveWatch)
 	mux.HandleFunc("GET /watch/{s}", h.serveSession)

@@ -3,6 +3,8 @@ package playlist
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +26,20 @@ type Slots interface {
 	Slot(ctx context.Context, session, country string) (*presession.Slot, error) // nil: the country has none
 }
 
+// Audience records who watches a premiere: the viewer token (its id)
+// behind each request for a live playlist. package programme's Audience
+// implements it, counting them in Redis.
+type Audience interface {
+	Seen(ctx context.Context, session, country, viewer string) error
+}
+
+// WithAudience records, in a, every viewer token that asks for a live
+// playlist (staff's requests are not counted).
+func (h *Handler) WithAudience(a Audience) *Handler {
+	h.audience = a
+	return h
+}
+
 // WithSlots serves the premieres of the countries that have a slot:
 //
 //	GET /playlists/{s}/{cc}/live.json                 where the premiere stands
@@ -31,6 +47,7 @@ type Slots interface {
 //	GET /playlists/{s}/{cc}/live/{rung}.m3u8          event playlists by the clock
 //	GET /playlists/{s}/{cc}/live/subs/{lang}.m3u8     …and of subtitles
 //	GET /playlists/{s}/{cc}/live/subs/{lang}/{id}.vtt a subtitle segment
+//	GET /playlists/{s}/{cc}/live/captions/{lang}.vtt  whole-premiere WebVTT
 //
 // under the access rules of the other playlists.
 func (h *Handler) WithSlots(s Slots) *Handler {
@@ -62,6 +79,9 @@ type LiveStatus struct {
 	HLS      string  `json:"hls,omitempty"`
 	Recorded string  `json:"recorded,omitempty"`
 	Duration float64 `json:"duration,omitempty"` // of the premiere's statements, seconds
+	// TargetDuration is the live playlists' segment length bound,
+	// seconds: players keep a few of them behind the newest segment.
+	TargetDuration int `json:"target_duration,omitempty"`
 	// Current is the index in Statements of the statement on air.
 	Current    *int   `json:"current,omitempty"`
 	Statements []Item `json:"statements,omitempty"`
@@ -187,28 +207,7 @@ func (h *Handler) serveLiveStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := h.now().UTC()
-	st := LiveStatus{State: "none", Now: now.Truncate(time.Millisecond)}
-	if slot != nil {
-		st.Start, st.End, st.Minutes = slot.Start.UTC(), slot.End().UTC(), slot.Minutes
-		st.QuestionsURL, st.Note = slot.QuestionsURL, slot.Note
-		st.Recorded = addKey("/playlists/"+url.PathEscape(sess.ID)+"/"+c.Code+"/master.m3u8", p.Key)
-		switch {
-		case now.Before(slot.Start):
-			st.State = "scheduled"
-		case pr != nil:
-			st.State = "live"
-			if pr.Ended(now) && !now.Before(pr.End()) {
-				st.State = "ended"
-			}
-			st.HLS = addKey(liveBase(sess, c)+"master.m3u8", p.Key)
-			st.Duration = pr.Duration
-			st.Statements = Playlist{Statements: pr.Items()}.WithKey(p.Key).Statements
-			if _, i, on := pr.Current(now); on {
-				st.Current = &i
-			}
-		}
-	}
+	st := h.liveStatus(sess, c, slot, pr, p.Key)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -221,9 +220,61 @@ func (h *Handler) serveLiveStatus(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
+// Live is where the premiere of a country stands now, as live.json tells
+// it, with URIs for staff (no key): what the staff's programme page shows.
+func (h *Handler) Live(ctx context.Context, session, country string) (LiveStatus, error) {
+	sess, c, err := h.site.Sessions.Lookup(session, country)
+	if err != nil {
+		return LiveStatus{}, err
+	}
+	var slot *presession.Slot
+	if h.slots != nil {
+		if slot, err = h.slots.Slot(ctx, sess.ID, c.Code); err != nil {
+			return LiveStatus{}, err
+		}
+	}
+	var pr *Premiere
+	if slot != nil && !h.now().Before(slot.Start) {
+		if pr, err = h.premiere(ctx, sess, c, slot.Start); err != nil && presession.ErrorCode(err) != presession.ENOTFOUND {
+			return LiveStatus{}, err
+		}
+	}
+	return h.liveStatus(sess, c, slot, pr, ""), nil
+}
+
+// liveStatus is where the premiere pr (nil before the start, or when
+// nothing was approved then) of a country's slot (nil: none) stands now,
+// its URIs carrying key.
+func (h *Handler) liveStatus(sess *presession.Session, c presession.Country, slot *presession.Slot, pr *Premiere, key string) LiveStatus {
+	now := h.now().UTC()
+	st := LiveStatus{State: "none", Now: now.Truncate(time.Millisecond)}
+	if slot != nil {
+		st.Start, st.End, st.Minutes = slot.Start.UTC(), slot.End().UTC(), slot.Minutes
+		st.QuestionsURL, st.Note = slot.QuestionsURL, slot.Note
+		st.Recorded = addKey("/playlists/"+url.PathEscape(sess.ID)+"/"+c.Code+"/master.m3u8", key)
+		switch {
+		case now.Before(slot.Start):
+			st.State = "scheduled"
+		case pr != nil:
+			st.State = "live"
+			if pr.Ended(now) && !now.Before(pr.End()) {
+				st.State = "ended"
+			}
+			st.HLS = addKey(liveBase(sess, c)+"master.m3u8", key)
+			st.Duration = pr.Duration
+			st.TargetDuration = pr.TargetDuration()
+			st.Statements = Playlist{Statements: pr.Items()}.WithKey(key).Statements
+			if _, i, on := pr.Current(now); on {
+				st.Current = &i
+			}
+		}
+	}
+	return st
+}
+
 // serveLiveFile serves the live playlists and subtitle segments.
 func (h *Handler) serveLiveFile(w http.ResponseWriter, r *http.Request) {
-	p, _, c, slot, pr, ok := h.premiereRequest(w, r)
+	p, sess, c, slot, pr, ok := h.premiereRequest(w, r)
 	if !ok {
 		return
 	}
@@ -245,8 +296,22 @@ func (h *Handler) serveLiveFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rel := strings.TrimPrefix(r.URL.Path, "/playlists/"+r.PathValue("s")+"/"+r.PathValue("cc")+"/live/")
+	if strings.HasSuffix(rel, ".m3u8") {
+		h.seen(r, p, sess, c)
+	}
 	if lang, file, isCue := strings.Cut(strings.TrimPrefix(rel, "subs/"), "/"); strings.HasPrefix(rel, "subs/") && isCue {
 		h.serveLiveCue(w, r, pr, lang, file)
+		return
+	}
+	if strings.HasPrefix(rel, "captions/") {
+		// The premiere's whole-stream caption tracks, for players that do
+		// not show an HLS subtitle group (Chromium's own HLS).
+		text, ok := pr.captions[rel]
+		if !ok {
+			h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such caption").Localize("err.no_caption"))
+			return
+		}
+		serveBytes(w, r, []byte(text), "text/vtt; charset=utf-8", etag(pr.Version, "live/"+rel, ""), playlistCache)
 		return
 	}
 	text, ok := pr.File(rel, h.now())
@@ -274,4 +339,22 @@ func (h *Handler) serveLiveCue(w http.ResponseWriter, r *http.Request, pr *Premi
 		return
 	}
 	serveBytes(w, r, []byte(SegmentVTT(src.Text, src.MPEGTS)), "text/vtt; charset=utf-8", etag(pr.Version, "live/cue/"+lang+"/"+id, ""), playlistCache)
+}
+
+// seen tells the audience that the viewer behind r asks for a live
+// playlist of c. A token without an id (issued before tokens had one) is
+// told apart by its claims. A failure is logged: counting viewers never
+// stops one from watching.
+func (h *Handler) seen(r *http.Request, p web.Principal, sess *presession.Session, c presession.Country) {
+	if h.audience == nil || p.Kind != web.KindViewer || p.Viewer == nil {
+		return
+	}
+	id := p.Viewer.ID
+	if id == "" {
+		sum := sha256.Sum256([]byte(p.Viewer.Session + "\x00" + p.Viewer.Country + "\x00" + p.Viewer.IssuedAt.String() + "\x00" + p.Viewer.Expires.String()))
+		id = "claims:" + hex.EncodeToString(sum[:8])
+	}
+	if err := h.audience.Seen(r.Context(), sess.ID, c.Code, id); err != nil {
+		h.site.Log.WarnContext(r.Context(), "premiere audience not recorded", "session", sess.ID, "country", c.Code, "err", err)
+	}
 }
