@@ -19,58 +19,70 @@
     if (i >= 0) now.textContent = (now.dataset.template || '%s').replace('%s', buttons[i].dataset.title || '');
   }
 
-  if (native) {
-    // Safari lists the stream's own subtitle renditions: drop ours then.
-    video.addEventListener('loadedmetadata', function () {
-      var ours = video.querySelectorAll('track[data-stream]');
-      if (video.textTracks.length > ours.length) {
-        Array.prototype.forEach.call(ours, function (t) { t.remove(); });
-      }
-    });
-    video.addEventListener('timeupdate', function () {
-      var t = video.currentTime, i = 0;
-      for (var j = 0; j < buttons.length; j++) {
-        if (t + 0.05 >= parseFloat(buttons[j].dataset.start)) i = j;
-      }
-      mark(i);
-    });
-    buttons.forEach(function (b, i) {
-      b.addEventListener('click', function () {
-        video.currentTime = parseFloat(b.dataset.start);
-        mark(i);
-        var p = video.play();
-        if (p && p.catch) p.catch(function () {});
-      });
-    });
-    return;
+  // While a premiere is on (or about to be), live.js has the player; it
+  // hands it back with a presession:recorded event once the premiere is
+  // over, and the chapters then work on the recorded stream.
+  var premiere = video.dataset.premiere;
+  if (premiere === 'scheduled' || premiere === 'live') {
+    video.addEventListener('presession:recorded', start, { once: true });
+  } else {
+    start();
   }
 
-  // No native HLS: play the statements' MP4s one after the other, with
-  // each statement's own caption files as tracks.
-  function load(i, play) {
-    var b = buttons[i];
-    Array.prototype.forEach.call(video.querySelectorAll('track'), function (t) { t.remove(); });
-    video.removeAttribute('src');
-    video.src = b.dataset.mp4;
-    if (b.dataset.poster) video.poster = b.dataset.poster;
-    var caps = [];
-    try { caps = JSON.parse(b.dataset.captions || '[]'); } catch (e) { caps = []; }
-    caps.forEach(function (c) {
-      var t = document.createElement('track');
-      t.kind = 'subtitles'; t.srclang = c.language; t.label = c.name; t.src = c.url;
-      video.appendChild(t);
-    });
-    mark(i);
-    if (play) {
-      var p = video.play();
-      if (p && p.catch) p.catch(function () {});
+  function start() {
+    if (native) {
+      // Safari lists the stream's own subtitle renditions: drop ours then.
+      video.addEventListener('loadedmetadata', function () {
+        var ours = video.querySelectorAll('track[data-stream]');
+        if (video.textTracks.length > ours.length) {
+          Array.prototype.forEach.call(ours, function (t) { t.remove(); });
+        }
+      });
+      video.addEventListener('timeupdate', function () {
+        var t = video.currentTime, i = 0;
+        for (var j = 0; j < buttons.length; j++) {
+          if (t + 0.05 >= parseFloat(buttons[j].dataset.start)) i = j;
+        }
+        mark(i);
+      });
+      buttons.forEach(function (b, i) {
+        b.addEventListener('click', function () {
+          video.currentTime = parseFloat(b.dataset.start);
+          mark(i);
+          var p = video.play();
+          if (p && p.catch) p.catch(function () {});
+        });
+      });
+      return;
     }
+
+    // No native HLS: play the statements' MP4s one after the other, with
+    // each statement's own caption files as tracks.
+    function load(i, play) {
+      var b = buttons[i];
+      Array.prototype.forEach.call(video.querySelectorAll('track'), function (t) { t.remove(); });
+      video.removeAttribute('src');
+      video.src = b.dataset.mp4;
+      if (b.dataset.poster) video.poster = b.dataset.poster;
+      var caps = [];
+      try { caps = JSON.parse(b.dataset.captions || '[]'); } catch (e) { caps = []; }
+      caps.forEach(function (c) {
+        var t = document.createElement('track');
+        t.kind = 'subtitles'; t.srclang = c.language; t.label = c.name; t.src = c.url;
+        video.appendChild(t);
+      });
+      mark(i);
+      if (play) {
+        var p = video.play();
+        if (p && p.catch) p.catch(function () {});
+      }
+    }
+    video.addEventListener('ended', function () {
+      if (current + 1 < buttons.length) load(current + 1, true);
+    });
+    buttons.forEach(function (b, i) {
+      b.addEventListener('click', function () { load(i, true); });
+    });
+    load(0, false);
   }
-  video.addEventListener('ended', function () {
-    if (current + 1 < buttons.length) load(current + 1, true);
-  });
-  buttons.forEach(function (b, i) {
-    b.addEventListener('click', function () { load(i, true); });
-  });
-  load(0, false);
 })();
