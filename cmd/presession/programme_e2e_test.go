@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,7 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/catalog"
+	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/internal/testenv"
+	"github.com/uprinfo/presession/programme"
 )
 
 // progStart starts the binary with env and waits for /healthz; the
@@ -130,5 +138,47 @@ func TestProgrammeService(t *testing.T) {
 	progStart(t, bin, env, addr)
 	if st, body, _ := get("/programme/upr60/hr.ics"); st != 200 || !strings.Contains(body, "DTSTART:20401002T073000Z") || !strings.Contains(body, "DTEND:20401002T075500Z") {
 		t.Fatalf("Croatia's calendar after a restart: %d\n%s", st, body)
+	}
+}
+
+// TestReindexProgramme: staff's programme changes survive a flushed
+// Redis through `presession reindex`, which puts them back from storage.
+func TestReindexProgramme(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	redisURL := testenv.RedisURL(t)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"REDIS_URL": redisURL, "PRESESSION_DATA_DIR": dir}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(cfg.Redis)
+	defer rdb.Close()
+	sessions := presession.Builtin()
+	prog := programme.NewStore(rdb, catalog.StorageBlobs(store), keyPrefix, sessions, nil)
+	slot := &presession.Slot{Start: time.Now().Add(48 * time.Hour).Truncate(time.Second), Minutes: 30}
+	if _, err := prog.SetSlot(ctx, "upr36", "BG", slot, presession.ActorService); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := prog.Slot(ctx, "upr36", "BG"); s != nil {
+		t.Fatalf("after the flush Bulgaria still has %+v", s)
+	}
+	var out strings.Builder
+	if err := runReindex(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "reindexed the programmes of 1 sessions") {
+		t.Errorf("reindex said %q", out.String())
+	}
+	if s, err := prog.Slot(ctx, "upr36", "BG"); err != nil || s == nil || !s.Start.Equal(slot.Start) || s.Minutes != 30 {
+		t.Fatalf("after reindex Bulgaria has %+v (%v)", s, err)
 	}
 }
