@@ -123,9 +123,11 @@
       return;
     }
     live = true;
+    video.dataset.premiere = 'live'; // watch.js stands aside
+    video.pause();
     bar.hidden = false;
     // The recorded stream's caption files do not fit the live one.
-    tracks = Array.prototype.slice.call(video.querySelectorAll('track[data-stream]'));
+    tracks = Array.prototype.slice.call(video.querySelectorAll('track'));
     var modes = tracks.map(function (t) { return t.track ? t.track.mode : 'disabled'; });
     tracks.forEach(function (t) { t.remove(); });
     video.removeAttribute('poster');

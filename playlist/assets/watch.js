@@ -19,17 +19,18 @@
     if (i >= 0) now.textContent = (now.dataset.template || '%s').replace('%s', buttons[i].dataset.title || '');
   }
 
-  // While a premiere is on (or about to be), live.js has the player; it
-  // hands it back with a presession:recorded event once the premiere is
-  // over, and the chapters then work on the recorded stream.
-  var premiere = video.dataset.premiere;
-  if (premiere === 'scheduled' || premiere === 'live') {
-    video.addEventListener('presession:recorded', start, { once: true });
-  } else {
-    start();
-  }
+  // While a premiere is on, live.js has the player (data-premiere is
+  // "live") and the chapters here stand aside; it hands the player back
+  // with a presession:recorded event once the premiere is over.
+  function onAir() { return video.dataset.premiere === 'live'; }
+  var started = false, reload = null;
+  video.addEventListener('presession:recorded', function () {
+    if (!started) start(); else if (reload) reload();
+  });
+  if (!onAir()) start();
 
   function start() {
+    started = true;
     if (native) {
       // Safari lists the stream's own subtitle renditions: drop ours then.
       video.addEventListener('loadedmetadata', function () {
@@ -39,6 +40,7 @@
         }
       });
       video.addEventListener('timeupdate', function () {
+        if (onAir()) return;
         var t = video.currentTime, i = 0;
         for (var j = 0; j < buttons.length; j++) {
           if (t + 0.05 >= parseFloat(buttons[j].dataset.start)) i = j;
@@ -47,6 +49,7 @@
       });
       buttons.forEach(function (b, i) {
         b.addEventListener('click', function () {
+          if (onAir()) return;
           video.currentTime = parseFloat(b.dataset.start);
           mark(i);
           var p = video.play();
@@ -78,11 +81,12 @@
       }
     }
     video.addEventListener('ended', function () {
-      if (current + 1 < buttons.length) load(current + 1, true);
+      if (!onAir() && current + 1 < buttons.length) load(current + 1, true);
     });
     buttons.forEach(function (b, i) {
-      b.addEventListener('click', function () { load(i, true); });
+      b.addEventListener('click', function () { if (!onAir()) load(i, true); });
     });
+    reload = function () { current = -1; load(0, false); };
     load(0, false);
   }
 })();
