@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uprinfo/presession"
@@ -58,13 +59,26 @@ type Handler struct {
 	audience  *Audience // nil: no viewer counts
 	page      *web.Page
 	now       func() time.Time
+
+	mu    sync.Mutex
+	views map[string]cachedView // the public pages' programme without a key, by session and language
 }
+
+// cachedView is a programme view as the home page showed it.
+type cachedView struct {
+	at   time.Time
+	view *web.ProgrammeView
+}
+
+// viewTTL is how long the home page shows the same programme view: the
+// page is public, and a view asks storage for each country's build.
+const viewTTL = 5 * time.Second
 
 // NewHandler returns the programme's handler. publicURL is the site's
 // address for the calendar's links; onAir and audience may be nil.
 func NewHandler(site *web.Site, store *Store, publicURL string, counts Counts, onAir OnAir, audience *Audience) (*Handler, error) {
 	h := &Handler{site: site, store: store, publicURL: strings.TrimSuffix(publicURL, "/"), counts: counts, onAir: onAir,
-		audience: audience, now: store.now}
+		audience: audience, now: store.now, views: map[string]cachedView{}}
 	var err error
 	if h.page, err = site.ParsePage(files, "templates/programme.html"); err != nil {
 		return nil, err
@@ -173,8 +187,31 @@ func (h *Handler) serveCalendar(w http.ResponseWriter, r *http.Request, session,
 }
 
 // ProgrammeView is the programme of sess as the public pages show it,
-// country names in lang, the watch links carrying key.
+// country names in lang, the watch links carrying key. Without a key (the
+// home page) the same view serves for viewTTL.
 func (h *Handler) ProgrammeView(ctx context.Context, sess *presession.Session, lang, key string) (*web.ProgrammeView, error) {
+	ck := sess.ID + "\x00" + lang
+	if key == "" {
+		h.mu.Lock()
+		c, ok := h.views[ck]
+		h.mu.Unlock()
+		if ok && h.now().Sub(c.at) < viewTTL && !h.now().Before(c.at) {
+			return c.view, nil
+		}
+	}
+	v, err := h.programmeView(ctx, sess, lang, key)
+	if err == nil && key == "" {
+		h.mu.Lock()
+		if len(h.views) >= 256 {
+			clear(h.views)
+		}
+		h.views[ck] = cachedView{at: h.now(), view: v}
+		h.mu.Unlock()
+	}
+	return v, err
+}
+
+func (h *Handler) programmeView(ctx context.Context, sess *presession.Session, lang, key string) (*web.ProgrammeView, error) {
 	list, _, err := h.store.Programme(ctx, sess.ID)
 	if err != nil {
 		return nil, err
