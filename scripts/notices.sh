@@ -36,6 +36,12 @@ TARGET_OS=linux
 TARGET_ARCH=amd64
 MAIN=./cmd/presession
 OUT=THIRD_PARTY_NOTICES
+# npm packages whose code the binary serves to browsers, each as
+# name|version|licence|licence file in this tree (the package's own, copied
+# with its code): hls.js plays the live premieres where a browser has no
+# HLS of its own that can (playlist/assets/hls.min.js, checked against
+# e2e/'s copy of the same release by playlist's TestVendoredHlsJS).
+BUNDLED="hls.js|1.7.4|Apache-2.0|playlist/assets/hls.js.LICENSE"
 
 mode=write
 case "${1:-}" in
@@ -124,12 +130,12 @@ Not part of the binary, and not listed below:
   ffmpeg package, whose licences (LGPL-2.1+ and GPL-2+ as Debian builds
   it) are in /usr/share/doc/ffmpeg/copyright in the image, like those of
   every other Debian package there.
-- npm packages. No npm package's code is bundled into the pages today: the
-  upload, watch and staff pages' scripts and styles are presession's own.
-  The packages in e2e/ (tus-js-client, playwright-core, axe-core) are
-  test-only clients; they are neither shipped nor served. When a package's
-  code is bundled into a page (tus-js-client or hls.js, say), its licence
-  is added to this file.
+- npm packages other than the one listed below. The upload, watch and
+  staff pages' scripts and styles are presession's own, except hls.js
+  (dist/hls.min.js, served unchanged to the watch page), which is listed
+  with the libraries below. The other packages in e2e/ (tus-js-client,
+  playwright-core, axe-core) are test-only clients; they are neither
+  shipped nor served.
 - Go modules needed only by tests.
 
 Index (licence, library, module version):
@@ -139,6 +145,10 @@ EOF
 	while IFS='|' read -r name version licence _; do
 		printf '  %-12s  %s %s\n' "$licence" "$name" "$version"
 	done <"$tmp/list"
+	for b in $BUNDLED; do
+		IFS='|' read -r name version licence _ <<<"$b"
+		printf '  %-12s  %s %s (npm, served to browsers)\n' "$licence" "$name" "$version"
+	done
 
 	printf '\n'
 	rule
@@ -164,6 +174,17 @@ EOF
 			fi
 		done
 	done <"$tmp/list"
+
+	for b in $BUNDLED; do
+		IFS='|' read -r name version licence file <<<"$b"
+		printf '\n'
+		rule
+		printf '%s %s (npm)\n' "$name" "$version"
+		printf 'Licence: %s (%s)\n' "$licence" "$file"
+		rule
+		printf '\n'
+		cat "$file"
+	done
 } >"$tmp/$OUT"
 
 if [ "$mode" = write ]; then

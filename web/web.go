@@ -30,8 +30,11 @@ type Site struct {
 	MediaOrigin string
 	// Audit records the actions of staff routes (Staff); nil records
 	// nothing.
-	Audit  Auditor
-	layout *layout
+	Audit Auditor
+	// Programme gives the programme the home page and the session watch
+	// index show; nil shows none.
+	Programme Programmes
+	layout    *layout
 
 	routesMu sync.Mutex
 	routes   []Route // the staff routes registered (Register)
