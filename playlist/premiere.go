@@ -36,7 +36,9 @@ type Audience interface {
 // WithAudience records, in a, every viewer token that asks for a live
 // playlist (staff's requests are not counted).
 func (h *Handler) WithAudience(a Audience) *Handler {
+	h.mu.Lock()
 	h.audience = a
+	h.mu.Unlock()
 	return h
 }
 
@@ -51,8 +53,19 @@ func (h *Handler) WithAudience(a Audience) *Handler {
 //
 // under the access rules of the other playlists.
 func (h *Handler) WithSlots(s Slots) *Handler {
+	h.mu.Lock()
 	h.slots = s
+	h.mu.Unlock()
 	return h
+}
+
+// premiereDeps returns the slots and audience the handler was given (nil
+// when it was not), read under its lock: they may be given while it
+// serves.
+func (h *Handler) premiereDeps() (Slots, Audience) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.slots, h.audience
 }
 
 // premiereKey names a premiere: the country and its start (a slot that
@@ -114,8 +127,8 @@ func (h *Handler) premiereRequest(w http.ResponseWriter, r *http.Request) (web.P
 		return fail(err)
 	}
 	var slot *presession.Slot
-	if h.slots != nil {
-		if slot, err = h.slots.Slot(r.Context(), sess.ID, c.Code); err != nil {
+	if slots, _ := h.premiereDeps(); slots != nil {
+		if slot, err = slots.Slot(r.Context(), sess.ID, c.Code); err != nil {
 			return fail(err)
 		}
 	}
@@ -228,8 +241,8 @@ func (h *Handler) Live(ctx context.Context, session, country string) (LiveStatus
 		return LiveStatus{}, err
 	}
 	var slot *presession.Slot
-	if h.slots != nil {
-		if slot, err = h.slots.Slot(ctx, sess.ID, c.Code); err != nil {
+	if slots, _ := h.premiereDeps(); slots != nil {
+		if slot, err = slots.Slot(ctx, sess.ID, c.Code); err != nil {
 			return LiveStatus{}, err
 		}
 	}
@@ -346,7 +359,8 @@ func (h *Handler) serveLiveCue(w http.ResponseWriter, r *http.Request, pr *Premi
 // told apart by its claims. A failure is logged: counting viewers never
 // stops one from watching.
 func (h *Handler) seen(r *http.Request, p web.Principal, sess *presession.Session, c presession.Country) {
-	if h.audience == nil || p.Kind != web.KindViewer || p.Viewer == nil {
+	_, audience := h.premiereDeps()
+	if audience == nil || p.Kind != web.KindViewer || p.Viewer == nil {
 		return
 	}
 	id := p.Viewer.ID
@@ -354,7 +368,7 @@ func (h *Handler) seen(r *http.Request, p web.Principal, sess *presession.Sessio
 		sum := sha256.Sum256([]byte(p.Viewer.Session + "\x00" + p.Viewer.Country + "\x00" + p.Viewer.IssuedAt.String() + "\x00" + p.Viewer.Expires.String()))
 		id = "claims:" + hex.EncodeToString(sum[:8])
 	}
-	if err := h.audience.Seen(r.Context(), sess.ID, c.Code, id); err != nil {
+	if err := audience.Seen(r.Context(), sess.ID, c.Code, id); err != nil {
 		h.site.Log.WarnContext(r.Context(), "premiere audience not recorded", "session", sess.ID, "country", c.Code, "err", err)
 	}
 }

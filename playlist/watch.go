@@ -87,8 +87,8 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		wi.CaptionsJSON = string(b)
 		d.Statements = append(d.Statements, wi)
 	}
-	if h.slots != nil {
-		slot, err := h.slots.Slot(r.Context(), pl.Session.ID, pl.Country.Code)
+	if slots, _ := h.premiereDeps(); slots != nil {
+		slot, err := slots.Slot(r.Context(), pl.Session.ID, pl.Country.Code)
 		if err != nil {
 			h.site.Error(w, r, err)
 			return
