@@ -5,19 +5,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/metrics"
+	"github.com/uprinfo/presession/token"
 )
 
 // received sums the body bytes the endpoint read (a Metrics).
@@ -48,7 +54,7 @@ func (z *noise) Read(p []byte) (int, error) {
 // binary run, and returns its bytes.
 var clips sync.Map
 
-func clip(t *testing.T, name string, args ...string) []byte {
+func clip(t testing.TB, name string, args ...string) []byte {
 	t.Helper()
 	if b, ok := clips.Load(name); ok {
 		return b.([]byte)
@@ -86,7 +92,7 @@ var (
 )
 
 // moovAt returns where the top-level moov box of an MP4 starts.
-func moovAt(t *testing.T, b []byte) int64 {
+func moovAt(t testing.TB, b []byte) int64 {
 	t.Helper()
 	for off := int64(0); off+8 <= int64(len(b)); {
 		size := int64(binary.BigEndian.Uint32(b[off:]))
@@ -272,5 +278,78 @@ func TestGoodFilesPass(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// BenchmarkRefusedEarly prints how much of each kind of refused file the
+// endpoint read before refusing it, as a share of the file (the baseline:
+// before, all of it crossed the line).
+func BenchmarkRefusedEarly(b *testing.B) {
+	const big = 300 << 20
+	long := clip(b, "long.mp4", longArgs...)
+	longFront := clip(b, "long-front.mp4", append(append([]string{}, longArgs...), "-movflags", "+faststart")...)
+	ropts := testenv.RedisDB(b)
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+	m := &received{}
+	svc, err := New(Config{MaxUploadBytes: 400 << 20, MaxStatementsPerInvitation: 1 << 20, MaxUploadsPerInvitation: 1 << 20, MaxInvitationBytes: 1 << 62,
+		StorageDir: b.TempDir(), ExamineDir: b.TempDir()},
+		Deps{Sessions: testSessions(), Signer: token.NewSigner(testSecret), Statements: &redisStatements{rdb: rdb}, Processor: &redisProcessor{rdb: rdb},
+			Redis: rdb, Metrics: m})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/files/", svc.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tok, _ := token.NewSigner(testSecret).SignInvitation(token.Invitation{Session: "t36", Country: "AD", Organisation: "Bench"})
+	cases := []struct {
+		name string
+		size int64
+		body func() io.Reader
+	}{
+		{"random", big, func() io.Reader { return &noise{state: 1} }},
+		{"zip", big, func() io.Reader { return zipStream(big - 200) }},
+		{"pdf", big, func() io.Reader { return io.MultiReader(strings.NewReader("%PDF-1.7\n"), &noise{state: 2}) }},
+		{"too-long-index-first", int64(len(longFront)), func() io.Reader { return bytes.NewReader(longFront) }},
+		{"too-long-index-last", int64(len(long)), func() io.Reader { return bytes.NewReader(long) }},
+	}
+	got := make([]int64, len(cases))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, tc := range cases {
+			req, _ := http.NewRequest("POST", srv.URL+"/files/", nil)
+			req.Header.Set("Tus-Resumable", "1.0.0")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Upload-Length", strconv.FormatInt(tc.size, 10))
+			req.Header.Set("Upload-Metadata", encodeMeta(goodMeta()))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil || res.StatusCode != http.StatusCreated {
+				b.Fatalf("create: %v %v", err, res)
+			}
+			res.Body.Close()
+			before := m.n.Load()
+			req, _ = http.NewRequest("PATCH", res.Header.Get("Location"), io.LimitReader(tc.body(), tc.size))
+			req.ContentLength = tc.size
+			req.Header.Set("Tus-Resumable", "1.0.0")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Upload-Offset", "0")
+			req.Header.Set("Content-Type", "application/offset+octet-stream")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+				if res.StatusCode != http.StatusUnprocessableEntity {
+					b.Fatalf("%s: %d, want 422", tc.name, res.StatusCode)
+				}
+			}
+			got[j] += m.n.Load() - before
+			if i == b.N-1 {
+				n := got[j] / int64(b.N)
+				fmt.Printf("refused early: %-22s the endpoint read %s of %s (%.4f of the file)\n", tc.name, HumanBytes(n), HumanBytes(tc.size), float64(n)/float64(tc.size))
+				b.ReportMetric(float64(n)/(1<<10), tc.name+"-KiB-read")
+				b.ReportMetric(float64(n)/float64(tc.size), tc.name+"-read/size")
+			}
+		}
 	}
 }
