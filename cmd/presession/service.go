@@ -469,7 +469,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
 		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
 		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
-		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
+		S3Tuning: upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")}, ExamineDir: filepath.Join(cfg.WorkDir(), "examine"),
 		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
 		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat})
