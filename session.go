@@ -18,6 +18,9 @@ type Country struct {
 	Name string `json:"name"`
 	// UploadDeadline overrides the session's deadline for this country.
 	UploadDeadline *time.Time `json:"upload_deadline,omitempty"`
+	// Slot is the country's place in the session's programme, if it has
+	// one (staff may change it: see Programme).
+	Slot *Slot `json:"slot,omitempty"`
 }
 
 // Session is one Pre-session: a set of countries reviewed at one UPR
@@ -159,6 +162,9 @@ func (ss *Sessions) Validate() error {
 				c.Name = CountryName(c.Code, "en")
 			}
 		}
+		if err := CheckProgramme(where, s.Programme(nil)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -188,10 +194,18 @@ func (c *Country) UnmarshalJSON(b []byte) error {
 	type plain Country
 	aux := struct {
 		*plain
-		UploadDeadline string `json:"upload_deadline"`
+		UploadDeadline string          `json:"upload_deadline"`
+		Slot           json.RawMessage `json:"slot"`
 	}{plain: (*plain)(c)}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
+	}
+	if len(aux.Slot) > 0 && string(aux.Slot) != "null" {
+		slot, err := parseSlot(c.Code, aux.Slot)
+		if err != nil {
+			return err
+		}
+		c.Slot = slot
 	}
 	if aux.UploadDeadline != "" {
 		t, err := time.Parse(time.RFC3339, aux.UploadDeadline)

@@ -162,6 +162,9 @@ type Media struct {
 	// Damage is what the decoders could not read when the media were
 	// made; nil when the whole source decoded cleanly.
 	Damage *Damage `json:"damage,omitempty"`
+	// Quality is the technical report measured while the media were made
+	// (see Quality); nil for media made before reports were measured.
+	Quality *Quality `json:"quality,omitempty"`
 }
 
 // Damage describes the stretches of a statement whose picture or sound

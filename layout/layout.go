@@ -18,6 +18,8 @@
 //	statements/{id}/subs/{lang}.vtt, .m3u8   caption track and its playlist
 //	orders/{session}/{CC}.json               a country's speaking order
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
+//	playlists/{session}/{CC}/builds/{t}-{v}.json every build it had: v stored at t (for premieres)
+//	programme/{session}.json                 staff's changes to a session's programme
 //	invitations/{id}.json                    the catalog's durable record of an invitation
 //	viewer-links/{id}.json                   the catalog's durable record of a viewer link
 //	webhooks/{id}.json                       a registered webhook endpoint, its secret included
@@ -39,6 +41,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 )
 
 // Prefixes of the key families.
@@ -49,6 +52,7 @@ const (
 	Playlists   = "playlists/"
 	Invitations = "invitations/"
 	Webhooks    = "webhooks/"
+	Programmes  = "programme/"
 )
 
 // Source is the key of a statement's uploaded original. tusd's filestore
@@ -172,6 +176,39 @@ func ParseInvitation(key string) (id string, ok bool) {
 func Build(session, country string) string {
 	return Playlists + session + "/" + strings.ToUpper(country) + "/build.json"
 }
+
+// buildTime is how BuildAt writes its time: UTC, fixed width, so that
+// keys sort as their times do.
+const buildTime = "20060102T150405.000000000Z"
+
+// BuildsOf is the prefix of every build a country's playlist had.
+func BuildsOf(session, country string) string {
+	return Playlists + session + "/" + strings.ToUpper(country) + "/builds/"
+}
+
+// BuildAt is the key of the build of version v of a country's playlist,
+// stored at t: kept so that a premiere plays the build that stood when it
+// started.
+func BuildAt(session, country string, t time.Time, v string) string {
+	return BuildsOf(session, country) + t.UTC().Format(buildTime) + "-" + v + ".json"
+}
+
+// ParseBuildAt returns the time and version of a BuildAt key.
+func ParseBuildAt(key string) (t time.Time, v string, ok bool) {
+	name := path.Base(key)
+	stamp, rest, found := strings.Cut(strings.TrimSuffix(name, ".json"), "-")
+	if !found || !strings.HasSuffix(name, ".json") || rest == "" {
+		return time.Time{}, "", false
+	}
+	t, err := time.Parse(buildTime, stamp)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return t, rest, true
+}
+
+// Programme is the key of staff's changes to the programme of session.
+func Programme(session string) string { return Programmes + session + ".json" }
 
 // Webhook is the key of the durable record of webhook endpoint id.
 func Webhook(id string) string { return Webhooks + id + ".json" }

@@ -84,6 +84,12 @@ func (p Plan) graph() *ffmpeg.Stream {
 	// above full scale are clipped; loudnorm's true-peak limit would have
 	// brought them down anyway.)
 	audio = audio.Filter("aformat", nil, ffmpeg.KwArgs{"channel_layouts": "stereo", "sample_fmts": "s32"})
+	// The quality report hears the source before normalisation.
+	var qAudio *ffmpeg.Stream
+	if p.Quality && p.AudioStream >= 0 {
+		s := audio.ASplit()
+		audio, qAudio = s.Get("0"), p.qualityAudio(s.Get("1"))
+	}
 	if p.Loudnorm && p.AudioStream >= 0 {
 		audio = audio.Filter("loudnorm", nil, ffmpeg.KwArgs{"I": "-16", "TP": "-1.5", "LRA": "11"})
 	}
@@ -100,14 +106,26 @@ func (p Plan) graph() *ffmpeg.Stream {
 	var dlVideo *ffmpeg.Stream
 	hlsKw := p.x264Kw()
 	var vsm []string
+	var qVideo *ffmpeg.Stream
 	for i, r := range p.Rungs {
 		scaled := nextVideo().
 			Filter("scale", ffmpeg.Args{fmt.Sprintf("%d:%d", r.Width, r.Height)}).
 			Filter("setsar", ffmpeg.Args{"1"}).
 			Filter("format", ffmpeg.Args{"yuv420p"})
-		if r.Name == p.DownloadShares {
+		// The quality report looks at the smallest rung's picture, already
+		// scaled: its own scaler then has little to do.
+		quality := p.Quality && i == len(p.Rungs)-1
+		if r.Name == p.DownloadShares || quality {
 			s := scaled.Split()
-			scaled, dlVideo = s.Get("0"), s.Get("1")
+			scaled = s.Get("0")
+			n := 1
+			if r.Name == p.DownloadShares {
+				dlVideo = s.Get(strconv.Itoa(n))
+				n++
+			}
+			if quality {
+				qVideo = p.qualityVideo(s.Get(strconv.Itoa(n)), r.Width, r.Height)
+			}
 		}
 		hlsStreams = append(hlsStreams, scaled, nextAudio())
 		hlsKw[fmt.Sprintf("b:v:%d", i)] = kbps(r.VideoKbps)
@@ -177,6 +195,14 @@ func (p Plan) graph() *ffmpeg.Stream {
 	// The clock's frames go nowhere: the null muxer writes nothing (and
 	// opens no file, so "-" is not stdout, where -progress goes).
 	outs = append(outs, ffmpeg.Output([]*ffmpeg.Stream{clock}, "-", ffmpeg.KwArgs{"f": "null"}))
+	// The quality branches end in the null muxer too.
+	if qVideo != nil {
+		qs := []*ffmpeg.Stream{qVideo}
+		if qAudio != nil {
+			qs = append(qs, qAudio)
+		}
+		outs = append(outs, ffmpeg.Output(qs, "-", ffmpeg.KwArgs{"f": "null"}))
+	}
 	return ffmpeg.MergeOutputs(outs...)
 }
 

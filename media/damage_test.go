@@ -263,7 +263,7 @@ func TestReadLogTail(t *testing.T) {
 	}, "\n") + "\n"
 	d := newDamageLog([]string{"-i", goldenURL})
 	tb := &tailBuffer{max: stderrTail}
-	readLog(strings.NewReader(log), d, tb)
+	readLog(strings.NewReader(log), d, newQualityLog(), tb)
 	got := tb.String()
 	want := "[http @ 0x2] [warning] Will reconnect at 532366 in 0 second(s), error=Input/output error.\n" +
 		"[error] http://storage.example/uploads/st1?…: Input/output error"

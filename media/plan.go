@@ -59,6 +59,9 @@ type Options struct {
 	MaxFPS      int  // frame rates above are halved (60 → 30); 0 = keep
 	GOPSeconds  int  // keyframe interval (2)
 	SegmentSecs int  // HLS segment duration (6), a multiple of GOPSeconds
+	// Quality adds the quality report's branches (see Measures) to the
+	// graph; they only read, the outputs stay the same.
+	Quality bool
 }
 
 // DefaultOptions are the production settings.
@@ -76,6 +79,7 @@ func DefaultOptions() Options {
 		MaxFPS:        30,
 		GOPSeconds:    2,
 		SegmentSecs:   6,
+		Quality:       true,
 	}
 }
 
@@ -123,6 +127,10 @@ type Plan struct {
 	Loudnorm       bool       `json:"loudnorm"`
 	GOPSeconds     int        `json:"gop_seconds"`
 	SegmentSecs    int        `json:"segment_seconds"`
+	// Quality: the graph measures the quality report; AudioRate is the
+	// source's sample rate, which sizes its clipping windows.
+	Quality   bool `json:"quality,omitempty"`
+	AudioRate int  `json:"audio_rate,omitempty"`
 }
 
 // Output file names, relative to the plan's OutDir: the storage layout's
@@ -165,7 +173,9 @@ func NewPlan(input string, info *Info, outDir string, o Options) (Plan, error) {
 	}
 	if info.Audio != nil {
 		p.AudioStream = info.Audio.Index
+		p.AudioRate = info.Audio.SampleRate
 	}
+	p.Quality = o.Quality
 	if p.AudioKbps <= 0 {
 		p.AudioKbps = 128
 	}

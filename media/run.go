@@ -58,6 +58,13 @@ var ErrSourceRead = errors.New("the source could not be read to its end")
 // When ctx is cancelled ffmpeg gets SIGTERM, then SIGKILL after
 // WaitDelay, and the error wraps ctx.Err().
 func Run(ctx context.Context, args []string, totalSeconds float64, progress func(percent float64)) (Damage, error) {
+	d, _, err := RunMeasured(ctx, args, totalSeconds, progress)
+	return d, err
+}
+
+// RunMeasured is Run that also returns what the quality branches of the
+// graph (Plan.Quality) measured; Measures.Report makes the report of it.
+func RunMeasured(ctx context.Context, args []string, totalSeconds float64, progress func(percent float64)) (Damage, Measures, error) {
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error {
@@ -72,45 +79,49 @@ func Run(ctx context.Context, args []string, totalSeconds float64, progress func
 	cmd.WaitDelay = WaitDelay
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return Damage{}, fmt.Errorf("media: ffmpeg: %w", err)
+		return Damage{}, Measures{}, fmt.Errorf("media: ffmpeg: %w", err)
 	}
 	stderrPipe, err := cmd.StderrPipe()
 	if err != nil {
-		return Damage{}, fmt.Errorf("media: ffmpeg: %w", err)
+		return Damage{}, Measures{}, fmt.Errorf("media: ffmpeg: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return Damage{}, fmt.Errorf("media: start ffmpeg: %w", err)
+		return Damage{}, Measures{}, fmt.Errorf("media: start ffmpeg: %w", err)
 	}
 	stderr := &tailBuffer{max: stderrTail}
 	dlog := newDamageLog(args)
+	qlog := newQualityLog()
 	var wg sync.WaitGroup
 	wg.Go(func() { readProgress(stdout, totalSeconds, progress) })
-	wg.Go(func() { readLog(stderrPipe, dlog, stderr) })
+	wg.Go(func() { readLog(stderrPipe, dlog, qlog, stderr) })
 	wg.Wait()
 	err = cmd.Wait()
 	damage := dlog.damage(totalSeconds)
+	measures := qlog.measures(totalSeconds)
 	if ctx.Err() != nil {
-		return damage, &RunError{Err: ctx.Err(), Stderr: stderr.String()}
+		return damage, measures, &RunError{Err: ctx.Err(), Stderr: stderr.String()}
 	}
 	if err != nil {
-		return damage, &RunError{Err: err, Stderr: stderr.String()}
+		return damage, measures, &RunError{Err: err, Stderr: stderr.String()}
 	}
 	if dlog.readError != "" {
-		return damage, &RunError{Err: ErrSourceRead, Stderr: stderr.String()}
+		return damage, measures, &RunError{Err: ErrSourceRead, Stderr: stderr.String()}
 	}
-	return damage, nil
+	return damage, measures, nil
 }
 
 // readLog feeds ffmpeg's log to dlog line by line until EOF, and keeps
 // the notable lines (warnings and errors; not the clock or the
 // information ffmpeg prints at info level) in tail, with presigned input
 // URLs shortened.
-func readLog(r io.Reader, dlog *damageLog, tail *tailBuffer) {
+func readLog(r io.Reader, dlog *damageLog, qlog *qualityLog, tail *tailBuffer) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10) // av_log lines are at most a few KiB
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
-		if !dlog.line(line).notable() {
+		l := dlog.line(line)
+		qlog.line(l)
+		if !l.notable() {
 			continue
 		}
 		for _, in := range dlog.inputs {

@@ -57,9 +57,16 @@ type Handler struct {
 	watch   *web.Page
 	session *web.Page // the session-wide index
 
-	mu     sync.Mutex
-	cache  map[string]cachedBuild
-	scales map[string]map[uint32]uint32 // init segment key → track timescales
+	// Now is the clock of premieres (default time.Now).
+	Now   func() time.Time
+	slots Slots // nil: no programme, no premieres
+	// audience records the viewers of premieres (nil: not counted)
+	audience Audience
+
+	mu        sync.Mutex
+	premieres map[premiereKey]*Premiere
+	cache     map[string]cachedBuild
+	scales    map[string]map[uint32]uint32 // init segment key → track timescales
 }
 
 type cachedBuild struct {
@@ -71,7 +78,7 @@ type cachedBuild struct {
 // NewHandler returns the handler of the playlist, media and watch routes.
 func NewHandler(site *web.Site, store Store, statements Statements) (*Handler, error) {
 	h := &Handler{site: site, store: store, statements: statements, RedirectTTL: 10 * time.Minute,
-		cache: map[string]cachedBuild{}, scales: map[string]map[uint32]uint32{}}
+		cache: map[string]cachedBuild{}, premieres: map[premiereKey]*Premiere{}, scales: map[string]map[uint32]uint32{}}
 	p, err := site.ParsePage(assets, "assets/watch.html")
 	if err != nil {
 		return nil, err
@@ -90,6 +97,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /playlists/{s}/{cc}/subs/{name}", h.serveFile)
 	mux.HandleFunc("GET /playlists/{s}/{cc}/captions/{name}", h.serveFile)
 	mux.HandleFunc("GET /playlists/{s}/{cc}/subs/{lang}/{file}", h.serveCue)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live.json", h.serveLiveStatus)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live/{name}", h.serveLiveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live/subs/{name}", h.serveLiveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live/subs/{lang}/{file}", h.serveLiveFile)
+	mux.HandleFunc("GET /playlists/{s}/{cc}/live/captions/{name}", h.serveLiveFile)
 	mux.HandleFunc("GET /media/{id}/{rest...}", h.serveMedia)
 	mux.HandleFunc("GET /watch/{s}/{cc}", h.serveWatch)
 	mux.HandleFunc("GET /watch/{s}", h.serveSession)

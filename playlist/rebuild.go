@@ -30,6 +30,8 @@ type Store interface {
 	// Open opens an object for http.ServeContent: it seeks, and reads
 	// from storage only what is read from it.
 	Open(ctx context.Context, key string) (io.ReadSeekCloser, presession.ObjectInfo, error)
+	// List returns every object whose key starts with prefix.
+	List(ctx context.Context, prefix string) ([]presession.ObjectInfo, error)
 	// PublicURL is a URL a browser can fetch the object from itself for
 	// ttl, or "" when there is none and the object is served from here.
 	PublicURL(ctx context.Context, key string, ttl time.Duration) (string, error)
@@ -48,6 +50,7 @@ type Rebuilder struct {
 	Catalog  Approved
 	Store    Store
 	Log      *slog.Logger
+	Now      func() time.Time // default time.Now
 }
 
 // Rebuild reads the approved statements of the country in order, measures
@@ -100,6 +103,17 @@ func (rb *Rebuilder) rebuild(ctx context.Context, session, country string) (*Res
 	enc, err := res.Encode()
 	if err != nil {
 		return nil, false, err
+	}
+	// The build is kept by when it became current, before it does, so
+	// that a premiere finds the one that stood when its slot started.
+	now := time.Now
+	if rb.Now != nil {
+		now = rb.Now
+	}
+	at := layout.BuildAt(sess.ID, c.Code, now(), res.Version)
+	if err := rb.Store.Put(ctx, at, bytes.NewReader(enc), int64(len(enc)),
+		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
+		return nil, false, fmt.Errorf("playlist: store %s: %w", at, err)
 	}
 	if err := rb.Store.Put(ctx, key, bytes.NewReader(enc), int64(len(enc)),
 		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {

@@ -1,12 +1,14 @@
 package playlist
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/web"
 )
 
 type sessionRow struct {
@@ -19,11 +21,13 @@ type sessionRow struct {
 type sessionData struct {
 	Title, Review string
 	Rows          []sessionRow
+	Programme     *web.ProgrammeView // nil: no slots
 }
 
-// serveSession is where a session-wide viewer link lands: the countries
-// the link covers, each with its approved statements and their length,
-// linking to the country's watch page.
+// serveSession is where a session-wide viewer link lands: the session's
+// programme (Site.Programme), then the countries the link covers, each
+// with its approved statements and their length, linking to the
+// country's watch page.
 func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 	sess, ok := h.site.Sessions.Find(r.PathValue("s"))
 	if !ok {
@@ -61,5 +65,30 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.SliceStable(d.Rows, func(i, j int) bool { return d.Rows[i].Name < d.Rows[j].Name })
+	if h.site.Programme != nil {
+		pv, err := h.site.Programme.ProgrammeView(r.Context(), sess, lang, p.Key)
+		if err != nil {
+			h.site.Error(w, r, err)
+			return
+		}
+		if len(pv.Slots) > 0 {
+			d.Programme = pv
+		}
+	}
 	h.site.Render(w, r, h.session, http.StatusOK, d)
+}
+
+// Approved returns how many statements the stored build of a country's
+// playlist holds, and how long they last in seconds: its approved
+// statements as they were last stitched (a country never built has none).
+func (h *Handler) Approved(ctx context.Context, session, country string) (count int, seconds float64, err error) {
+	sess, c, err := h.site.Sessions.Lookup(session, country)
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := h.load(ctx, sess, c)
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(res.Playlist.Statements), res.Playlist.Duration, nil
 }

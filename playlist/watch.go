@@ -4,7 +4,9 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"path"
+	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
@@ -34,7 +36,25 @@ type watchData struct {
 	Playlist
 	CountryName string // in the page's language
 	Statements  []watchItem
+	Premiere    *watchPremiere // nil: the country has no slot
 }
+
+// watchPremiere is the country's slot as the watch page shows it: the
+// page's script follows it through live.json.
+type watchPremiere struct {
+	Status       string // live.json, with the key
+	Start, End   time.Time
+	State        string // "scheduled", "live" or "ended" when the page was made
+	QuestionsURL string
+	Note         string
+	Captions     map[string]string // language → the premiere's whole-stream WebVTT
+}
+
+// Geneva is the start in Geneva time.
+func (p watchPremiere) Geneva() time.Time { return p.Start.In(presession.Geneva) }
+
+// ISO is the start as RFC 3339 (UTC), for the page's script.
+func (p watchPremiere) ISO() string { return p.Start.UTC().Format(time.RFC3339) }
 
 // serveWatch renders the player page of a country. A ?key= is remembered
 // in a cookie so that the page's later requests (and a reload without the
@@ -66,6 +86,28 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.Marshal(caps)
 		wi.CaptionsJSON = string(b)
 		d.Statements = append(d.Statements, wi)
+	}
+	if slots, _ := h.premiereDeps(); slots != nil {
+		slot, err := slots.Slot(r.Context(), pl.Session.ID, pl.Country.Code)
+		if err != nil {
+			h.site.Error(w, r, err)
+			return
+		}
+		if slot != nil {
+			wp := &watchPremiere{Status: addKey("/playlists/"+url.PathEscape(pl.Session.ID)+"/"+pl.Country.Code+"/live.json", p.Key),
+				Start: slot.Start, End: slot.End(), State: "scheduled", QuestionsURL: slot.QuestionsURL, Note: slot.Note,
+				Captions: map[string]string{}}
+			for _, l := range pl.Languages {
+				wp.Captions[l.Code] = addKey("/playlists/"+url.PathEscape(pl.Session.ID)+"/"+pl.Country.Code+"/live/captions/"+url.PathEscape(l.Code)+".vtt", p.Key)
+			}
+			switch now := h.now(); {
+			case !now.Before(slot.End()):
+				wp.State = "ended"
+			case !now.Before(slot.Start):
+				wp.State = "live"
+			}
+			d.Premiere = wp
+		}
 	}
 	h.site.Render(w, r, h.watch, http.StatusOK, d)
 }

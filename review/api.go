@@ -41,11 +41,24 @@ type Statement struct {
 	History      []HistoryEvent `json:"history,omitempty"`
 	ReasonText   string         `json:"reason_text,omitempty"`
 	WarningsText []string       `json:"warnings_text,omitempty"`
+	// QualityText is the media's quality report in the request's
+	// language: its summary, then each finding with its span.
+	QualityText *QualityText `json:"quality_text,omitempty"`
+}
+
+// QualityText is a quality report as a reader of one language reads it.
+type QualityText struct {
+	Summary  string   `json:"summary"`
+	Findings []string `json:"findings"`
 }
 
 // view returns s as the staff API shows it to a reader of lang.
 func (h *Handler) view(lang string, s *presession.Statement) Statement {
-	return Statement{Statement: s, History: history(s, nil), ReasonText: h.site.Reason(lang, s), WarningsText: h.site.Warnings(lang, s)}
+	v := Statement{Statement: s, History: history(s, nil), ReasonText: h.site.Reason(lang, s), WarningsText: h.site.Warnings(lang, s)}
+	if sum, findings := h.site.Quality(lang, s); sum != "" {
+		v.QualityText = &QualityText{Summary: sum, Findings: append([]string{}, findings...)}
+	}
+	return v
 }
 
 // statement writes s, as the staff API shows it, with status 200: its

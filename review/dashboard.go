@@ -94,9 +94,13 @@ type Row struct {
 	LanguageName string   // the spoken language, in its own name
 	ReasonText   string   // the reason in the page's language
 	WarningsText []string // every warning, the media's damage first, in the page's language
-	Languages    []LangView
-	HLS, MP4     string
-	Events       []HistoryRow // the history, newest first, naming who acted
+	// Quality is the media's quality summary and findings in the page's
+	// language ("" when the media carry no report).
+	Quality         string
+	QualityFindings []string
+	Languages       []LangView
+	HLS, MP4        string
+	Events          []HistoryRow // the history, newest first, naming who acted
 }
 
 // Active reports whether processing progress is shown.
@@ -288,6 +292,7 @@ func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Va
 func (h *Handler) row(s *presession.Statement, lang string) Row {
 	row := Row{Statement: s, CountryName: presession.CountryName(s.Country, lang), ReasonText: h.site.Reason(lang, s),
 		WarningsText: h.site.Warnings(lang, s)}
+	row.Quality, row.QualityFindings = h.site.Quality(lang, s)
 	if s.Language != "" {
 		row.LanguageName = presession.LanguageName(s.Language)
 	}

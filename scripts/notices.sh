@@ -36,6 +36,16 @@ TARGET_OS=linux
 TARGET_ARCH=amd64
 MAIN=./cmd/presession
 OUT=THIRD_PARTY_NOTICES
+# npm packages whose code the binary serves to browsers, each as
+# name|version|licence|licence file in this tree (the package's own, copied
+# with its code): hls.js plays the live premieres where a browser has no
+# HLS of its own that can (playlist/assets/hls.min.js, checked against
+# e2e/'s copy of the same release by playlist's TestVendoredHlsJS);
+# tus-js-client speaks tus for the upload page
+# (upload/static/vendor/tus-js-client/, written by scripts/vendor.sh from
+# the tarball e2e/package-lock.json names, checked by upload's
+# TestVendoredTus).
+BUNDLED="hls.js|1.7.4|Apache-2.0|playlist/assets/hls.js.LICENSE tus-js-client|4.3.1|MIT|upload/static/vendor/tus-js-client/LICENSE"
 
 mode=write
 case "${1:-}" in
@@ -124,10 +134,13 @@ Not part of the binary, and not listed below:
   ffmpeg package, whose licences (LGPL-2.1+ and GPL-2+ as Debian builds
   it) are in /usr/share/doc/ffmpeg/copyright in the image, like those of
   every other Debian package there.
-- npm packages, except the browser code bundled into the pages (listed
-  last below, under "Browser code served by the pages"). The packages in
-  e2e/ (playwright-core, axe-core, and tus-js-client as a Node client) are
-  test-only clients; they are neither shipped nor served.
+- npm packages other than those listed below. The upload, watch and
+  staff pages' scripts and styles are presession's own, except hls.js
+  (dist/hls.min.js, served unchanged to the watch page) and tus-js-client
+  (dist/tus.min.js, served unchanged to the upload page), which are listed
+  with the libraries below. The other packages in e2e/ (playwright-core,
+  axe-core, and tus-js-client as a Node client) are test-only clients;
+  they are neither shipped nor served.
 - Go modules needed only by tests.
 
 Index (licence, library, module version):
@@ -137,6 +150,10 @@ EOF
 	while IFS='|' read -r name version licence _; do
 		printf '  %-12s  %s %s\n' "$licence" "$name" "$version"
 	done <"$tmp/list"
+	for b in $BUNDLED; do
+		IFS='|' read -r name version licence _ <<<"$b"
+		printf '  %-12s  %s %s (npm, served to browsers)\n' "$licence" "$name" "$version"
+	done
 
 	printf '\n'
 	rule
@@ -163,26 +180,17 @@ EOF
 		done
 	done <"$tmp/list"
 
-	# Browser code the binary embeds and serves to the pages, copied from
-	# npm packages by scripts/vendor.sh: its name, version (from the lock
-	# file it was checked against) and licence file.
-	printf '\n'
-	rule
-	printf 'Browser code served by the pages (scripts/vendor.sh)\n'
-	rule
-	for dir in upload/static/vendor/*/; do
-		name=$(basename "$dir")
-		version=$(node -e 'const p = require("./e2e/package-lock.json").packages["node_modules/" + process.argv[1]]; console.log(p ? p.version : "")' "$name")
-		licence=$(node -e 'const p = require("./e2e/package-lock.json").packages["node_modules/" + process.argv[1]]; console.log(p ? p.license : "")' "$name")
+	for b in $BUNDLED; do
+		IFS='|' read -r name version licence file <<<"$b"
 		printf '\n'
 		rule
-		printf '%s %s (npm), in %s\n' "$name" "$version" "${dir%/}"
-		printf 'Licence: %s (LICENSE)\n' "$licence"
+		printf '%s %s (npm)\n' "$name" "$version"
+		printf 'Licence: %s (%s)\n' "$licence" "$file"
 		rule
 		printf '\n'
-		cat "$dir/LICENSE"
-	done
-	cat <<EOF
+		cat "$file"
+		if [ "$name" = tus-js-client ]; then
+			cat <<EOF
 
 tus-js-client's browser build (tus.min.js) bundles, as browserify packed
 them: js-base64 (BSD-3-Clause), url-parse, querystringify and requires-port
@@ -190,6 +198,8 @@ them: js-base64 (BSD-3-Clause), url-parse, querystringify and requires-port
 BSD-3-Clause), and regenerator-runtime (MIT); their notices are those of
 their npm packages.
 EOF
+		fi
+	done
 } >"$tmp/$OUT"
 
 if [ "$mode" = write ]; then

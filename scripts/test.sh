@@ -67,6 +67,8 @@ need curl curl
 if [ "$mode" = bench ]; then
 	need nginx nginx # BenchmarkPremiere's baseline: the same bytes served from disk
 fi
+# The programme's calendar files are read back with Debian's Python icalendar.
+/usr/bin/python3 -c 'import icalendar' >/dev/null 2>&1 || need_pkgs+=(python3-icalendar)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	# shellcheck disable=SC2207
 	need_pkgs=($(printf '%s\n' "${need_pkgs[@]}" | sort -u))

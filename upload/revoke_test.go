@@ -47,12 +47,12 @@ func TestRevokedMidUpload(t *testing.T) {
 			tok, inv := e.invite("AD", "Wrong Org", time.Time{})
 
 			done := e.mustCreate(srv.URL, tok, 10)
-			if r := e.patch(done, tok, 0, []byte("0123456789")); r.status != http.StatusNoContent {
+			if r := e.patch(done, tok, 0, randomBytes(10, 1)); r.status != http.StatusNoContent {
 				t.Fatalf("the first upload: %d %s", r.status, r.body)
 			}
 			chunk := 5 << 20
 			url := e.mustCreate(srv.URL, tok, int64(2*chunk))
-			if r := e.patch(url, tok, 0, make([]byte, chunk)); r.status != http.StatusNoContent {
+			if r := e.patch(url, tok, 0, randomBytes(chunk, 2)); r.status != http.StatusNoContent {
 				t.Fatalf("the first half: %d %s", r.status, r.body)
 			}
 			revoked.ids.Store(inv.ID, true)

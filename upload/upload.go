@@ -152,6 +152,10 @@ type Config struct {
 	// and get no answer before it drops and retries it; StallTimeout (the
 	// constant) when zero.
 	StallTimeout time.Duration
+	// ExamineDir holds the short-lived copies of uploads' beginnings that
+	// ffprobe reads as they arrive (see early.go); a directory under
+	// os.TempDir() when empty.
+	ExamineDir string
 }
 
 // Deps are the collaborators of the endpoint.
@@ -185,6 +189,7 @@ type Service struct {
 	auth    *web.Auth // reads the invitation of a tus request; it knows no staff token
 	store   backend
 	locker  *Locker
+	exam    *examiner
 	tus     *handler.UnroutedHandler
 	handler http.Handler
 
@@ -207,6 +212,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	s.locker = NewLocker(deps.Redis, cfg.RedisPrefix, cfg.LockTTL, s.log)
+	s.exam = newExaminer(examDir(cfg), s.log, s.sessionLimits)
 	tus, err := s.newTus()
 	if err != nil {
 		return nil, err
@@ -291,11 +297,12 @@ func (s *Service) newTus() (*handler.UnroutedHandler, error) {
 	cfg := s.cfg
 	composer := handler.NewStoreComposer()
 	gated := gatedStore{DataStore: s.store.core(), term: s.store.terminater(), locker: s.locker}
-	composer.UseCore(gated)
-	composer.UseTerminater(gated)
+	examined := examinedStore{DataStore: gated, term: gated, svc: s}
+	composer.UseCore(examined)
+	composer.UseTerminater(examined)
 	composer.UseLocker(s.locker)
 	if _, ok := s.store.core().(handler.LengthDeferrerDataStore); ok {
-		composer.UseLengthDeferrer(gated) // page recordings (recording.go)
+		composer.UseLengthDeferrer(examined) // page recordings (recording.go)
 	}
 
 	cors := handler.DefaultCorsConfig
@@ -344,8 +351,11 @@ func (s *Service) newTus() (*handler.UnroutedHandler, error) {
 // Handler is the tus endpoint, to mount at "/files/" (all methods).
 func (s *Service) Handler() http.Handler { return s.handler }
 
-// Close releases the locker's subscription.
-func (s *Service) Close() error { return s.locker.Close() }
+// Close releases the locker's subscription and the examinations' copies.
+func (s *Service) Close() error {
+	s.exam.close()
+	return s.locker.Close()
+}
 
 // Interrupt ends the uploads in flight as tusd does when its server shuts
 // down: a PATCH stops reading its body, stores what it has received (the
@@ -363,6 +373,7 @@ func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
 	for {
+		s.exam.expire(time.Now().Add(-examIdle))
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("upload sweep failed; retrying at the next interval", "err", err)
 		}
@@ -610,6 +621,9 @@ func (s *Service) authorizeUpload(ctx context.Context, inv token.Invitation, id 
 	}
 	info, err := s.store.readInfo(ctx, sid)
 	if errors.Is(err, handler.ErrNotFound) {
+		if err := s.refusedEarly(ctx, inv.ID, sid); err != nil {
+			return info, err
+		}
 		return info, errNotFound
 	}
 	if err != nil {

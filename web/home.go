@@ -28,12 +28,14 @@ type HomeSession struct {
 	*presession.Session
 	Rows      []HomeCountry
 	Languages string
+	Programme *ProgrammeView // nil: no slots (or no Site.Programme)
 }
 
 // MaxSeconds is the session's length limit as a float for formatting.
 func (h HomeSession) MaxSeconds() float64 { return float64(h.MaxStatementSeconds) }
 
-// Home serves GET /: sessions, countries and deadlines.
+// Home serves GET /: sessions, countries and deadlines, and each
+// session's programme (Site.Programme), which is public.
 func (s *Site) Home() (http.Handler, error) {
 	page, err := s.ParsePage(assets, "templates/home.html")
 	if err != nil {
@@ -61,6 +63,16 @@ func (s *Site) Home() (http.Handler, error) {
 					Deadline: d, Extended: c.UploadDeadline != nil, Open: now.Before(d)})
 			}
 			sort.SliceStable(hs.Rows, func(a, b int) bool { return hs.Rows[a].Name < hs.Rows[b].Name })
+			if s.Programme != nil {
+				pv, err := s.Programme.ProgrammeView(r.Context(), ss, lang, "")
+				if err != nil {
+					s.Error(w, r, err)
+					return
+				}
+				if len(pv.Slots) > 0 {
+					hs.Programme = pv
+				}
+			}
 			list = append(list, hs)
 		}
 		s.Render(w, r, page, http.StatusOK, list)

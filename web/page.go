@@ -18,7 +18,7 @@ var assets embed.FS
 type layout struct{ tmpl *template.Template }
 
 func parseLayout() (*layout, error) {
-	t, err := template.New("layout.html").ParseFS(assets, "templates/layout.html")
+	t, err := template.New("layout.html").ParseFS(assets, "templates/layout.html", "templates/programme.html")
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +79,15 @@ func (v *View) Path() string { return v.req.URL.Path }
 // Query returns a query parameter of the request.
 func (v *View) Query(name string) string { return v.req.URL.Query().Get(name) }
 
+// Programme is what the "programme" template takes: the view and a
+// session's programme, under a heading of level 3.
+func (v *View) Programme(p *ProgrammeView) map[string]any { return v.ProgrammeAt(p, 3) }
+
+// ProgrammeAt is Programme under a heading of level (2 or 3).
+func (v *View) ProgrammeAt(p *ProgrammeView, level int) map[string]any {
+	return map[string]any{"V": v, "P": p, "L": level}
+}
+
 // QueryEscape escapes a query value.
 func (v *View) QueryEscape(s string) string { return url.QueryEscape(s) }
 
@@ -110,7 +119,9 @@ func (s *Site) Render(w http.ResponseWriter, r *http.Request, p *Page, status in
 // redirect there; MediaOrigin), and requests to the public URL's origin
 // (the tus endpoint hands out upload URLs on it).
 func (s *Site) policy() string {
-	media, connect := "'self' blob:", "'self'"
+	// data: for media: hls.js (the watch page's player where a browser
+	// has no native HLS) gives its caption tracks an empty data: source.
+	media, connect := "'self' blob: data:", "'self'"
 	if s.MediaOrigin != "" {
 		media += " " + s.MediaOrigin
 	}

@@ -30,8 +30,11 @@ type Site struct {
 	MediaOrigin string
 	// Audit records the actions of staff routes (Staff); nil records
 	// nothing.
-	Audit  Auditor
-	layout *layout
+	Audit Auditor
+	// Programme gives the programme the home page and the session watch
+	// index show; nil shows none.
+	Programme Programmes
+	layout    *layout
 
 	routesMu sync.Mutex
 	routes   []Route // the staff routes registered (Register)
@@ -125,6 +128,29 @@ func (s *Site) Warnings(lang string, st *presession.Statement) []string {
 		}
 	}
 	return append(out, st.Warnings...)
+}
+
+// Quality returns the quality report of st's media in lang: its summary
+// ("looks fine", "needs attention (3)") and each finding's sentence with
+// its span; empty when the media carry no report.
+func (s *Site) Quality(lang string, st *presession.Statement) (summary string, findings []string) {
+	if st.Media == nil || st.Media.Quality == nil {
+		return "", nil
+	}
+	q := st.Media.Quality
+	say := func(text, key string, args []string) string {
+		if s.Bundle != nil && key != "" {
+			if t, ok := s.Bundle.Message(lang, key, args); ok {
+				return t
+			}
+		}
+		return text
+	}
+	summary = say(q.Summary, q.SummaryKey, q.SummaryArgs)
+	for _, f := range q.Findings {
+		findings = append(findings, presession.ClockDuration(f.Start)+"–"+presession.ClockDuration(f.End)+": "+say(f.Text, f.Key, f.Args))
+	}
+	return summary, findings
 }
 
 func (s *Site) localArgs(lang string, args []any) []any {

@@ -820,9 +820,9 @@ func TestPagePolicy(t *testing.T) {
 		name, media, public string
 		want                []string
 	}{
-		{"directory storage", "", "", []string{"media-src 'self' blob:;", "connect-src 'self';"}},
+		{"directory storage", "", "", []string{"media-src 'self' blob: data:;", "connect-src 'self';"}},
 		{"S3 and a public URL", "http://localhost:9000", "https://presession.example.org/base",
-			[]string{"media-src 'self' blob: http://localhost:9000;", "connect-src 'self' https://presession.example.org;"}},
+			[]string{"media-src 'self' blob: data: http://localhost:9000;", "connect-src 'self' https://presession.example.org;"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSite(t)

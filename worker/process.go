@@ -207,9 +207,10 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 
 // encoded is what one ffmpeg run made of a statement, in its work dir.
 type encoded struct {
-	plan   media.Plan
-	res    *media.Result
-	damage media.Damage
+	plan     media.Plan
+	res      *media.Result
+	damage   media.Damage
+	measures media.Measures // of the quality report
 }
 
 // encode runs the one ffmpeg process of a statement into dir and checks
@@ -230,7 +231,7 @@ func (w *Worker) encode(ctx context.Context, st *presession.Statement, src strin
 	}
 	prog := newProgress(func(pct float64) { w.catalog.SetProgress(ctx, st.ID, 2+pct*0.88) })
 	stopPoll := prog.poll(func() float64 { return 100 * plan.Encoded() / max(plan.Duration, 1) }, 2*time.Second)
-	damage, err := media.Run(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
+	damage, measures, err := media.RunMeasured(ctx, media.ForceInput(plan.Args(), plan.Input, info.InputFormat()), plan.Duration, prog.report)
 	stopPoll()
 	if err != nil {
 		return nil, w.transient(ctx, st, fmt.Errorf("transcode: %w", err))
@@ -250,7 +251,7 @@ func (w *Worker) encode(ctx context.Context, st *presession.Statement, src strin
 		log.Info("outputs mostly missing", "duration", res.Duration, "source_duration", plan.Duration, "decoder_errors", damage.Errors)
 		return nil, w.fail(ctx, st, rejected(cut.Rejection(plan.Duration)), nil)
 	}
-	return &encoded{plan: plan, res: res, damage: damage}, nil
+	return &encoded{plan: plan, res: res, damage: damage, measures: measures}, nil
 }
 
 // publish writes the statement's caption placeholders and multivariant
@@ -287,6 +288,7 @@ func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *pr
 	}
 	m := mediaOf(st.ID, res)
 	m.Damage = damageOf(damage)
+	m.Quality = e.measures.Report(media.QualityFacts{Info: info, MaxSeconds: float64(sess.MaxStatementSeconds)})
 	m.Version = mediaVersion(files)
 	if _, err := w.catalog.Update(ctx, st.ID, func(s *presession.Statement) error {
 		s.Media = m

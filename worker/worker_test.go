@@ -288,6 +288,9 @@ func testProcess(t *testing.T, store storage.Store) {
 	if st.Status != presession.StatusReady || len(st.Warnings) == 0 || st.Media.Renditions[0].Height != 640 || st.Media.Damage != nil {
 		t.Fatalf("portrait clip without audio: %s %q warnings=%v media=%+v", st.Status, st.Reason, st.Warnings, st.Media)
 	}
+	if q := st.Media.Quality; q == nil || q.Summary == "looks fine" || !slices.ContainsFunc(q.Findings, func(f presession.Finding) bool { return f.Kind == "portrait" }) {
+		t.Fatalf("portrait clip's quality report: %+v", st.Media.Quality)
+	}
 	st = e.wait(t, bad.ID, presession.StatusFailed)
 	if !strings.Contains(st.Reason, "please") {
 		t.Fatalf("reason for random bytes should say what to do: %q", st.Reason)

@@ -7,6 +7,8 @@ import (
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/playlist"
+	"github.com/uprinfo/presession/programme"
 	"github.com/uprinfo/presession/storage"
 )
 
@@ -32,4 +34,21 @@ type uploadStatements struct{ *catalog.Catalog }
 func (u uploadStatements) ByInvitation(ctx context.Context, invitationID string) ([]*presession.Statement, error) {
 	all, _, err := u.List(ctx, presession.Filter{InvitationID: invitationID})
 	return all, err
+}
+
+// premiereOnAir tells the staff's programme page what a country's
+// premiere shows, from the playlist handler's live status.
+type premiereOnAir struct{ *playlist.Handler }
+
+func (o premiereOnAir) OnAir(ctx context.Context, session, country string) (programme.Playing, error) {
+	st, err := o.Live(ctx, session, country)
+	if err != nil {
+		return programme.Playing{}, err
+	}
+	p := programme.Playing{State: st.State, Of: len(st.Statements)}
+	if st.Current != nil && *st.Current < len(st.Statements) {
+		it := st.Statements[*st.Current]
+		p.Index, p.Title, p.Organisation = *st.Current+1, it.Title, it.Organisation
+	}
+	return p, nil
 }

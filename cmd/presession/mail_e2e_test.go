@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -252,9 +254,20 @@ func TestMailEndToEnd(t *testing.T) {
 		if endpoint != base+"/files/" {
 			t.Fatalf("the link %s is not on the service's public URL %s", u.Redacted(), base)
 		}
-		_, up := tusUpload(t, script, map[string]any{"endpoint": endpoint, "token": tok, "file": file,
-			"metadata": metadata(title), "urlStorage": filepath.Join(t.TempDir(), "urls.json")})
-		return tok, statementOf(up)
+		opts := map[string]any{"endpoint": endpoint, "token": tok, "file": file,
+			"metadata": metadata(title), "urlStorage": filepath.Join(t.TempDir(), "urls.json")}
+		if !strings.HasSuffix(file, ".pdf") {
+			_, up := tusUpload(t, script, opts)
+			return tok, statementOf(up)
+		}
+		// Not a video: refused while it is sent, with the reason.
+		if msg := tusRefused(t, script, opts); !strings.Contains(msg, "422") || !strings.Contains(msg, "ERR_FILE_REFUSED") {
+			t.Fatalf("the PDF's upload ended with %q; want a 422 ERR_FILE_REFUSED", msg)
+		}
+		for _, s := range mine(t, base, tok) {
+			id = s.ID
+		}
+		return tok, id
 	}
 	dir := t.TempDir()
 	clip := testenv.Clip(t, dir, "clip.mp4", "640x360", 2, true)
@@ -433,4 +446,23 @@ func BenchmarkInvitationImport(b *testing.B) {
 		b.Logf("import of %d rows %v, all %d messages in mailpit after %v; GET /api/v1/statements: %d samples, median %v, p99 %v, max %v",
 			rows, imported.Round(time.Millisecond), rows, sent.Round(time.Millisecond), len(lat), lat[len(lat)/2], p99, lat[len(lat)-1])
 	}
+}
+
+// tusRefused runs an upload that the service refuses and returns
+// tus-js-client's error message.
+func tusRefused(t *testing.T, script string, opts map[string]any) string {
+	t.Helper()
+	js, _ := json.Marshal(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, "node", script, string(js)).Output()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var ev tusEvent
+		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "error" {
+			return ev.Message
+		}
+	}
+	t.Fatalf("tus-js-client did not fail: %s", out)
+	return ""
 }

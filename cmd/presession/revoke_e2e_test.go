@@ -111,14 +111,18 @@ func TestRevocation(t *testing.T) {
 	mustCall(t, 201, "POST", baseA+"/api/v1/invitations", staff,
 		map[string]string{"session": "upr36", "country": "BG", "organisation": "Wrong Organisation", "until": until}, &inv)
 	loc := tusCreate(t, baseB, inv.Token, 10, "Sent in time").Header.Get("Location")
-	resp, err := tusRequest(t, "PATCH", loc, inv.Token, 0, strings.NewReader("0123456789"), 10)
+	// Bytes that begin as a Matroska file does: the examination of an
+	// upload as it arrives cannot refuse them from their beginning.
+	resp, err := tusRequest(t, "PATCH", loc, inv.Token, 0, strings.NewReader("\x1A\x45\xDF\xA3456789"), 10)
 	if err != nil || resp.StatusCode != 204 {
 		t.Fatalf("the first upload: %v %v", resp, err)
 	}
 	resp.Body.Close()
 
 	file := filepath.Join(t.TempDir(), "statement.mp4")
-	if err := os.WriteFile(file, bytes.Repeat([]byte("presession "), 4<<20), 0o644); err != nil { // 44 MiB: two PATCH requests of the page
+	body := bytes.Repeat([]byte("presession "), 4<<20) // 44 MiB: two PATCH requests of the page
+	copy(body, "\x1A\x45\xDF\xA3")                     // as a Matroska file begins (see above)
+	if err := os.WriteFile(file, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	spec, _ := json.Marshal(map[string]any{"url": baseB + "/upload?lang=fr&token=" + inv.Token, "file": file, "chromium": chromium,

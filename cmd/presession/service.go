@@ -27,6 +27,7 @@ import (
 	"github.com/uprinfo/presession/passkey"
 	"github.com/uprinfo/presession/people"
 	"github.com/uprinfo/presession/playlist"
+	"github.com/uprinfo/presession/programme"
 	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/staff"
 	"github.com/uprinfo/presession/storage"
@@ -100,6 +101,8 @@ type parts struct {
 	hooks      *webhook.Client // queues webhook deliveries
 	notify     *notify.Service // queues mail from occurrences; sends it in worker processes
 	closers    []func()        // what close releases, the last acquired first
+
+	programme *programme.Store // staff's changes to the programme over the sessions file's slots
 }
 
 // onClose adds f to what close releases.
@@ -263,6 +266,12 @@ func (p *parts) openCatalog(ctx context.Context) error {
 	} else if restored {
 		log.Info("staff directory rebuilt from storage", "records", n)
 	}
+	p.programme = programme.NewStore(p.rdb, catalog.StorageBlobs(p.store), keyPrefix, p.sessions, nil)
+	if p.cfg.Embedded() {
+		if _, err := p.programme.Reindex(ctx); err != nil {
+			return fmt.Errorf("restore the programme from storage: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -384,7 +393,22 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		cacheMetrics = p.mediaCache
 	}
 	play.Media = playlist.NewMediaCache(p.cfg.MediaCacheBytes, cacheMetrics)
+	// The premieres and the programme: slots as staff left them, a slot
+	// too short for the country's approved statements refused, viewers
+	// counted in Redis.
+	audience := programme.NewAudience(p.rdb, keyPrefix, nil)
+	p.programme.Approved = func(ctx context.Context, session, country string) (float64, error) {
+		_, secs, err := play.Approved(ctx, session, country)
+		return secs, err
+	}
+	play.WithSlots(p.programme).WithAudience(audience)
 	play.Register(mux)
+	prog, err := programme.NewHandler(site, p.programme, p.cfg.PublicURL, play, premiereOnAir{play}, audience)
+	if err != nil {
+		return nil, nil, err
+	}
+	site.Programme = prog
+	prog.Register(mux)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
 		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks), review.WithNames(p.staff))
 	if err != nil {
@@ -445,7 +469,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		MaxUploadBytes: cfg.MaxUploadBytes, MaxStatementsPerInvitation: cfg.MaxStatementsPerInvitation,
 		MaxUploadsPerInvitation: cfg.MaxStatementsPerInvitation + cfg.MaxRetriesPerInvitation, MaxInvitationBytes: cfg.MaxInvitationBytes,
 		AbandonedUploadAge: cfg.AbandonedUploadAge, FailedRetention: cfg.FailedRetention, S3: cfg.S3, StorageDir: cfg.StorageDir(),
-		S3Tuning:    upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")},
+		S3Tuning: upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")}, ExamineDir: filepath.Join(cfg.WorkDir(), "examine"),
 		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
 		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat})
@@ -618,6 +642,11 @@ func runReindex(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return err
 	}
+	progs, err := programme.NewStore(rdb, catalog.StorageBlobs(store), keyPrefix, nil, nil).Reindex(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "reindexed %d statements, %d webhooks, %d audit entries and %d staff records (accounts, API tokens, sessions, set-password links) from storage\n", n, hooks, entries, people)
+	fmt.Fprintf(stdout, "reindexed the programmes of %d sessions from storage\n", progs)
 	return nil
 }
