@@ -132,15 +132,7 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 	if err := c.deleteAll(ctx); err != nil {
 		return 0, err
 	}
-	if err := c.writeBatched(ctx, len(stmts), func(p redis.Pipeliner, i int) error {
-		b, err := json.Marshal(stmts[i])
-		if err != nil {
-			return err
-		}
-		p.Set(ctx, c.kStmt(stmts[i].ID), b, 0)
-		c.addIndexes(ctx, p, stmts[i])
-		return nil
-	}); err != nil {
+	if err := writeRecords(ctx, c, stmts, func(s *presession.Statement) string { return c.kStmt(s.ID) }, c.addIndexes); err != nil {
 		return 0, fmt.Errorf("catalog: reindex: %w", err)
 	}
 	if err := c.restoreInvitations(ctx, invs); err != nil {
@@ -173,19 +165,42 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 
 // readStatements reads every statements/{id}/statement.json, sorted by id.
 func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, error) {
-	keys, err := c.blobs.ListKeys(ctx, layout.Statements)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: reindex: list statements: %w", err)
-	}
-	keys = slices.DeleteFunc(keys, func(k string) bool {
+	return readRecords(ctx, c, layout.Statements, "statements", func(k string) (string, bool) {
 		id, ok := layout.ParseRecord(k)
-		return !ok || !validID(id)
+		return id, ok && validID(id)
+	}, func(k, id string, raw []byte) (*presession.Statement, error) {
+		s, err := decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
+		}
+		if s.ID != id || !s.Status.Valid() || s.Session == "" {
+			return nil, fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
+		}
+		return s, nil
 	})
-	out := make([]*presession.Statement, len(keys))
+}
+
+// readRecords reads, readConcurrency at a time, the records a reindex
+// restores: every key under prefix that record accepts (giving the id the
+// key names), made into a record by decode, whose error is the reindex's.
+// A key deleted since the listing is skipped; the records keep the
+// listing's order (sorted by key). what names the records in the error of
+// the listing.
+func readRecords[T any](ctx context.Context, c *Catalog, prefix, what string,
+	record func(key string) (id string, ok bool), decode func(key, id string, raw []byte) (*T, error)) ([]*T, error) {
+	keys, err := c.blobs.ListKeys(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reindex: list %s: %w", what, err)
+	}
+	out := make([]*T, len(keys))
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, readConcurrency)
 	var wg sync.WaitGroup
 	for i, k := range keys {
+		id, ok := record(k)
+		if !ok {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -198,23 +213,19 @@ func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, 
 				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
 				return
 			}
-			s, err := decode(raw)
+			r, err := decode(k, id, raw)
 			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
+				errs[i] = err
 				return
 			}
-			if want, _ := layout.ParseRecord(k); s.ID != want || !s.Status.Valid() || s.Session == "" {
-				errs[i] = fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
-				return
-			}
-			out[i] = s
+			out[i] = r
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(out, func(s *presession.Statement) bool { return s == nil }), nil
+	return slices.DeleteFunc(out, func(r *T) bool { return r == nil }), nil
 }
 
 // readOrders reads every orders/{session}/{CC}.json.
@@ -362,6 +373,21 @@ func globEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// writeRecords writes each of recs as JSON under its key and adds its
+// indexes, in the batched pipelines of writeBatched.
+func writeRecords[T any](ctx context.Context, c *Catalog, recs []*T, key func(*T) string,
+	index func(ctx context.Context, p redis.Pipeliner, r *T)) error {
+	return c.writeBatched(ctx, len(recs), func(p redis.Pipeliner, i int) error {
+		b, err := json.Marshal(recs[i])
+		if err != nil {
+			return err
+		}
+		p.Set(ctx, key(recs[i]), b, 0)
+		index(ctx, p, recs[i])
+		return nil
+	})
 }
 
 // writeBatched runs write for each of n records in pipelines of 200, the
