@@ -50,6 +50,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/redisbulk"
 	"github.com/uprinfo/presession/layout"
 )
 
@@ -393,69 +394,31 @@ func (l *Log) Reindex(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	const batch = 200
-	for lo := 0; lo < len(entries); lo += batch {
-		if _, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := lo; i < min(lo+batch, len(entries)); i++ {
-				e := entries[i]
-				if e == nil {
-					continue
-				}
-				k := l.keys(e)
-				p.HSet(ctx, k[0], e.ID, raws[i])
-				z := redis.Z{Score: score(e.At), Member: e.ID}
-				for _, zk := range k[1:5] {
-					p.ZAdd(ctx, zk, z)
-				}
-				p.HSet(ctx, k[5], string(e.Actor), name(e))
-				p.SAdd(ctx, k[6], e.Action)
-				n++
-			}
+	if err := redisbulk.Pipelined(ctx, l.rdb, len(entries), func(p redis.Pipeliner, i int) error {
+		e := entries[i]
+		if e == nil {
 			return nil
-		}); err != nil {
-			return 0, fmt.Errorf("audit: reindex: %w", err)
 		}
+		k := l.keys(e)
+		p.HSet(ctx, k[0], e.ID, raws[i])
+		z := redis.Z{Score: score(e.At), Member: e.ID}
+		for _, zk := range k[1:5] {
+			p.ZAdd(ctx, zk, z)
+		}
+		p.HSet(ctx, k[5], string(e.Actor), name(e))
+		p.SAdd(ctx, k[6], e.Action)
+		n++
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("audit: reindex: %w", err)
 	}
 	return n, nil
 }
 
 // deleteAll removes every audit key under the prefix.
 func (l *Log) deleteAll(ctx context.Context) error {
-	iter := l.rdb.Scan(ctx, 0, globEscape(l.prefix)+"audit:*", 1000).Iterator()
-	var keys []string
-	flush := func() error {
-		if len(keys) == 0 {
-			return nil
-		}
-		err := l.rdb.Unlink(ctx, keys...).Err()
-		keys = keys[:0]
-		return err
-	}
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) >= 500 {
-			if err := flush(); err != nil {
-				return fmt.Errorf("audit: reindex: clear: %w", err)
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("audit: reindex: clear: %w", err)
-	}
-	if err := flush(); err != nil {
+	if err := redisbulk.DeleteMatching(ctx, l.rdb, redisbulk.GlobEscape(l.prefix)+"audit:*"); err != nil {
 		return fmt.Errorf("audit: reindex: clear: %w", err)
 	}
 	return nil
-}
-
-// globEscape quotes the glob metacharacters of a Redis SCAN pattern.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/redisbulk"
 	"github.com/uprinfo/presession/layout"
 )
 
@@ -335,51 +336,18 @@ func approvedAt(s *presession.Statement) time.Time {
 func (c *Catalog) deleteAll(ctx context.Context) error {
 	// The patterns (after the prefix) of every catalog key.
 	for _, fam := range []string{"st:*", "idx:*", "inv:*", "iv:*", "ivx:*", "vl:*", "vlx:*", "revoked", "order:*", "progress", "dirty"} {
-		iter := c.rdb.Scan(ctx, 0, globEscape(c.prefix)+fam, 1000).Iterator()
-		var keys []string
-		flush := func() error {
-			if len(keys) == 0 {
-				return nil
-			}
-			err := c.rdb.Unlink(ctx, keys...).Err()
-			keys = keys[:0]
-			return err
-		}
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-			if len(keys) >= 500 {
-				if err := flush(); err != nil {
-					return fmt.Errorf("catalog: reindex: clear: %w", err)
-				}
-			}
-		}
-		if err := iter.Err(); err != nil {
-			return fmt.Errorf("catalog: reindex: clear: %w", err)
-		}
-		if err := flush(); err != nil {
+		if err := redisbulk.DeleteMatching(ctx, c.rdb, redisbulk.GlobEscape(c.prefix)+fam); err != nil {
 			return fmt.Errorf("catalog: reindex: clear: %w", err)
 		}
 	}
 	return nil
 }
 
-// globEscape quotes the glob metacharacters of a Redis SCAN pattern.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // writeRecords writes each of recs as JSON under its key and adds its
-// indexes, in the batched pipelines of writeBatched.
+// indexes, the way a reindex fills Redis: in pipelines of bounded size.
 func writeRecords[T any](ctx context.Context, c *Catalog, recs []*T, key func(*T) string,
 	index func(ctx context.Context, p redis.Pipeliner, r *T)) error {
-	return c.writeBatched(ctx, len(recs), func(p redis.Pipeliner, i int) error {
+	return redisbulk.Pipelined(ctx, c.rdb, len(recs), func(p redis.Pipeliner, i int) error {
 		b, err := json.Marshal(recs[i])
 		if err != nil {
 			return err
@@ -388,23 +356,4 @@ func writeRecords[T any](ctx context.Context, c *Catalog, recs []*T, key func(*T
 		index(ctx, p, recs[i])
 		return nil
 	})
-}
-
-// writeBatched runs write for each of n records in pipelines of 200, the
-// way a reindex fills Redis: few round trips, no pipeline too large.
-func (c *Catalog) writeBatched(ctx context.Context, n int, write func(p redis.Pipeliner, i int) error) error {
-	const batch = 200
-	for lo := 0; lo < n; lo += batch {
-		if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := lo; i < min(lo+batch, n); i++ {
-				if err := write(p, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
