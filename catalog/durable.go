@@ -9,12 +9,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/blobs"
 	"github.com/uprinfo/presession/internal/redisbulk"
 	"github.com/uprinfo/presession/layout"
 )
@@ -193,40 +193,14 @@ func readRecords[T any](ctx context.Context, c *Catalog, prefix, what string,
 	if err != nil {
 		return nil, fmt.Errorf("catalog: reindex: list %s: %w", what, err)
 	}
-	out := make([]*T, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, readConcurrency)
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		id, ok := record(k)
-		if !ok {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			raw, err := c.blobs.ReadObject(ctx, k)
-			if presession.ErrorCode(err) == presession.ENOTFOUND {
-				return // deleted since the listing
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
-				return
-			}
-			r, err := decode(k, id, raw)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			out[i] = r
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(out, func(r *T) bool { return r == nil }), nil
+	keys = slices.DeleteFunc(keys, func(k string) bool {
+		_, ok := record(k)
+		return !ok
+	})
+	return blobs.ReadAll(ctx, c.blobs, keys, readConcurrency, "catalog: reindex", func(k string, raw []byte) (*T, error) {
+		id, _ := record(k)
+		return decode(k, id, raw)
+	})
 }
 
 // readOrders reads every orders/{session}/{CC}.json.
