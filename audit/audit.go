@@ -38,18 +38,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/blobs"
+	"github.com/uprinfo/presession/internal/redisbulk"
 	"github.com/uprinfo/presession/layout"
 )
 
@@ -354,108 +354,49 @@ func (l *Log) Reindex(ctx context.Context) (int, error) {
 		return !ok || !validID(id)
 	})
 	slices.Sort(keys) // chronological: the latest name of an actor is written last
-	entries := make([]*presession.AuditEntry, len(keys))
-	raws := make([][]byte, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, readConcurrency)
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			raw, err := l.blobs.ReadObject(ctx, k)
-			if presession.ErrorCode(err) == presession.ENOTFOUND {
-				return
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("audit: reindex: read %s: %w", k, err)
-				return
-			}
-			var e presession.AuditEntry
-			if err := json.Unmarshal(raw, &e); err != nil {
-				errs[i] = fmt.Errorf("audit: reindex: %s is not an audit entry: %w", k, err)
-				return
-			}
-			at, id, _ := layout.ParseAudit(k)
-			if e.ID != id || !e.At.Equal(at) || e.Actor == "" || !ValidAction(e.Action) {
-				errs[i] = fmt.Errorf("audit: reindex: %s holds an invalid entry (id %q, at %s, action %q)", k, e.ID, e.At, e.Action)
-				return
-			}
-			entries[i], raws[i] = &e, raw
-		}()
+	// An entry and its bytes in storage, which Redis keeps as they are.
+	type stored struct {
+		e   *presession.AuditEntry
+		raw []byte
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	entries, err := blobs.ReadAll(ctx, l.blobs, keys, readConcurrency, "audit: reindex", func(k string, raw []byte) (*stored, error) {
+		var e presession.AuditEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, fmt.Errorf("audit: reindex: %s is not an audit entry: %w", k, err)
+		}
+		at, id, _ := layout.ParseAudit(k)
+		if e.ID != id || !e.At.Equal(at) || e.Actor == "" || !ValidAction(e.Action) {
+			return nil, fmt.Errorf("audit: reindex: %s holds an invalid entry (id %q, at %s, action %q)", k, e.ID, e.At, e.Action)
+		}
+		return &stored{&e, raw}, nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	if err := l.deleteAll(ctx); err != nil {
 		return 0, err
 	}
-	n := 0
-	const batch = 200
-	for lo := 0; lo < len(entries); lo += batch {
-		if _, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := lo; i < min(lo+batch, len(entries)); i++ {
-				e := entries[i]
-				if e == nil {
-					continue
-				}
-				k := l.keys(e)
-				p.HSet(ctx, k[0], e.ID, raws[i])
-				z := redis.Z{Score: score(e.At), Member: e.ID}
-				for _, zk := range k[1:5] {
-					p.ZAdd(ctx, zk, z)
-				}
-				p.HSet(ctx, k[5], string(e.Actor), name(e))
-				p.SAdd(ctx, k[6], e.Action)
-				n++
-			}
-			return nil
-		}); err != nil {
-			return 0, fmt.Errorf("audit: reindex: %w", err)
+	if err := redisbulk.Pipelined(ctx, l.rdb, len(entries), func(p redis.Pipeliner, i int) error {
+		e := entries[i].e
+		k := l.keys(e)
+		p.HSet(ctx, k[0], e.ID, entries[i].raw)
+		z := redis.Z{Score: score(e.At), Member: e.ID}
+		for _, zk := range k[1:5] {
+			p.ZAdd(ctx, zk, z)
 		}
+		p.HSet(ctx, k[5], string(e.Actor), name(e))
+		p.SAdd(ctx, k[6], e.Action)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("audit: reindex: %w", err)
 	}
-	return n, nil
+	return len(entries), nil
 }
 
 // deleteAll removes every audit key under the prefix.
 func (l *Log) deleteAll(ctx context.Context) error {
-	iter := l.rdb.Scan(ctx, 0, globEscape(l.prefix)+"audit:*", 1000).Iterator()
-	var keys []string
-	flush := func() error {
-		if len(keys) == 0 {
-			return nil
-		}
-		err := l.rdb.Unlink(ctx, keys...).Err()
-		keys = keys[:0]
-		return err
-	}
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) >= 500 {
-			if err := flush(); err != nil {
-				return fmt.Errorf("audit: reindex: clear: %w", err)
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("audit: reindex: clear: %w", err)
-	}
-	if err := flush(); err != nil {
+	if err := redisbulk.DeleteMatching(ctx, l.rdb, redisbulk.GlobEscape(l.prefix)+"audit:*"); err != nil {
 		return fmt.Errorf("audit: reindex: clear: %w", err)
 	}
 	return nil
-}
-
-// globEscape quotes the glob metacharacters of a Redis SCAN pattern.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

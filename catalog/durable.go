@@ -9,12 +9,13 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/internal/blobs"
+	"github.com/uprinfo/presession/internal/redisbulk"
 	"github.com/uprinfo/presession/layout"
 )
 
@@ -132,15 +133,7 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 	if err := c.deleteAll(ctx); err != nil {
 		return 0, err
 	}
-	if err := c.writeBatched(ctx, len(stmts), func(p redis.Pipeliner, i int) error {
-		b, err := json.Marshal(stmts[i])
-		if err != nil {
-			return err
-		}
-		p.Set(ctx, c.kStmt(stmts[i].ID), b, 0)
-		c.addIndexes(ctx, p, stmts[i])
-		return nil
-	}); err != nil {
+	if err := writeRecords(ctx, c, stmts, func(s *presession.Statement) string { return c.kStmt(s.ID) }, c.addIndexes); err != nil {
 		return 0, fmt.Errorf("catalog: reindex: %w", err)
 	}
 	if err := c.restoreInvitations(ctx, invs); err != nil {
@@ -173,48 +166,41 @@ func (c *Catalog) Reindex(ctx context.Context) (int, error) {
 
 // readStatements reads every statements/{id}/statement.json, sorted by id.
 func (c *Catalog) readStatements(ctx context.Context) ([]*presession.Statement, error) {
-	keys, err := c.blobs.ListKeys(ctx, layout.Statements)
+	return readRecords(ctx, c, layout.Statements, "statements", func(k string) (string, bool) {
+		id, ok := layout.ParseRecord(k)
+		return id, ok && validID(id)
+	}, func(k, id string, raw []byte) (*presession.Statement, error) {
+		s, err := decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
+		}
+		if s.ID != id || !s.Status.Valid() || s.Session == "" {
+			return nil, fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
+		}
+		return s, nil
+	})
+}
+
+// readRecords reads, readConcurrency at a time, the records a reindex
+// restores: every key under prefix that record accepts (giving the id the
+// key names), made into a record by decode, whose error is the reindex's.
+// A key deleted since the listing is skipped; the records keep the
+// listing's order (sorted by key). what names the records in the error of
+// the listing.
+func readRecords[T any](ctx context.Context, c *Catalog, prefix, what string,
+	record func(key string) (id string, ok bool), decode func(key, id string, raw []byte) (*T, error)) ([]*T, error) {
+	keys, err := c.blobs.ListKeys(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: reindex: list statements: %w", err)
+		return nil, fmt.Errorf("catalog: reindex: list %s: %w", what, err)
 	}
 	keys = slices.DeleteFunc(keys, func(k string) bool {
-		id, ok := layout.ParseRecord(k)
-		return !ok || !validID(id)
+		_, ok := record(k)
+		return !ok
 	})
-	out := make([]*presession.Statement, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, readConcurrency)
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			raw, err := c.blobs.ReadObject(ctx, k)
-			if presession.ErrorCode(err) == presession.ENOTFOUND {
-				return // deleted since the listing
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
-				return
-			}
-			s, err := decode(raw)
-			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: %s is not a statement: %w", k, err)
-				return
-			}
-			if want, _ := layout.ParseRecord(k); s.ID != want || !s.Status.Valid() || s.Session == "" {
-				errs[i] = fmt.Errorf("catalog: reindex: %s holds an invalid statement (id %q, status %q)", k, s.ID, s.Status)
-				return
-			}
-			out[i] = s
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(out, func(s *presession.Statement) bool { return s == nil }), nil
+	return blobs.ReadAll(ctx, c.blobs, keys, readConcurrency, "catalog: reindex", func(k string, raw []byte) (*T, error) {
+		id, _ := record(k)
+		return decode(k, id, raw)
+	})
 }
 
 // readOrders reads every orders/{session}/{CC}.json.
@@ -324,61 +310,24 @@ func approvedAt(s *presession.Statement) time.Time {
 func (c *Catalog) deleteAll(ctx context.Context) error {
 	// The patterns (after the prefix) of every catalog key.
 	for _, fam := range []string{"st:*", "idx:*", "inv:*", "iv:*", "ivx:*", "vl:*", "vlx:*", "revoked", "order:*", "progress", "dirty"} {
-		iter := c.rdb.Scan(ctx, 0, globEscape(c.prefix)+fam, 1000).Iterator()
-		var keys []string
-		flush := func() error {
-			if len(keys) == 0 {
-				return nil
-			}
-			err := c.rdb.Unlink(ctx, keys...).Err()
-			keys = keys[:0]
-			return err
-		}
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-			if len(keys) >= 500 {
-				if err := flush(); err != nil {
-					return fmt.Errorf("catalog: reindex: clear: %w", err)
-				}
-			}
-		}
-		if err := iter.Err(); err != nil {
-			return fmt.Errorf("catalog: reindex: clear: %w", err)
-		}
-		if err := flush(); err != nil {
+		if err := redisbulk.DeleteMatching(ctx, c.rdb, redisbulk.GlobEscape(c.prefix)+fam); err != nil {
 			return fmt.Errorf("catalog: reindex: clear: %w", err)
 		}
 	}
 	return nil
 }
 
-// globEscape quotes the glob metacharacters of a Redis SCAN pattern.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// writeBatched runs write for each of n records in pipelines of 200, the
-// way a reindex fills Redis: few round trips, no pipeline too large.
-func (c *Catalog) writeBatched(ctx context.Context, n int, write func(p redis.Pipeliner, i int) error) error {
-	const batch = 200
-	for lo := 0; lo < n; lo += batch {
-		if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := lo; i < min(lo+batch, n); i++ {
-				if err := write(p, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+// writeRecords writes each of recs as JSON under its key and adds its
+// indexes, the way a reindex fills Redis: in pipelines of bounded size.
+func writeRecords[T any](ctx context.Context, c *Catalog, recs []*T, key func(*T) string,
+	index func(ctx context.Context, p redis.Pipeliner, r *T)) error {
+	return redisbulk.Pipelined(ctx, c.rdb, len(recs), func(p redis.Pipeliner, i int) error {
+		b, err := json.Marshal(recs[i])
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		p.Set(ctx, key(recs[i]), b, 0)
+		index(ctx, p, recs[i])
+		return nil
+	})
 }

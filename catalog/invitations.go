@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -266,63 +265,21 @@ func (c *Catalog) RecordMail(ctx context.Context, invID, kind string, d presessi
 
 // readInvitations reads every invitations/{id}.json.
 func (c *Catalog) readInvitations(ctx context.Context) ([]*presession.Invitation, error) {
-	keys, err := c.blobs.ListKeys(ctx, layout.Invitations)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: reindex: list invitations: %w", err)
-	}
-	out := make([]*presession.Invitation, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, readConcurrency)
-	var wg sync.WaitGroup
-	for i, k := range keys {
+	return readRecords(ctx, c, layout.Invitations, "invitations", func(k string) (string, bool) {
 		id, ok := layout.ParseInvitation(k)
-		if !ok || !validID(id) {
-			continue
+		return id, ok && validID(id)
+	}, func(k, id string, raw []byte) (*presession.Invitation, error) {
+		inv, err := decodeInvitation(raw)
+		if err != nil || inv.ID != id || inv.Session == "" {
+			return nil, fmt.Errorf("catalog: reindex: %s is not an invitation (%v)", k, err)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			raw, err := c.blobs.ReadObject(ctx, k)
-			if presession.ErrorCode(err) == presession.ENOTFOUND {
-				return
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
-				return
-			}
-			inv, err := decodeInvitation(raw)
-			if err != nil || inv.ID != id || inv.Session == "" {
-				errs[i] = fmt.Errorf("catalog: reindex: %s is not an invitation (%v)", k, err)
-				return
-			}
-			out[i] = inv
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var list []*presession.Invitation
-	for _, inv := range out {
-		if inv != nil {
-			list = append(list, inv)
-		}
-	}
-	return list, nil
+		return inv, nil
+	})
 }
 
 // restoreInvitations writes invs and their indexes to Redis.
 func (c *Catalog) restoreInvitations(ctx context.Context, invs []*presession.Invitation) error {
-	if err := c.writeBatched(ctx, len(invs), func(p redis.Pipeliner, i int) error {
-		b, err := json.Marshal(invs[i])
-		if err != nil {
-			return err
-		}
-		p.Set(ctx, c.kInvitation(invs[i].ID), b, 0)
-		c.addInvIndexes(ctx, p, invs[i])
-		return nil
-	}); err != nil {
+	if err := writeRecords(ctx, c, invs, func(inv *presession.Invitation) string { return c.kInvitation(inv.ID) }, c.addInvIndexes); err != nil {
 		return fmt.Errorf("catalog: reindex invitations: %w", err)
 	}
 	return nil

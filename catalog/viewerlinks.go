@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -161,65 +160,23 @@ func (c *Catalog) ListViewerLinks(ctx context.Context, session, country string) 
 
 // readViewerLinks reads every viewer-links/{id}.json.
 func (c *Catalog) readViewerLinks(ctx context.Context) ([]*presession.ViewerLink, error) {
-	keys, err := c.blobs.ListKeys(ctx, layout.ViewerLinks)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: reindex: list viewer links: %w", err)
-	}
-	out := make([]*presession.ViewerLink, len(keys))
-	errs := make([]error, len(keys))
-	sem := make(chan struct{}, readConcurrency)
-	var wg sync.WaitGroup
-	for i, k := range keys {
+	return readRecords(ctx, c, layout.ViewerLinks, "viewer links", func(k string) (string, bool) {
 		id, ok := layout.ParseViewerLink(k)
-		if !ok || !validID(id) {
-			continue
+		return id, ok && validID(id)
+	}, func(k, id string, raw []byte) (*presession.ViewerLink, error) {
+		l, err := decodeViewerLink(raw)
+		if err != nil || l.ID != id || l.Session == "" {
+			return nil, fmt.Errorf("catalog: reindex: %s is not a viewer link (%v)", k, err)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			raw, err := c.blobs.ReadObject(ctx, k)
-			if presession.ErrorCode(err) == presession.ENOTFOUND {
-				return
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("catalog: reindex: read %s: %w", k, err)
-				return
-			}
-			l, err := decodeViewerLink(raw)
-			if err != nil || l.ID != id || l.Session == "" {
-				errs[i] = fmt.Errorf("catalog: reindex: %s is not a viewer link (%v)", k, err)
-				return
-			}
-			out[i] = l
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var list []*presession.ViewerLink
-	for _, l := range out {
-		if l != nil {
-			list = append(list, l)
-		}
-	}
-	return list, nil
+		return l, nil
+	})
 }
 
 // restoreLinks writes the viewer links and their indexes to Redis, and
 // the revoked set from the records of invitations and viewer links that
 // carry RevokedAt.
 func (c *Catalog) restoreLinks(ctx context.Context, invs []*presession.Invitation, links []*presession.ViewerLink) error {
-	if err := c.writeBatched(ctx, len(links), func(p redis.Pipeliner, i int) error {
-		b, err := json.Marshal(links[i])
-		if err != nil {
-			return err
-		}
-		p.Set(ctx, c.kViewerLink(links[i].ID), b, 0)
-		c.addLinkIndexes(ctx, p, links[i])
-		return nil
-	}); err != nil {
+	if err := writeRecords(ctx, c, links, func(l *presession.ViewerLink) string { return c.kViewerLink(l.ID) }, c.addLinkIndexes); err != nil {
 		return fmt.Errorf("catalog: reindex viewer links: %w", err)
 	}
 	var revoked []any

@@ -141,21 +141,27 @@ func (d *Directory) MemberByEmail(ctx context.Context, email string) (*presessio
 
 // Members returns every account, by name (then address).
 func (d *Directory) Members(ctx context.Context) ([]*presession.Member, error) {
-	all, err := d.rdb.HGetAll(ctx, d.kMembers()).Result()
+	return decodeAll(ctx, d, d.kMembers(), "members", decodeMember, func(a, b *presession.Member) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.Email, b.Email), strings.Compare(a.ID, b.ID))
+	})
+}
+
+// decodeAll returns every record of the hash key (of members, of tokens),
+// decoded, sorted by order. what names them in the error of the read.
+func decodeAll[T any](ctx context.Context, d *Directory, key, what string, decode func([]byte) (*T, error), order func(a, b *T) int) ([]*T, error) {
+	all, err := d.rdb.HGetAll(ctx, key).Result()
 	if err != nil {
-		return nil, fmt.Errorf("staff: members: %w", err)
+		return nil, fmt.Errorf("staff: %s: %w", what, err)
 	}
-	out := make([]*presession.Member, 0, len(all))
+	out := make([]*T, 0, len(all))
 	for _, data := range all {
-		m, err := decodeMember([]byte(data))
+		r, err := decode([]byte(data))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b *presession.Member) int {
-		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(a.Email, b.Email), strings.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, order)
 	return out, nil
 }
 

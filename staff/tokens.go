@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -88,22 +87,9 @@ func decodeToken(data []byte) (*presession.APIToken, error) {
 
 // Tokens returns every API token, revoked ones too, newest first.
 func (d *Directory) Tokens(ctx context.Context) ([]*presession.APIToken, error) {
-	all, err := d.rdb.HGetAll(ctx, d.kTokens()).Result()
-	if err != nil {
-		return nil, fmt.Errorf("staff: tokens: %w", err)
-	}
-	out := make([]*presession.APIToken, 0, len(all))
-	for _, data := range all {
-		t, err := decodeToken([]byte(data))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	slices.SortFunc(out, func(a, b *presession.APIToken) int {
+	return decodeAll(ctx, d, d.kTokens(), "tokens", decodeToken, func(a, b *presession.APIToken) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
-	return out, nil
 }
 
 // updateToken changes the token id with fn, atomically and durably.

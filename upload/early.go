@@ -416,23 +416,15 @@ type examinedUpload struct {
 }
 
 func (g examinedStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
-	up, err := g.DataStore.NewUpload(ctx, info)
-	if err != nil {
-		return nil, err
-	}
-	created, err := up.GetInfo(ctx) // s3store has it at hand: no request
-	if err != nil {
-		return nil, err
-	}
-	return examinedUpload{Upload: up, id: created.ID, svc: g.svc}, nil
+	return newWrapped(ctx, g.DataStore, info, g.wrap)
 }
 
 func (g examinedStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
-	up, err := g.DataStore.GetUpload(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return examinedUpload{Upload: up, id: id, svc: g.svc}, nil
+	return getWrapped(ctx, g.DataStore, id, g.wrap)
+}
+
+func (g examinedStore) wrap(up handler.Upload, id string) handler.Upload {
+	return examinedUpload{Upload: up, id: id, svc: g.svc}
 }
 
 func (g examinedStore) AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload {

@@ -421,7 +421,22 @@ func (g gatedUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader
 }
 
 func (g gatedStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
-	up, err := g.DataStore.NewUpload(ctx, info)
+	return newWrapped(ctx, g.DataStore, info, g.wrap)
+}
+
+func (g gatedStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
+	return getWrapped(ctx, g.DataStore, id, g.wrap)
+}
+
+func (g gatedStore) wrap(up handler.Upload, id string) handler.Upload {
+	return gatedUpload{Upload: up, id: id, locker: g.locker}
+}
+
+// newWrapped creates an upload in ds and returns it wrapped, for the
+// stores (gatedStore, examinedStore) whose uploads wrap those of the
+// store below and know their id.
+func newWrapped(ctx context.Context, ds handler.DataStore, info handler.FileInfo, wrap func(up handler.Upload, id string) handler.Upload) (handler.Upload, error) {
+	up, err := ds.NewUpload(ctx, info)
 	if err != nil {
 		return nil, err
 	}
@@ -429,15 +444,16 @@ func (g gatedStore) NewUpload(ctx context.Context, info handler.FileInfo) (handl
 	if err != nil {
 		return nil, err
 	}
-	return gatedUpload{Upload: up, id: created.ID, locker: g.locker}, nil
+	return wrap(up, created.ID), nil
 }
 
-func (g gatedStore) GetUpload(ctx context.Context, id string) (handler.Upload, error) {
-	up, err := g.DataStore.GetUpload(ctx, id)
+// getWrapped is newWrapped for an upload ds has.
+func getWrapped(ctx context.Context, ds handler.DataStore, id string, wrap func(up handler.Upload, id string) handler.Upload) (handler.Upload, error) {
+	up, err := ds.GetUpload(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return gatedUpload{Upload: up, id: id, locker: g.locker}, nil
+	return wrap(up, id), nil
 }
 
 func (g gatedStore) AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload {

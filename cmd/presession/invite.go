@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
@@ -157,46 +155,25 @@ func runInviteCSV(ctx context.Context, cfg config.Config, file string, stdout, s
 // command records is told as the service's own changes are: its mail and
 // webhook deliveries are queued for the workers. done releases it.
 func openCommandCatalog(ctx context.Context, cfg config.Config, stderr io.Writer) (cat *catalog.Catalog, done func(), err error) {
-	var closers []func()
-	done = func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	ropts := cfg.Redis
-	if cfg.Embedded() {
-		m, err := startEmbeddedRedis()
-		if err != nil {
-			return nil, done, fmt.Errorf("start embedded redis: %w", err)
-		}
-		closers = append(closers, m.Close)
-		ropts = &redis.Options{Addr: m.Addr()}
-	}
-	rdb := redis.NewClient(ropts)
-	closers = append(closers, func() { rdb.Close() })
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		done()
-		return nil, func() {}, fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", ropts.Addr, err)
-	}
-	store, err := openStore(ctx, cfg)
+	b, err := openCommandBackends(ctx, cfg)
 	if err != nil {
-		done()
 		return nil, func() {}, err
 	}
 	opts := []catalog.Option{catalog.WithPrefix(keyPrefix)}
 	if !cfg.Embedded() {
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		mail, err := notify.New(notify.Config{}, queueOpt(ropts), notify.Deps{Log: log})
+		mail, err := notify.New(notify.Config{}, queueOpt(b.ropts), notify.Deps{Log: log})
 		if err != nil {
-			done()
+			b.close()
 			return nil, func() {}, err
 		}
-		hooks := webhook.NewClient(queueOpt(ropts), webhook.NewRegistry(rdb, store, keyPrefix), log)
-		closers = append(closers, func() { mail.Close() }, func() { hooks.Close() })
+		hooks := webhook.NewClient(queueOpt(b.ropts), webhook.NewRegistry(b.rdb, b.store, keyPrefix), log)
+		b.onClose(func() { mail.Close() })
+		b.onClose(func() { hooks.Close() })
 		opts = append(opts, catalog.WithOccurrenceHook(func(ctx context.Context, o presession.Occurrence) {
 			hooks.Occurred(ctx, o)
 			mail.Occurred(ctx, o)
 		}))
 	}
-	return catalog.New(rdb, catalog.StorageBlobs(store), opts...), done, nil
+	return catalog.New(b.rdb, catalog.StorageBlobs(b.store), opts...), b.close, nil
 }

@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
 	"github.com/uprinfo/presession/i18n"
@@ -180,36 +178,14 @@ func staffLinkMail(b *i18n.Bundle, m *presession.Member, link, lang string) mail
 // what the command records lands in storage, where a running embedded
 // service finds it at its next start. done releases it.
 func openCommandDirectory(ctx context.Context, cfg config.Config) (*staff.Directory, func(), error) {
-	var closers []func()
-	done := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	ropts := cfg.Redis
-	if cfg.Embedded() {
-		m, err := startEmbeddedRedis()
-		if err != nil {
-			return nil, done, fmt.Errorf("start embedded redis: %w", err)
-		}
-		closers = append(closers, m.Close)
-		ropts = &redis.Options{Addr: m.Addr()}
-	}
-	rdb := redis.NewClient(ropts)
-	closers = append(closers, func() { rdb.Close() })
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		done()
-		return nil, func() {}, fmt.Errorf("REDIS_URL: cannot reach Redis at %s: %w", ropts.Addr, err)
-	}
-	store, err := openStore(ctx, cfg)
+	b, err := openCommandBackends(ctx, cfg)
 	if err != nil {
-		done()
 		return nil, func() {}, err
 	}
-	dir := newDirectory(rdb, store, cfg)
+	dir := newDirectory(b.rdb, b.store, cfg)
 	if _, _, err := dir.Restore(ctx); err != nil {
-		done()
+		b.close()
 		return nil, func() {}, err
 	}
-	return dir, done, nil
+	return dir, b.close, nil
 }
