@@ -63,16 +63,17 @@ async function toRecordMode(page) {
   await page.keyboard.press('ArrowRight');
   const mode = await page.evaluate(() => ({ checked: document.getElementById('mode-record').checked, panel: !document.getElementById('record-panel').hidden,
     file: !document.getElementById('file-field').hidden }));
-  await page.waitForFunction(() => {
-    const v = document.getElementById('preview');
-    return v.readyState >= 2 && v.videoWidth > 0 && document.getElementById('level').value > 0.05; // the fake microphone beeps
+  const seen = await page.waitForFunction(() => {
+    const v = document.getElementById('preview'), level = document.getElementById('level').value;
+    return v.readyState >= 2 && v.videoWidth > 0 && level > 0.05 && level; // the fake microphone beeps
   }, null, { timeout: 20000, polling: 100 });
+  const levelSeen = await seen.jsonValue();
   const devices = await page.evaluate(() => ({
     cameras: [...document.querySelectorAll('#camera option')].map((o) => o.textContent),
     microphones: [...document.querySelectorAll('#microphone option')].map((o) => o.textContent),
-    level: document.getElementById('level').value, silentNote: document.getElementById('level-note').textContent,
+    silentNote: document.getElementById('level-note').textContent,
   }));
-  log({ event: 'record mode', ...mode, ...devices });
+  log({ event: 'record mode', ...mode, ...devices, level: levelSeen });
 }
 
 async function title(page, text) {
