@@ -78,7 +78,7 @@ func (e *env) probeStored(id string) *media.Info {
 // TestRecordInChromium: in Chromium with a fake camera and microphone,
 // the page's record mode, by keyboard: preview, device lists and a moving
 // level meter; the teleprompter scrolls while recording. A clean take
-// (20 s here, to keep the run short; BenchmarkRecordSend takes 60 s) is
+// (60 s, as the issue asks) is
 // stopped, reviewed and sent, and sending after Stop takes seconds, the
 // take having gone up while it was recorded. A second take loses the
 // network for 4 s and is then cut by a reload; the page says what it kept
@@ -91,7 +91,7 @@ func TestRecordInChromium(t *testing.T) {
 	e := newEnv(t, "s3")
 	srv, _ := e.pageServer(0)
 	tok, inv := e.invite("AD", "Civil Voice", time.Time{})
-	const clean, cut = 20.0, 14.0
+	const clean, cut = 60.0, 14.0
 	ev := recordRun(t, srv.URL+"/upload?token="+tok, []map[string]any{
 		{"name": "clean", "seconds": clean},
 		{"name": "cut", "seconds": 30, "dropAt": 5, "dropFor": 4, "reloadAt": cut},
@@ -116,7 +116,7 @@ func TestRecordInChromium(t *testing.T) {
 			}
 		}
 	}
-	if s := ev["stopped/clean"]; s["review"] != true || s["focused"] != "rec-send" || s["scrolled"].(float64) <= 0 || !strings.Contains(s["status"].(string), "0:2") {
+	if s := ev["stopped/clean"]; s["review"] != true || s["focused"] != "rec-send" || s["scrolled"].(float64) <= 0 || !(strings.Contains(s["status"].(string), "1:0") || strings.Contains(s["status"].(string), "0:59")) {
 		t.Errorf("after Stop: %v", s)
 	}
 	if ev["recording/clean"]["focused"] != "rec-stop" {
