@@ -149,32 +149,40 @@ func (c *Catalog) Invitation(ctx context.Context, id string) (*presession.Invita
 // ListInvitations returns the invitations of a session and country (each
 // empty = any), oldest first.
 func (c *Catalog) ListInvitations(ctx context.Context, session, country string) ([]*presession.Invitation, error) {
-	ids, err := c.rdb.ZRange(ctx, c.kInvIdx(session, strings.ToUpper(country)), 0, -1).Result()
+	return listIndexed(ctx, c, c.kInvIdx(session, strings.ToUpper(country)), c.kInvitation, decodeInvitation, "invitation")
+}
+
+// listIndexed returns the records an index (a sorted set of ids) names,
+// in its order: each read from key(id) and decoded, a few hundred per
+// round trip; an id whose record is gone is left out. what names the
+// kind of record in errors.
+func listIndexed[T any](ctx context.Context, c *Catalog, index string, key func(string) string, decode func([]byte) (*T, error), what string) ([]*T, error) {
+	ids, err := c.rdb.ZRange(ctx, index, 0, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("catalog: list invitations: %w", err)
+		return nil, fmt.Errorf("catalog: list %ss: %w", what, err)
 	}
-	out := make([]*presession.Invitation, 0, len(ids))
+	out := make([]*T, 0, len(ids))
 	const batch = 500
 	for lo := 0; lo < len(ids); lo += batch {
 		chunk := ids[lo:min(lo+batch, len(ids))]
 		keys := make([]string, len(chunk))
 		for i, id := range chunk {
-			keys[i] = c.kInvitation(id)
+			keys[i] = key(id)
 		}
 		vals, err := c.rdb.MGet(ctx, keys...).Result()
 		if err != nil {
-			return nil, fmt.Errorf("catalog: list invitations: %w", err)
+			return nil, fmt.Errorf("catalog: list %ss: %w", what, err)
 		}
 		for i, v := range vals {
 			raw, ok := v.(string)
 			if !ok {
 				continue
 			}
-			inv, err := decodeInvitation([]byte(raw))
+			rec, err := decode([]byte(raw))
 			if err != nil {
-				return nil, fmt.Errorf("catalog: record of invitation %s: %w", chunk[i], err)
+				return nil, fmt.Errorf("catalog: record of %s %s: %w", what, chunk[i], err)
 			}
-			out = append(out, inv)
+			out = append(out, rec)
 		}
 	}
 	return out, nil

@@ -127,35 +127,7 @@ func (c *Catalog) ViewerLink(ctx context.Context, id string) (*presession.Viewer
 // empty = any; a session-wide link has no country, so it is listed only
 // without one), oldest first.
 func (c *Catalog) ListViewerLinks(ctx context.Context, session, country string) ([]*presession.ViewerLink, error) {
-	ids, err := c.rdb.ZRange(ctx, c.kLinkIdx(session, strings.ToUpper(country)), 0, -1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("catalog: list viewer links: %w", err)
-	}
-	out := make([]*presession.ViewerLink, 0, len(ids))
-	const batch = 500
-	for lo := 0; lo < len(ids); lo += batch {
-		chunk := ids[lo:min(lo+batch, len(ids))]
-		keys := make([]string, len(chunk))
-		for i, id := range chunk {
-			keys[i] = c.kViewerLink(id)
-		}
-		vals, err := c.rdb.MGet(ctx, keys...).Result()
-		if err != nil {
-			return nil, fmt.Errorf("catalog: list viewer links: %w", err)
-		}
-		for i, v := range vals {
-			raw, ok := v.(string)
-			if !ok {
-				continue
-			}
-			l, err := decodeViewerLink([]byte(raw))
-			if err != nil {
-				return nil, fmt.Errorf("catalog: record of viewer link %s: %w", chunk[i], err)
-			}
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return listIndexed(ctx, c, c.kLinkIdx(session, strings.ToUpper(country)), c.kViewerLink, decodeViewerLink, "viewer link")
 }
 
 // readViewerLinks reads every viewer-links/{id}.json.
