@@ -26,7 +26,14 @@ func mInvitation(id string) string { return "iv:" + id }
 
 // invIdxKeys returns the 4 index keys an invitation of session/country is in.
 func (c *Catalog) invIdxKeys(session, country string) []string {
-	return []string{c.kInvIdx(session, country), c.kInvIdx(session, ""), c.kInvIdx("", country), c.kInvIdx("", "")}
+	return anyOf(c.kInvIdx, session, country)
+}
+
+// anyOf returns the 4 keys of index idx a record of session/country is
+// in: its own, its session's any country, any session's its country, and
+// any of either.
+func anyOf(idx func(session, country string) string, session, country string) []string {
+	return []string{idx(session, country), idx(session, ""), idx("", country), idx("", "")}
 }
 
 func (c *Catalog) addInvIndexes(ctx context.Context, p redis.Pipeliner, inv *presession.Invitation) {
@@ -37,11 +44,16 @@ func (c *Catalog) addInvIndexes(ctx context.Context, p redis.Pipeliner, inv *pre
 }
 
 func decodeInvitation(raw []byte) (*presession.Invitation, error) {
-	var inv presession.Invitation
-	if err := json.Unmarshal(raw, &inv); err != nil {
+	return decodeJSON[presession.Invitation](raw)
+}
+
+// decodeJSON decodes one record kept as JSON.
+func decodeJSON[T any](raw []byte) (*T, error) {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
-	return &inv, nil
+	return &v, nil
 }
 
 // CreateInvitation records inv (its ID is the invitation token's) and

@@ -27,17 +27,13 @@ func mViewerLink(id string) string { return "vl:" + id }
 
 func (c *Catalog) addLinkIndexes(ctx context.Context, p redis.Pipeliner, l *presession.ViewerLink) {
 	z := redis.Z{Score: float64(l.CreatedAt.UnixMicro()), Member: l.ID}
-	for _, k := range []string{c.kLinkIdx(l.Session, l.Country), c.kLinkIdx(l.Session, ""), c.kLinkIdx("", l.Country), c.kLinkIdx("", "")} {
+	for _, k := range anyOf(c.kLinkIdx, l.Session, l.Country) {
 		p.ZAdd(ctx, k, z)
 	}
 }
 
 func decodeViewerLink(raw []byte) (*presession.ViewerLink, error) {
-	var l presession.ViewerLink
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return decodeJSON[presession.ViewerLink](raw)
 }
 
 func viewerLinkNotFound(id string) error {
