@@ -121,11 +121,37 @@ type Statement struct {
 
 // Caption is one caption track of a statement.
 type Caption struct {
-	Language    string    `json:"language"`
-	Name        string    `json:"name"` // the language's own name, e.g. "Français"
-	Key         string    `json:"key"`  // storage key of the WebVTT file
-	Placeholder bool      `json:"placeholder"`
-	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+	Language    string `json:"language"`
+	Name        string `json:"name"` // the language's own name, e.g. "Français"
+	Key         string `json:"key"`  // storage key of the WebVTT file
+	Placeholder bool   `json:"placeholder"`
+	// Draft says the track is the organisation's own captions file, sent
+	// with its statement and not yet changed by staff: a starting point to
+	// check, not captions staff stand behind.
+	Draft     bool      `json:"draft,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	UpdatedBy string    `json:"updated_by,omitempty"` // the actor of the last change
+	// History is every change of the track after its placeholder, oldest
+	// first.
+	History []CaptionChange `json:"history,omitempty"`
+}
+
+// Sources of a caption change.
+const (
+	CaptionFromDraft  = "draft"  // the organisation's file, sent with the statement
+	CaptionFromUpload = "upload" // a file staff uploaded
+	CaptionFromEditor = "editor" // cues staff edited on the review page
+)
+
+// CaptionChange is one change of a caption track: when, by whom, from
+// what, how many cues it then had, and where the track as it was before
+// the change is kept ("" when it was a placeholder).
+type CaptionChange struct {
+	At       time.Time `json:"at"`
+	By       string    `json:"by"`
+	Source   string    `json:"source"`
+	Cues     int       `json:"cues"`
+	Previous string    `json:"previous,omitempty"`
 }
 
 // Caption returns the caption track in lang, if any.

@@ -698,8 +698,23 @@ func TestListFilters(t *testing.T) {
 			}
 		}
 		if counts[st] != n {
-			t.Errorf("counts[%s] = %d, want %d", st, counts[st], n)
+			t.Errorf("counts[%s] = %d, wantCC %d", st, counts[st], n)
 		}
+	}
+
+	byCountry, err := e.cat.CountryCounts(ctx, "upr36", []string{"ad", "BG", "HR", "FR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCC := map[string]map[presession.Status]int{}
+	for _, s := range all {
+		if wantCC[s.Country] == nil {
+			wantCC[s.Country] = map[presession.Status]int{}
+		}
+		wantCC[s.Country][s.Status]++
+	}
+	if fmt.Sprint(byCountry) != fmt.Sprint(wantCC) {
+		t.Errorf("country counts %v, wantCC %v", byCountry, wantCC)
 	}
 }
 

@@ -214,6 +214,40 @@ func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.
 	return out, int(card.Val()), nil
 }
 
+// CountryCounts returns how many statements of session each of countries has in
+// each status (counts[country][status]; a country or status with none is
+// absent), in one round trip however many countries: the dashboard's and
+// the review queue's tables of counts.
+func (c *Catalog) CountryCounts(ctx context.Context, session string, countries []string) (map[string]map[presession.Status]int, error) {
+	type cell struct {
+		country string
+		status  presession.Status
+		cmd     *redis.IntCmd
+	}
+	cells := make([]cell, 0, len(countries)*len(presession.Statuses))
+	if _, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, cc := range countries {
+			cc = strings.ToUpper(cc)
+			for _, st := range presession.Statuses {
+				cells = append(cells, cell{cc, st, p.ZCard(ctx, c.kIdx(session, cc, st))})
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("catalog: counts of %s: %w", session, err)
+	}
+	out := make(map[string]map[presession.Status]int, len(countries))
+	for _, x := range cells {
+		if n := int(x.cmd.Val()); n > 0 {
+			if out[x.country] == nil {
+				out[x.country] = map[presession.Status]int{}
+			}
+			out[x.country][x.status] = n
+		}
+	}
+	return out, nil
+}
+
 // fetch reads the records and live progress of ids, in order, skipping ids
 // whose record vanished.
 func (c *Catalog) fetch(ctx context.Context, ids []string) ([]*presession.Statement, error) {

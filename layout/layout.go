@@ -16,6 +16,8 @@
 //	statements/{id}/poster.jpg, thumb.jpg    poster, thumbnail
 //	statements/{id}/storyboard.jpg, .vtt     scrubbing sprite and its cues
 //	statements/{id}/subs/{lang}.vtt, .m3u8   caption track and its playlist
+//	statements/{id}/subs/history/{lang}.{n}.vtt the track as it was before its change n
+//	statements/{id}/drafts/{lang}            the organisation's captions file, as sent
 //	orders/{session}/{CC}.json               a country's speaking order
 //	playlists/{session}/{CC}/build.json      a country's stored playlist build
 //	playlists/{session}/{CC}/builds/{t}-{v}.json every build it had: v stored at t (for premieres)
@@ -40,6 +42,7 @@ package layout
 import (
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -92,6 +95,7 @@ const (
 	StoryboardName    = "storyboard.jpg"
 	StoryboardVTTName = "storyboard.vtt"
 	CaptionsDir       = "subs"
+	CaptionDraftsDir  = "drafts" // the organisation's own captions files
 )
 
 // RungPlaylist is the media playlist of a rung, relative to Statement(id);
@@ -138,6 +142,17 @@ func Manifest(id string) string { return Media(id, ManifestName) }
 // Caption is the key of statement id's caption track in lang, where the
 // worker writes its placeholder and staff's upload replaces it.
 func Caption(id, lang string) string { return Media(id, CaptionName(lang)) }
+
+// CaptionDraft is the key of the captions file in lang an organisation
+// sent with statement id, as it sent it (WebVTT or SRT): the worker starts
+// the track in lang from it.
+func CaptionDraft(id, lang string) string { return Media(id, CaptionDraftsDir+"/"+lang) }
+
+// CaptionRevision is the key where the caption track of statement id in
+// lang is kept as it was before its change number n (from 1).
+func CaptionRevision(id, lang string, n int) string {
+	return Media(id, CaptionsDir+"/history/"+lang+"."+strconv.Itoa(n)+".vtt")
+}
 
 // Sibling is the key of the file name in the directory of key: a rung's
 // init segment and media segments, which its playlist names relative to
