@@ -698,7 +698,7 @@ func TestListFilters(t *testing.T) {
 			}
 		}
 		if counts[st] != n {
-			t.Errorf("counts[%s] = %d, wantCC %d", st, counts[st], n)
+			t.Errorf("counts[%s] = %d, want %d", st, counts[st], n)
 		}
 	}
 
