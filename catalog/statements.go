@@ -161,8 +161,8 @@ func (c *Catalog) mergeProgress(s *presession.Statement, v string) {
 
 // List returns the statements that match f, oldest first (ties by id), and
 // how many match in all. Every combination of Session, Country and Status
-// is one index read; with InvitationID the invitation's own (few)
-// statements are read and filtered.
+// is one index read; with InvitationID or Search the records of the
+// narrowest index are read and filtered (see listFiltered).
 func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
 	f.Country = strings.ToUpper(f.Country)
 	if f.Status != "" && !f.Status.Valid() {
@@ -171,27 +171,9 @@ func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, 0, presession.Errorf(presession.EINVALID, "offset and limit must not be negative").Localize("err.paging_negative")
 	}
-	if f.InvitationID != "" {
-		ids, err := c.rdb.ZRange(ctx, c.kInv(f.InvitationID), 0, -1).Result()
-		if err != nil {
-			return nil, 0, fmt.Errorf("catalog: list: %w", err)
-		}
-		all, err := c.fetch(ctx, ids)
-		if err != nil {
-			return nil, 0, err
-		}
-		all = slices.DeleteFunc(all, func(s *presession.Statement) bool {
-			return (f.Session != "" && s.Session != f.Session) ||
-				(f.Country != "" && s.Country != f.Country) ||
-				(f.Status != "" && s.Status != f.Status)
-		})
-		total := len(all)
-		lo := min(f.Offset, total)
-		hi := total
-		if f.Limit > 0 {
-			hi = min(lo+f.Limit, total)
-		}
-		return all[lo:hi], total, nil
+	f.Search = strings.TrimSpace(f.Search)
+	if f.InvitationID != "" || f.Search != "" {
+		return c.listFiltered(ctx, f)
 	}
 	key := c.kIdx(f.Session, f.Country, f.Status)
 	stop := int64(-1)
