@@ -210,7 +210,8 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 }
 
 // countries fills in every session's countries with their counts per
-// status, each linking to the table filtered on it.
+// status, each linking to the table filtered on it: one round trip per
+// session (Catalog.CountryCounts).
 func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) error {
 	for i := range h.site.Sessions.List {
 		s := &h.site.Sessions.List[i]
@@ -218,13 +219,18 @@ func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) erro
 		for _, l := range s.Languages {
 			sv.Languages = append(sv.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
 		}
+		codes := make([]string, len(s.Countries))
+		for j, c := range s.Countries {
+			codes[j] = c.Code
+		}
+		counts, err := h.cat.CountryCounts(ctx, s.ID, codes)
+		if err != nil {
+			return err
+		}
 		for _, c := range s.Countries {
 			cv := CountryView{Code: c.Code, Name: presession.CountryName(c.Code, lang)}
 			for _, st := range presession.Statuses {
-				_, n, err := h.cat.List(ctx, presession.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
-				if err != nil {
-					return err
-				}
+				n := counts[strings.ToUpper(c.Code)][st]
 				v := url.Values{"session": {s.ID}, "country": {c.Code}, "status": {string(st)}}
 				cv.Counts = append(cv.Counts, Count{Status: st, N: n, URL: "/staff?" + v.Encode() + "#statements"})
 				cv.Total += n
@@ -308,49 +314,65 @@ func (h *Handler) row(s *presession.Statement, lang string) Row {
 }
 
 // orders fills in the playlist order of each country in the filter f that
-// has approved statements.
+// has approved statements, with any approved one missing from the order
+// (which should not happen) at the end: per session, one read of the
+// orders and one of the approved statements, however many countries.
 func (h *Handler) orders(ctx context.Context, d *Dashboard, f presession.Filter) error {
+	approvedAt := slices.Index(presession.Statuses, presession.StatusApproved)
 	for _, sv := range d.Sessions {
 		if f.Session != "" && sv.ID != f.Session {
 			continue
 		}
+		var shown []CountryView
 		for _, cv := range sv.Countries {
-			if f.Country != "" && cv.Code != f.Country {
-				continue
+			if (f.Country == "" || cv.Code == f.Country) && cv.Counts[approvedAt].N > 0 {
+				shown = append(shown, cv)
 			}
-			if cv.Counts[slices.Index(presession.Statuses, presession.StatusApproved)].N == 0 {
-				continue
-			}
-			ov, err := h.order(ctx, sv, cv)
-			if err != nil {
-				return err
-			}
-			d.Orders = append(d.Orders, ov)
+		}
+		if len(shown) == 0 {
+			continue
+		}
+		codes := make([]string, len(shown))
+		for i, cv := range shown {
+			codes[i] = cv.Code
+		}
+		orders, err := h.cat.Orders(ctx, sv.ID, codes)
+		if err != nil {
+			return err
+		}
+		af := presession.Filter{Session: sv.ID, Status: presession.StatusApproved}
+		if len(shown) == 1 {
+			af.Country = shown[0].Code
+		}
+		approved, _, err := h.cat.List(ctx, af)
+		if err != nil {
+			return err
+		}
+		byCountry := map[string][]*presession.Statement{}
+		for _, s := range approved {
+			byCountry[s.Country] = append(byCountry[s.Country], s)
+		}
+		for _, cv := range shown {
+			d.Orders = append(d.Orders, orderView(sv, cv, orders[strings.ToUpper(cv.Code)], byCountry[strings.ToUpper(cv.Code)]))
 		}
 	}
 	return nil
 }
 
-// order is one country's approved statements in playlist order, with any
-// approved one missing from the order (which should not happen) at the end.
-func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (OrderView, error) {
+// orderView is one country's approved statements in the order o, with any
+// approved one missing from it at the end.
+func orderView(sv SessionView, cv CountryView, o *presession.Order, approved []*presession.Statement) OrderView {
 	ov := OrderView{Session: sv.ID, SessionTitle: sv.Title, Country: cv.Code, CountryName: cv.Name}
-	o, err := h.cat.Order(ctx, sv.ID, cv.Code)
-	if err != nil {
-		return ov, err
-	}
-	approved, _, err := h.cat.List(ctx, presession.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
-	if err != nil {
-		return ov, err
-	}
 	byID := map[string]*presession.Statement{}
 	for _, s := range approved {
 		byID[s.ID] = summary(s)
 	}
-	for _, id := range o.Statements {
-		if s, ok := byID[id]; ok {
-			ov.Items = append(ov.Items, s)
-			delete(byID, id)
+	if o != nil {
+		for _, id := range o.Statements {
+			if s, ok := byID[id]; ok {
+				ov.Items = append(ov.Items, s)
+				delete(byID, id)
+			}
 		}
 	}
 	for _, s := range approved {
@@ -358,7 +380,7 @@ func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (Or
 			ov.Items = append(ov.Items, byID[s.ID])
 		}
 	}
-	return ov, nil
+	return ov
 }
 
 // loginData is what the sign-in template receives: the error of the
