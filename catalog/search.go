@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -18,17 +17,20 @@ import (
 // (200–1000 at the largest Pre-sessions), so reading every record of the
 // narrowest index that applies, scanBatch per MGET, costs a few
 // milliseconds and needs nothing kept in step on every write and reindex.
-// Only the page asked for is decoded in full. Should sessions grow past
+// Each record is decoded brief (decodeBrief: its segments are never
+// scanned), and only the page asked for in full. Should sessions grow past
 // some thousands of statements, a folded search field per statement in a
 // hash would be the next step.
 
 // scanBatch is how many records one MGET of a filtered List reads.
 const scanBatch = 500
 
-// listFiltered is List for a filter with a search or an invitation: the
-// records of the narrowest index are read in batches and kept when they
-// match every field of f, in the index's order (oldest first).
-func (c *Catalog) listFiltered(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
+// listFiltered is List (ListBrief when brief) for a filter with a search
+// or an invitation: the records of the narrowest index are read in
+// batches, decoded brief, and kept when they match every field of f, in
+// the index's order (oldest first); the page is then decoded in full
+// unless brief.
+func (c *Catalog) listFiltered(ctx context.Context, f presession.Filter, brief bool) ([]*presession.Statement, int, error) {
 	index := c.kIdx(f.Session, f.Country, f.Status)
 	if f.InvitationID != "" {
 		index = c.kInv(f.InvitationID)
@@ -39,7 +41,7 @@ func (c *Catalog) listFiltered(ctx context.Context, f presession.Filter) ([]*pre
 	}
 	m := newMatcher(f)
 	type hit struct {
-		id  string
+		s   *presession.Statement // brief
 		raw string
 	}
 	var hits []hit
@@ -58,12 +60,12 @@ func (c *Catalog) listFiltered(ctx context.Context, f presession.Filter) ([]*pre
 			if !ok { // the record vanished since the index was read
 				continue
 			}
-			var s searchable
-			if err := json.Unmarshal([]byte(raw), &s); err != nil {
+			s, err := decodeBrief([]byte(raw))
+			if err != nil {
 				return nil, 0, fmt.Errorf("catalog: record of %s: %w", chunk[i], err)
 			}
-			if m.match(&s) {
-				hits = append(hits, hit{chunk[i], raw})
+			if m.match(s) {
+				hits = append(hits, hit{s, raw})
 			}
 		}
 	}
@@ -80,35 +82,25 @@ func (c *Catalog) listFiltered(ctx context.Context, f presession.Filter) ([]*pre
 	}
 	pids := make([]string, len(page))
 	for i, h := range page {
-		pids[i] = h.id
+		pids[i] = h.s.ID
 	}
 	progs, err := c.rdb.HMGet(ctx, c.kProgress(), pids...).Result()
 	if err != nil {
 		return nil, 0, fmt.Errorf("catalog: list: %w", err)
 	}
 	for i, h := range page {
-		s, err := decode([]byte(h.raw))
-		if err != nil {
-			return nil, 0, fmt.Errorf("catalog: record of %s: %w", h.id, err)
-		}
-		if i < len(progs) {
-			if p, ok := progs[i].(string); ok {
-				c.mergeProgress(s, p)
+		s := h.s
+		if !brief {
+			if s, err = decode([]byte(h.raw)); err != nil {
+				return nil, 0, fmt.Errorf("catalog: record of %s: %w", h.s.ID, err)
 			}
+		}
+		if p, ok := progs[i].(string); ok {
+			c.mergeProgress(s, p)
 		}
 		out = append(out, s)
 	}
 	return out, total, nil
-}
-
-// searchable is the part of a statement record a filtered List reads.
-type searchable struct {
-	Session      string            `json:"session"`
-	Country      string            `json:"country"`
-	Status       presession.Status `json:"status"`
-	Organisation string            `json:"organisation"`
-	Title        string            `json:"title"`
-	Speaker      string            `json:"speaker"`
 }
 
 // matcher is a filter compiled for filtered reads.
@@ -121,7 +113,7 @@ func newMatcher(f presession.Filter) matcher {
 	return matcher{f: f, words: searchWords(f.Search)}
 }
 
-func (m matcher) match(s *searchable) bool {
+func (m matcher) match(s *presession.Statement) bool {
 	if (m.f.Session != "" && s.Session != m.f.Session) ||
 		(m.f.Country != "" && s.Country != m.f.Country) ||
 		(m.f.Status != "" && s.Status != m.f.Status) {

@@ -115,3 +115,75 @@ func TestListSearch(t *testing.T) {
 		t.Fatalf("search of a processing statement: %v %+v", err, got)
 	}
 }
+
+// TestListBriefAndOrders: ListBrief lists what List does, each statement
+// without its media, captions and history; Orders reads the orders of
+// many countries at once, empty for one that never had any.
+func TestListBriefAndOrders(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var approved []*presession.Statement
+	for i := range 6 {
+		s := e.statementAt(t, "upr36", []string{"AD", "BG"}[i%2], fmt.Sprint("inv", i), presession.StatusApproved)
+		if _, err := e.cat.Update(ctx, s.ID, func(s *presession.Statement) error {
+			s.Media = &presession.Media{Duration: 60, Renditions: []presession.Rendition{{Name: "720p", Segments: []presession.Segment{{Key: "k", Duration: 6}}}}}
+			s.Captions = []presession.Caption{{Language: "en", Key: "c", Placeholder: true}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		approved = append(approved, s)
+	}
+	e.statementAt(t, "upr36", "AD", "inv9", presession.StatusReady)
+	for _, f := range []presession.Filter{
+		{}, {Country: "ad"}, {Status: presession.StatusApproved, Offset: 1, Limit: 3}, {InvitationID: "inv2"},
+		{Search: "org inv", Country: "BG", Limit: 2},
+	} {
+		full, n, err := e.cat.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		brief, bn, err := e.cat.ListBrief(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != bn || !slices.Equal(ids(full), ids(brief)) || len(full) == 0 {
+			t.Errorf("%+v: brief %v of %d, full %v of %d", f, ids(brief), bn, ids(full), n)
+		}
+		for i, s := range brief {
+			if s.Media != nil || s.Captions != nil || s.History != nil {
+				t.Errorf("%s: brief with media, captions or history", s.ID)
+			}
+			w := *full[i]
+			w.Media, w.Captions, w.History = nil, nil, nil
+			if fmt.Sprintf("%+v", *s) != fmt.Sprintf("%+v", w) {
+				t.Errorf("%s: brief\n%+v\nwant\n%+v", s.ID, *s, w)
+			}
+		}
+	}
+	if err := e.cat.SetOrder(ctx, "upr36", "BG", []string{approved[5].ID, approved[3].ID, approved[1].ID}, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	orders, err := e.cat.Orders(ctx, "upr36", []string{"ad", "BG", "HR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := orders["AD"].Statements; !slices.Equal(got, []string{approved[0].ID, approved[2].ID, approved[4].ID}) {
+		t.Errorf("AD order %v", got)
+	}
+	if got := orders["BG"]; !slices.Equal(got.Statements, []string{approved[5].ID, approved[3].ID, approved[1].ID}) || got.UpdatedBy != "staff" {
+		t.Errorf("BG order %+v", got)
+	}
+	if got := orders["HR"]; got == nil || got.Country != "HR" || got.Session != "upr36" || got.Statements == nil || len(got.Statements) != 0 {
+		t.Errorf("HR order %+v", got)
+	}
+	for _, cc := range []string{"AD", "BG"} {
+		one, err := e.cat.Order(ctx, "upr36", cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(one) != fmt.Sprint(orders[cc]) {
+			t.Errorf("%s: Orders %+v, Order %+v", cc, orders[cc], one)
+		}
+	}
+}

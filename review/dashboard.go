@@ -382,7 +382,8 @@ func (h *Handler) row(s *presession.Statement, lang string) Row {
 // orders fills in the playlist order of each country in the filter f that
 // has approved statements, with any approved one missing from the order
 // (which should not happen) at the end: per session, one read of the
-// orders and one of the approved statements, however many countries.
+// orders and one of the approved statements (brief: the order names
+// them), however many countries.
 func (h *Handler) orders(ctx context.Context, d *Dashboard, f presession.Filter) error {
 	approvedAt := slices.Index(presession.Statuses, presession.StatusApproved)
 	for _, sv := range d.Sessions {
@@ -410,7 +411,7 @@ func (h *Handler) orders(ctx context.Context, d *Dashboard, f presession.Filter)
 		if len(shown) == 1 {
 			af.Country = shown[0].Code
 		}
-		approved, _, err := h.cat.List(ctx, af)
+		approved, _, err := h.cat.ListBrief(ctx, af)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,7 @@ import (
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 	List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
+	ListBrief(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
 	CountryCounts(ctx context.Context, session string, countries []string) (map[string]map[presession.Status]int, error)
 	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
