@@ -32,15 +32,16 @@ const staffToken = "desk-staff-token-0123456789abcdef"
 // captions) and the media route of package playlist on an httptest
 // server, over a real catalog (Redis) and a storage directory.
 type env struct {
-	t      *testing.T
-	rdb    *redis.Client
-	srv    *httptest.Server
-	cat    *catalog.Catalog
-	store  *storage.Dir
-	dir    *staff.Directory
-	queue  *desk.Queue
-	slots  *slots
-	prefix string
+	t         *testing.T
+	rdb       *redis.Client
+	srv       *httptest.Server
+	cat       *catalog.Catalog
+	store     *storage.Dir
+	dir       *staff.Directory
+	queue     *desk.Queue
+	slots     *slots
+	prefix    string
+	storeRoot string
 }
 
 // slots is a programme: the slot start of each "session/CC".
@@ -60,11 +61,12 @@ func newEnv(t *testing.T, claimTTL time.Duration) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
-	store, err := storage.NewDir(t.TempDir())
+	root := t.TempDir()
+	store, err := storage.NewDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, rdb: rdb, store: store, prefix: "d:", slots: &slots{starts: map[string]time.Time{}}}
+	e := &env{t: t, rdb: rdb, store: store, prefix: "d:", slots: &slots{starts: map[string]time.Time{}}, storeRoot: root}
 	e.dir = staff.New(rdb, staff.StorageBlobs(store), staff.Config{Prefix: e.prefix, StaffToken: staffToken})
 	e.cat = catalog.New(rdb, catalog.StorageBlobs(store), catalog.WithPrefix(e.prefix))
 	sessions := presession.Builtin()
