@@ -22,6 +22,12 @@ const ClaimTTL = 2 * time.Minute
 // per ClaimTTL, so three lost renewals in a row still keep it.
 const RenewEvery = 30 * time.Second
 
+// IdleRelease is how long a review page left untouched (no key, click or
+// playback) keeps renewing its claim: ten minutes is longer than any
+// statement takes to watch at normal speed, and an abandoned tab gives its
+// statement back to the queue after that.
+const IdleRelease = 10 * time.Minute
+
 // SkipTTL is how long a reviewer's skips last: a staff session's longest
 // life (12 h), after which the skipped statements come round again.
 const SkipTTL = 12 * time.Hour

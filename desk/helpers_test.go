@@ -32,7 +32,7 @@ const staffToken = "desk-staff-token-0123456789abcdef"
 // captions) and the media route of package playlist on an httptest
 // server, over a real catalog (Redis) and a storage directory.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	rdb       *redis.Client
 	srv       *httptest.Server
 	cat       *catalog.Catalog
@@ -57,7 +57,7 @@ func (s *slots) Programme(_ context.Context, session string) ([]presession.Sched
 	return out, &presession.Programme{Session: session}, nil
 }
 
-func newEnv(t *testing.T, claimTTL time.Duration) *env {
+func newEnv(t testing.TB, claimTTL time.Duration) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })

@@ -26,8 +26,9 @@ type pageData struct {
 	Counts    []countRow
 	Shortcuts []shortcut
 	Messages  map[string]string // desk.js's strings in the page's language
-	// The claim's life and the page's renewal period, in seconds.
-	ClaimSeconds, RenewSeconds int
+	// The claim's life, the page's renewal period and how long an
+	// untouched page keeps renewing, in seconds.
+	ClaimSeconds, RenewSeconds, IdleSeconds int
 }
 
 type sessionOption struct {
@@ -109,7 +110,7 @@ var jsMessages = []string{
 	"desk.js.failed", "desk.js.approved", "desk.js.rejected", "desk.js.skipped", "desk.js.reason_required",
 	"desk.js.speed", "desk.js.jumped", "desk.js.no_findings", "desk.js.claim_lost", "desk.js.saved",
 	"desk.js.bad_time", "desk.js.empty_text", "desk.js.decimal", "desk.js.end_before_start", "desk.js.cue", "desk.js.cue_removed", "desk.js.cue_added",
-	"desk.js.unsaved", "desk.js.playing", "desk.js.paused", "desk.js.captions_loaded", "desk.js.no_cues",
+	"desk.js.unsaved", "desk.js.idle", "desk.js.playing", "desk.js.paused", "desk.js.captions_loaded", "desk.js.no_cues",
 	"desk.cue.start", "desk.cue.end", "desk.cue.text", "desk.cue.remove", "desk.cue.add",
 }
 
@@ -119,6 +120,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	d := &pageData{Messages: map[string]string{}, ClaimSeconds: int(h.queue.claims.TTL() / time.Second),
 		RenewSeconds: int(min(RenewEvery, h.queue.claims.TTL()/4) / time.Second)}
 	d.RenewSeconds = max(d.RenewSeconds, 1)
+	d.IdleSeconds = int(IdleRelease / time.Second)
 	for _, k := range jsMessages {
 		d.Messages[k] = h.site.Bundle.T(lang, k)
 	}

@@ -80,7 +80,23 @@
 
   // --- The claim ------------------------------------------------------------
   var lost = false;
+  // A page left open and untouched lets its statement go after a while,
+  // so that an abandoned tab does not hold it back from the others.
+  var idleMs = (parseInt(section.dataset.idleSeconds, 10) || 600) * 1000;
+  var lastActive = Date.now();
+  ['keydown', 'pointerdown', 'input'].forEach(function (type) {
+    document.addEventListener(type, function () { lastActive = Date.now(); }, true);
+  });
   function renew() {
+    if (lost) return;
+    if (!video.paused) lastActive = Date.now();
+    if (Date.now() - lastActive > idleMs) {
+      lost = true;
+      window.clearInterval(renewal);
+      api('POST', reviewURL('/release')).catch(function () { /* it lapses anyway */ });
+      announce(t('desk.js.idle'), true);
+      return;
+    }
     api('POST', reviewURL('/claim')).catch(function (err) {
       if (err.status === 409 && !lost) {
         lost = true;
