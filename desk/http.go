@@ -80,7 +80,7 @@ func (h *Handler) Routes() []web.Route {
 
 // Register adds the routes and the page's assets to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /staff/review/assets/{file}", h.serveAsset)
+	mux.HandleFunc("GET /staff/review/assets/{file}", h.site.Assets(files, "assets"))
 	h.site.Register(mux, h.Routes())
 }
 
@@ -197,24 +197,6 @@ func (h *Handler) nameOf(ctx context.Context, a presession.Actor) string {
 		}
 	}
 	return string(a)
-}
-
-// serveAsset serves the page's script and stylesheet.
-func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("file")
-	b, err := files.ReadFile("assets/" + name)
-	if err != nil {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file").Localize("err.no_file"))
-		return
-	}
-	ct := "text/javascript; charset=utf-8"
-	if strings.HasSuffix(name, ".css") {
-		ct = "text/css; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(b)
 }
 
 // mediaURL is the URL of a media key of s, with its version.
