@@ -253,3 +253,15 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// CountCues is the number of cues of a WebVTT file ParseCaptions returned
+// (whose cue text never holds "-->", so each timing line is one cue).
+func CountCues(vtt []byte) int {
+	n := 0
+	for _, l := range strings.Split(string(vtt), "\n") {
+		if strings.Contains(l, " --> ") {
+			n++
+		}
+	}
+	return n
+}

@@ -66,6 +66,9 @@ func TestParseCaptions(t *testing.T) {
 				if !strings.Contains(string(out), tc.want) {
 					t.Errorf("output\n%s\nlacks\n%s", out, tc.want)
 				}
+				if n, want := CountCues(out), strings.Count(tc.in, "-->"); n != want {
+					t.Errorf("CountCues = %d, want %d", n, want)
+				}
 				return
 			}
 			var ce *CaptionError
