@@ -7,6 +7,10 @@ type Filter struct {
 	Country      string
 	Status       Status
 	InvitationID string
-	Offset       int
-	Limit        int // 0: no limit
+	// Search keeps the statements whose organisation, title or speaker
+	// holds every word of it, ignoring case and accents ("developpement"
+	// finds "Développement").
+	Search string
+	Offset int
+	Limit  int // 0: no limit
 }

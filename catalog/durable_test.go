@@ -139,11 +139,11 @@ func TestReindexAfterFlush(t *testing.T) {
 	const n = 140
 	fill(t, e, n)
 	before := snapshot(t, e)
-	if l := before["list {Session: Country: Status:approved InvitationID: Offset:0 Limit:0}"].([]*presession.Statement); len(l) < 10 {
+	if l := before["list {Session: Country: Status:approved InvitationID: Search: Offset:0 Limit:0}"].([]*presession.Statement); len(l) < 10 {
 		t.Fatalf("fill made only %d approved statements", len(l))
 	}
 	keyed := 0
-	for _, s := range before["list {Session: Country: Status:failed InvitationID: Offset:0 Limit:0}"].([]*presession.Statement) {
+	for _, s := range before["list {Session: Country: Status:failed InvitationID: Search: Offset:0 Limit:0}"].([]*presession.Statement) {
 		if s.ReasonKey != "" && len(s.ReasonArgs) == 2 {
 			keyed++
 		}

@@ -201,8 +201,9 @@ func listIndexed[T any](ctx context.Context, c *Catalog, index string, key func(
 }
 
 // InvitationStatements returns the statements of each of the invitations
-// ids (an invitation without any has none in the map): two round trips
-// however many ids, for listing invitations with whether they uploaded.
+// ids (an invitation without any has none in the map), brief (without
+// media, captions and history; see ListBrief): two round trips however
+// many ids, for listing invitations with whether they uploaded.
 func (c *Catalog) InvitationStatements(ctx context.Context, ids []string) (map[string][]*presession.Statement, error) {
 	out := map[string][]*presession.Statement{}
 	if len(ids) == 0 {
@@ -221,7 +222,7 @@ func (c *Catalog) InvitationStatements(ctx context.Context, ids []string) (map[s
 	for _, cmd := range cmds {
 		all = append(all, cmd.Val()...)
 	}
-	stmts, err := c.fetch(ctx, all)
+	stmts, err := c.fetchAs(ctx, all, decodeBrief)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,39 @@ func (c *Catalog) Order(ctx context.Context, session, country string) (*presessi
 	return c.loadOrder(ctx, c.rdb, session, strings.ToUpper(country))
 }
 
+// Orders returns the orders of the countries of a session (keyed by upper
+// case code; empty for a country that never had one) in one round trip:
+// the dashboard lists every country's order at once.
+func (c *Catalog) Orders(ctx context.Context, session string, countries []string) (map[string]*presession.Order, error) {
+	out := make(map[string]*presession.Order, len(countries))
+	if len(countries) == 0 {
+		return out, nil
+	}
+	codes := make([]string, len(countries))
+	keys := make([]string, len(countries))
+	for i, cc := range countries {
+		codes[i] = strings.ToUpper(cc)
+		keys[i] = c.kOrder(session, codes[i])
+	}
+	vals, err := c.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("catalog: orders of %s: %w", session, err)
+	}
+	for i, v := range vals {
+		o := &presession.Order{Session: session, Country: codes[i]}
+		if raw, ok := v.(string); ok {
+			if err := json.Unmarshal([]byte(raw), o); err != nil {
+				return nil, fmt.Errorf("catalog: order %s/%s: %w", session, codes[i], err)
+			}
+		}
+		if o.Statements == nil {
+			o.Statements = []string{}
+		}
+		out[codes[i]] = o
+	}
+	return out, nil
+}
+
 // SetOrder replaces the order of a country's approved statements. ids must
 // be exactly the approved statements of that session and country, each
 // once: an unknown or foreign id, or a duplicate, is EINVALID; an id that is

@@ -161,9 +161,20 @@ func (c *Catalog) mergeProgress(s *presession.Statement, v string) {
 
 // List returns the statements that match f, oldest first (ties by id), and
 // how many match in all. Every combination of Session, Country and Status
-// is one index read; with InvitationID the invitation's own (few)
-// statements are read and filtered.
+// is one index read; with InvitationID or Search the records of the
+// narrowest index are read and filtered (see listFiltered).
 func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
+	return c.list(ctx, f, false)
+}
+
+// ListBrief is List with each statement brief: without its media,
+// captions and history, which are most of a record, for lists that only
+// name or count statements (a country's order, an invitation's uploads).
+func (c *Catalog) ListBrief(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error) {
+	return c.list(ctx, f, true)
+}
+
+func (c *Catalog) list(ctx context.Context, f presession.Filter, brief bool) ([]*presession.Statement, int, error) {
 	f.Country = strings.ToUpper(f.Country)
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, 0, presession.Errorf(presession.EINVALID, "unknown status %q", f.Status).Localize("err.status_unknown", string(f.Status))
@@ -171,27 +182,9 @@ func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.
 	if f.Offset < 0 || f.Limit < 0 {
 		return nil, 0, presession.Errorf(presession.EINVALID, "offset and limit must not be negative").Localize("err.paging_negative")
 	}
-	if f.InvitationID != "" {
-		ids, err := c.rdb.ZRange(ctx, c.kInv(f.InvitationID), 0, -1).Result()
-		if err != nil {
-			return nil, 0, fmt.Errorf("catalog: list: %w", err)
-		}
-		all, err := c.fetch(ctx, ids)
-		if err != nil {
-			return nil, 0, err
-		}
-		all = slices.DeleteFunc(all, func(s *presession.Statement) bool {
-			return (f.Session != "" && s.Session != f.Session) ||
-				(f.Country != "" && s.Country != f.Country) ||
-				(f.Status != "" && s.Status != f.Status)
-		})
-		total := len(all)
-		lo := min(f.Offset, total)
-		hi := total
-		if f.Limit > 0 {
-			hi = min(lo+f.Limit, total)
-		}
-		return all[lo:hi], total, nil
+	f.Search = strings.TrimSpace(f.Search)
+	if f.InvitationID != "" || f.Search != "" {
+		return c.listFiltered(ctx, f, brief)
 	}
 	key := c.kIdx(f.Session, f.Country, f.Status)
 	stop := int64(-1)
@@ -207,7 +200,11 @@ func (c *Catalog) List(ctx context.Context, f presession.Filter) ([]*presession.
 	}); err != nil {
 		return nil, 0, fmt.Errorf("catalog: list: %w", err)
 	}
-	out, err := c.fetch(ctx, rng.Val())
+	dec := decode
+	if brief {
+		dec = decodeBrief
+	}
+	out, err := c.fetchAs(ctx, rng.Val(), dec)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -251,6 +248,11 @@ func (c *Catalog) CountryCounts(ctx context.Context, session string, countries [
 // fetch reads the records and live progress of ids, in order, skipping ids
 // whose record vanished.
 func (c *Catalog) fetch(ctx context.Context, ids []string) ([]*presession.Statement, error) {
+	return c.fetchAs(ctx, ids, decode)
+}
+
+// fetchAs is fetch with each record decoded by dec (decode, decodeBrief).
+func (c *Catalog) fetchAs(ctx context.Context, ids []string, dec func([]byte) (*presession.Statement, error)) ([]*presession.Statement, error) {
 	if len(ids) == 0 {
 		return []*presession.Statement{}, nil
 	}
@@ -274,7 +276,7 @@ func (c *Catalog) fetch(ctx context.Context, ids []string) ([]*presession.Statem
 		if !ok {
 			continue
 		}
-		s, err := decode([]byte(raw))
+		s, err := dec([]byte(raw))
 		if err != nil {
 			return nil, fmt.Errorf("catalog: record of %s: %w", ids[i], err)
 		}

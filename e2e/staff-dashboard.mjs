@@ -1,7 +1,7 @@
 // Drives the staff dashboard in Chromium, as staff would: sign in, review,
 // reorder with the keyboard, upload captions, create links and invitations
 // (with contacts, and from a CSV file), revoke one of each, watch a
-// progress bar move; checks the API state after each step, and scans every
+// progress bar move, search from the keyboard; checks the API state after each step, and scans every
 // state with axe-core at desktop and phone width. Run by
 // review/e2e_test.go, which passes the fixtures in the environment:
 //   BASE_URL, STAFF_TOKEN, CHROMIUM, USER_DATA_DIR, NODE_MODULES_DIR,
@@ -333,6 +333,54 @@ try {
 
   await axe(page, 'dashboard after every step');
   if (env.SCREENSHOT_DIR) await page.screenshot({ path: `${env.SCREENSHOT_DIR}/staff-en-1280.png`, fullPage: true });
+
+  step('search by keyboard, at desktop and phone width, in every language');
+  const found = {
+    en: [/Showing statements 1–1 of 1\./, /No statement matches “nothing like this” in this selection\./, 'Clear the search'],
+    fr: [/Déclarations 1 à 1 sur 1\./, /Aucune déclaration ne correspond à « nothing like this » dans cette sélection\./, 'Effacer la recherche'],
+    es: [/Declaraciones 1 a 1 de 1\./, /Ninguna declaración corresponde a «nothing like this» en esta selección\./, 'Borrar la búsqueda'],
+  };
+  for (const lang of ['en', 'fr', 'es']) {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width > 400 ? 900 : 844 });
+      await page.goto(base + '/staff?lang=' + lang);
+      await page.focus('#f-q');
+      // Case and accents do not matter; the organisation is "Org of Another one".
+      await page.keyboard.type('ORG OF ANÓTHER');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      assert.equal(new URL(page.url()).searchParams.get('q'), 'ORG OF ANÓTHER');
+      assert.equal(await page.inputValue('#f-q'), 'ORG OF ANÓTHER', 'the field keeps the search');
+      assert.deepEqual(await page.$$eval('#statements-table tr[data-id]', (trs) => trs.map((tr) => tr.dataset.id)), [env.READY2_ID]);
+      assert.match(await page.textContent('#showing'), found[lang][0]);
+      await axe(page, `search ${lang} ${width}px`);
+      // The filters combine: status "ready" chosen from the keyboard (it is
+      // the fourth after "All statuses"), and a search that finds nothing.
+      await page.focus('#f-status');
+      for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+      assert.equal(await page.inputValue('#f-status'), 'ready');
+      await page.focus('#f-q');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('nothing like this');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      let q = new URL(page.url()).searchParams;
+      assert.deepEqual([q.get('status'), q.get('q')], ['ready', 'nothing like this']);
+      assert.match(await page.textContent('#showing'), found[lang][1]);
+      assert.equal(await page.$('#statements-table'), null);
+      await axe(page, `empty search ${lang} ${width}px`);
+      // The way back, by keyboard: the same selection without the search.
+      await page.getByRole('link', { name: found[lang][2] }).focus();
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+      q = new URL(page.url()).searchParams;
+      assert.deepEqual([q.get('status'), q.get('q')], ['ready', null]);
+      assert.equal(await page.inputValue('#f-q'), '');
+    }
+  }
+  // A search too long says why, beside the field.
+  await page.goto(base + '/staff?lang=en&q=' + 'x'.repeat(201));
+  assert.match(await page.getAttribute('#f-q', 'aria-describedby'), /filter-error/);
+  assert.match(await page.textContent('#filter-error'), /at most 200 characters/);
+  await axe(page, 'search too long 390px');
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   step('phone width and languages');
   await page.setViewportSize({ width: 390, height: 844 });

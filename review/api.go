@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/invite"
@@ -22,6 +23,10 @@ const (
 	DefaultLimit = 100
 	MaxLimit     = 500
 )
+
+// MaxSearch is the longest search (q) of GET /api/v1/statements and the
+// dashboard, in characters: far more than any organisation's name.
+const MaxSearch = 200
 
 // maxJSONBody bounds the JSON bodies of the staff API.
 const maxJSONBody = 64 << 10
@@ -101,6 +106,12 @@ func (h *Handler) filter(q url.Values) (presession.Filter, error) {
 			return f, invalid("staff.err.status", "status %q is unknown; use one of uploading, uploaded, processing, ready, approved, rejected, failed", st)
 		}
 		f.Status = presession.Status(st)
+	}
+	if v := strings.TrimSpace(q.Get("q")); v != "" {
+		if n := utf8.RuneCountInString(v); n > MaxSearch {
+			return f, invalid("staff.err.search_long", "the search may be at most %d characters long; this one is %d", MaxSearch, n)
+		}
+		f.Search = v
 	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)

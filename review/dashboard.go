@@ -25,19 +25,25 @@ const maxFormDays = 3650
 
 // Dashboard is what the dashboard template receives as .Data.
 type Dashboard struct {
-	Sessions []SessionView
-	Filter   Filter
-	Error    string // a bad filter, said plainly
-	Rows     []Row
-	Total    int
-	Offset   int
-	Limit    int
-	Prev     string // URL of the previous page, if any
-	Next     string
-	Orders   []OrderView
-	Statuses []presession.Status
-	Messages map[string]string // the strings staff.js needs, in the page's language
-	Webhooks *WebhooksView     // nil: no webhooks section
+	Sessions  []SessionView
+	Filter    Filter
+	Error     string // a bad filter, said plainly
+	Rows      []Row
+	Total     int // the statements of the filter, every page
+	Offset    int
+	Limit     int
+	From, To  int    // the rows shown, counted from 1 (0, 0: none)
+	Prev      string // URL of the previous page, if any
+	Next      string
+	Pages     []PageLink // links to the pages; none when one page holds all
+	Page      int        // the page shown, from 1
+	PageCount int
+	// ClearSearch is the filter without its search, when it has one.
+	ClearSearch string
+	Orders      []OrderView
+	Statuses    []presession.Status
+	Messages    map[string]string // the strings staff.js needs, in the page's language
+	Webhooks    *WebhooksView     // nil: no webhooks section
 
 	Invitations      []InvitationRow // newest first, at most InvitationLimit
 	InvitationsTotal int
@@ -61,7 +67,16 @@ func can(id presession.Identity) Can {
 }
 
 // Filter is the dashboard's current filter.
-type Filter struct{ Session, Country, Status string }
+type Filter struct{ Session, Country, Status, Search string }
+
+// PageLink is one link of the dashboard's pages: a page number with its
+// URL, or a gap between distant pages.
+type PageLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool
+}
 
 // SessionView is a session with its countries' counts.
 type SessionView struct {
@@ -210,7 +225,8 @@ func (h *Handler) dashboardData(ctx context.Context, lang string, q url.Values) 
 }
 
 // countries fills in every session's countries with their counts per
-// status, each linking to the table filtered on it.
+// status, each linking to the table filtered on it: one round trip per
+// session (Catalog.CountryCounts).
 func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) error {
 	for i := range h.site.Sessions.List {
 		s := &h.site.Sessions.List[i]
@@ -218,13 +234,18 @@ func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) erro
 		for _, l := range s.Languages {
 			sv.Languages = append(sv.Languages, LangView{Code: l, Name: presession.LanguageName(l)})
 		}
+		codes := make([]string, len(s.Countries))
+		for j, c := range s.Countries {
+			codes[j] = c.Code
+		}
+		counts, err := h.cat.CountryCounts(ctx, s.ID, codes)
+		if err != nil {
+			return err
+		}
 		for _, c := range s.Countries {
 			cv := CountryView{Code: c.Code, Name: presession.CountryName(c.Code, lang)}
 			for _, st := range presession.Statuses {
-				_, n, err := h.cat.List(ctx, presession.Filter{Session: s.ID, Country: c.Code, Status: st, Limit: 1})
-				if err != nil {
-					return err
-				}
+				n := counts[strings.ToUpper(c.Code)][st]
 				v := url.Values{"session": {s.ID}, "country": {c.Code}, "status": {string(st)}}
 				cv.Counts = append(cv.Counts, Count{Status: st, N: n, URL: "/staff?" + v.Encode() + "#statements"})
 				cv.Total += n
@@ -236,13 +257,13 @@ func (h *Handler) countries(ctx context.Context, d *Dashboard, lang string) erro
 	return nil
 }
 
-// table fills in the statements table: the same filters as the API, a
-// page at a time, with links to the pages before and after. It returns the
-// filter it applied (the default one when q's is not valid, with the
-// refusal in d.Error).
+// table fills in the statements table: the same filters as the API,
+// search included, a page at a time, with links to the other pages that
+// keep every filter. It returns the filter it applied (the default one
+// when q's is not valid, with the refusal in d.Error).
 func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Values) (presession.Filter, error) {
 	fq := url.Values{}
-	for _, k := range []string{"session", "country", "status", "offset"} {
+	for _, k := range []string{"session", "country", "status", "q", "offset"} {
 		if v := q.Get(k); v != "" {
 			fq.Set(k, v)
 		}
@@ -253,39 +274,90 @@ func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Va
 		d.Error = h.site.Message(lang, err)
 		f = presession.Filter{Limit: PageLimit}
 	}
-	d.Filter = Filter{Session: f.Session, Country: f.Country, Status: string(f.Status)}
+	d.Filter = Filter{Session: f.Session, Country: f.Country, Status: string(f.Status), Search: f.Search}
+	if err != nil {
+		d.Filter.Search = q.Get("q") // what was typed stays, to be corrected
+	}
 	list, total, err := h.cat.List(ctx, f)
 	if err != nil {
 		return f, err
 	}
 	d.Total, d.Offset, d.Limit = total, f.Offset, f.Limit
+	if len(list) > 0 {
+		d.From, d.To = f.Offset+1, f.Offset+len(list)
+	}
 	names := h.resolve(ctx, list...)
 	for _, s := range list {
 		row := h.row(s, lang)
 		row.Events = h.historyRows(s, names, lang)
 		d.Rows = append(d.Rows, row)
 	}
-	page := func(off int) string {
-		v := url.Values{}
-		if f.Session != "" {
-			v.Set("session", f.Session)
-		}
-		if f.Country != "" {
-			v.Set("country", f.Country)
-		}
-		if f.Status != "" {
-			v.Set("status", string(f.Status))
-		}
-		v.Set("offset", strconv.Itoa(off))
-		return "/staff?" + v.Encode() + "#statements"
+	if f.Search != "" {
+		g := f
+		g.Search = ""
+		d.ClearSearch = pageURL(g, 0)
 	}
 	if f.Offset > 0 {
-		d.Prev = page(max(0, f.Offset-f.Limit))
+		d.Prev = pageURL(f, max(0, f.Offset-f.Limit))
 	}
 	if f.Offset+len(list) < total {
-		d.Next = page(f.Offset + f.Limit)
+		d.Next = pageURL(f, f.Offset+f.Limit)
 	}
+	d.Page, d.PageCount, d.Pages = pages(f, total)
 	return f, nil
+}
+
+// pageURL is the dashboard's URL of the statements of f from offset on.
+func pageURL(f presession.Filter, offset int) string {
+	v := url.Values{}
+	if f.Session != "" {
+		v.Set("session", f.Session)
+	}
+	if f.Country != "" {
+		v.Set("country", f.Country)
+	}
+	if f.Status != "" {
+		v.Set("status", string(f.Status))
+	}
+	if f.Search != "" {
+		v.Set("q", f.Search)
+	}
+	if offset > 0 {
+		v.Set("offset", strconv.Itoa(offset))
+	}
+	if len(v) == 0 {
+		return "/staff#statements"
+	}
+	return "/staff?" + v.Encode() + "#statements"
+}
+
+// pageWindow is how many pages on each side of the current one are
+// linked, besides the first and the last.
+const pageWindow = 2
+
+// pages returns the number of the page f shows (from 1), how many pages
+// there are, and the links to them: the first, the last, and those within
+// pageWindow of the current one, with a gap for the others. None when
+// one page holds them all.
+func pages(f presession.Filter, total int) (cur, n int, links []PageLink) {
+	if f.Limit <= 0 {
+		return 1, 1, nil
+	}
+	cur = f.Offset/f.Limit + 1
+	n = max((total+f.Limit-1)/f.Limit, cur)
+	if n <= 1 {
+		return cur, n, nil
+	}
+	for p := 1; p <= n; p++ {
+		if p != 1 && p != n && (p < cur-pageWindow || p > cur+pageWindow) {
+			if !links[len(links)-1].Gap {
+				links = append(links, PageLink{Gap: true})
+			}
+			continue
+		}
+		links = append(links, PageLink{N: p, URL: pageURL(f, (p-1)*f.Limit), Current: p == cur})
+	}
+	return cur, n, links
 }
 
 // row is one statement of the table in lang.
@@ -308,49 +380,66 @@ func (h *Handler) row(s *presession.Statement, lang string) Row {
 }
 
 // orders fills in the playlist order of each country in the filter f that
-// has approved statements.
+// has approved statements, with any approved one missing from the order
+// (which should not happen) at the end: per session, one read of the
+// orders and one of the approved statements (brief: the order names
+// them), however many countries.
 func (h *Handler) orders(ctx context.Context, d *Dashboard, f presession.Filter) error {
+	approvedAt := slices.Index(presession.Statuses, presession.StatusApproved)
 	for _, sv := range d.Sessions {
 		if f.Session != "" && sv.ID != f.Session {
 			continue
 		}
+		var shown []CountryView
 		for _, cv := range sv.Countries {
-			if f.Country != "" && cv.Code != f.Country {
-				continue
+			if (f.Country == "" || cv.Code == f.Country) && cv.Counts[approvedAt].N > 0 {
+				shown = append(shown, cv)
 			}
-			if cv.Counts[slices.Index(presession.Statuses, presession.StatusApproved)].N == 0 {
-				continue
-			}
-			ov, err := h.order(ctx, sv, cv)
-			if err != nil {
-				return err
-			}
-			d.Orders = append(d.Orders, ov)
+		}
+		if len(shown) == 0 {
+			continue
+		}
+		codes := make([]string, len(shown))
+		for i, cv := range shown {
+			codes[i] = cv.Code
+		}
+		orders, err := h.cat.Orders(ctx, sv.ID, codes)
+		if err != nil {
+			return err
+		}
+		af := presession.Filter{Session: sv.ID, Status: presession.StatusApproved}
+		if len(shown) == 1 {
+			af.Country = shown[0].Code
+		}
+		approved, _, err := h.cat.ListBrief(ctx, af)
+		if err != nil {
+			return err
+		}
+		byCountry := map[string][]*presession.Statement{}
+		for _, s := range approved {
+			byCountry[s.Country] = append(byCountry[s.Country], s)
+		}
+		for _, cv := range shown {
+			d.Orders = append(d.Orders, orderView(sv, cv, orders[strings.ToUpper(cv.Code)], byCountry[strings.ToUpper(cv.Code)]))
 		}
 	}
 	return nil
 }
 
-// order is one country's approved statements in playlist order, with any
-// approved one missing from the order (which should not happen) at the end.
-func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (OrderView, error) {
+// orderView is one country's approved statements in the order o, with any
+// approved one missing from it at the end.
+func orderView(sv SessionView, cv CountryView, o *presession.Order, approved []*presession.Statement) OrderView {
 	ov := OrderView{Session: sv.ID, SessionTitle: sv.Title, Country: cv.Code, CountryName: cv.Name}
-	o, err := h.cat.Order(ctx, sv.ID, cv.Code)
-	if err != nil {
-		return ov, err
-	}
-	approved, _, err := h.cat.List(ctx, presession.Filter{Session: sv.ID, Country: cv.Code, Status: presession.StatusApproved})
-	if err != nil {
-		return ov, err
-	}
 	byID := map[string]*presession.Statement{}
 	for _, s := range approved {
 		byID[s.ID] = summary(s)
 	}
-	for _, id := range o.Statements {
-		if s, ok := byID[id]; ok {
-			ov.Items = append(ov.Items, s)
-			delete(byID, id)
+	if o != nil {
+		for _, id := range o.Statements {
+			if s, ok := byID[id]; ok {
+				ov.Items = append(ov.Items, s)
+				delete(byID, id)
+			}
 		}
 	}
 	for _, s := range approved {
@@ -358,7 +447,7 @@ func (h *Handler) order(ctx context.Context, sv SessionView, cv CountryView) (Or
 			ov.Items = append(ov.Items, byID[s.ID])
 		}
 	}
-	return ov, nil
+	return ov
 }
 
 // loginData is what the sign-in template receives: the error of the

@@ -33,7 +33,7 @@ const staffToken = "staff-token-for-tests-0123456789abcdef"
 // env is the review handler on an httptest server with a real catalog
 // (Redis) and a storage directory.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	rdb    *redis.Client
 	srv    *httptest.Server
 	mux    *http.ServeMux
@@ -58,11 +58,11 @@ func (resolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, er
 }
 
 // newEnv makes the env; each opt changes its site before it serves.
-func newEnv(t *testing.T, opts ...func(*web.Site)) *env { return newEnvWith(t, nil, opts...) }
+func newEnv(t testing.TB, opts ...func(*web.Site)) *env { return newEnvWith(t, nil, opts...) }
 
 // newEnvWith is newEnv with the handler made with ropts besides the
 // webhooks.
-func newEnvWith(t *testing.T, ropts []review.Option, opts ...func(*web.Site)) *env {
+func newEnvWith(t testing.TB, ropts []review.Option, opts ...func(*web.Site)) *env {
 	t.Helper()
 	rdb := redis.NewClient(testenv.RedisDB(t))
 	t.Cleanup(func() { rdb.Close() })
@@ -122,7 +122,7 @@ func (e *env) auth() *web.Auth {
 		Revocations:    e.cat}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

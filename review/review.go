@@ -44,9 +44,12 @@ import (
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
 	List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
+	ListBrief(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
+	CountryCounts(ctx context.Context, session string, countries []string) (map[string]map[presession.Status]int, error)
 	Transition(ctx context.Context, id string, to presession.Status, actor, reason string, msg ...presession.Message) (*presession.Statement, error)
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 	Order(ctx context.Context, session, country string) (*presession.Order, error)
+	Orders(ctx context.Context, session string, countries []string) (map[string]*presession.Order, error)
 	SetOrder(ctx context.Context, session, country string, ids []string, actor string) error
 	CreateInvitation(ctx context.Context, inv *presession.Invitation) (created bool, err error)
 	ListInvitations(ctx context.Context, session, country string) ([]*presession.Invitation, error)

@@ -345,7 +345,7 @@
   function poll() {
     var q = new URLSearchParams(window.location.search);
     var p = new URLSearchParams();
-    ['session', 'country', 'status', 'offset'].forEach(function (k) { if (q.get(k)) p.set(k, q.get(k)); });
+    ['session', 'country', 'status', 'q', 'offset'].forEach(function (k) { if (q.get(k)) p.set(k, q.get(k)); });
     p.set('limit', table.dataset.limit || '50');
     api('GET', '/api/v1/statements?' + p.toString()).then(function (res) {
       var changed = false;
