@@ -14,7 +14,9 @@ import (
 // *catalog.Catalog implements it.
 type Catalog interface {
 	Get(ctx context.Context, id string) (*presession.Statement, error)
-	List(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
+	// ListBrief lists statements without their media, captions and
+	// history: the queue orders by who, where and since when.
+	ListBrief(ctx context.Context, f presession.Filter) ([]*presession.Statement, int, error)
 	CountryCounts(ctx context.Context, session string, countries []string) (map[string]map[presession.Status]int, error)
 }
 
@@ -49,7 +51,7 @@ func (q *Queue) Claims() *Claims { return q.claims }
 // Waiting is the queue as one reviewer sees it.
 type Waiting struct {
 	// Order is every statement awaiting review in scope, in the order the
-	// queue offers them.
+	// queue offers them (brief: without media, captions or history).
 	Order []*presession.Statement
 	// Others holds who (another reviewer) has each claimed statement.
 	Others map[string]presession.Actor
@@ -84,7 +86,7 @@ func (w Waiting) SkippedCount() int {
 // Waiting returns the statements awaiting review in scope, in queue order,
 // with who holds them and what actor skipped.
 func (q *Queue) Waiting(ctx context.Context, scope Scope, actor presession.Actor) (Waiting, error) {
-	list, _, err := q.cat.List(ctx, presession.Filter{Session: scope.Session, Country: scope.Country, Status: presession.StatusReady})
+	list, _, err := q.cat.ListBrief(ctx, presession.Filter{Session: scope.Session, Country: scope.Country, Status: presession.StatusReady})
 	if err != nil {
 		return Waiting{}, err
 	}
@@ -192,8 +194,15 @@ func (q *Queue) Next(ctx context.Context, scope Scope, actor presession.Actor) (
 	if held != "" {
 		for _, s := range w.Order {
 			if s.ID == held && w.Others[s.ID] == "" {
-				if _, ok, err := q.claims.Claim(ctx, s.ID, actor); err != nil || ok {
-					return s, w, err
+				_, ok, err := q.claims.Claim(ctx, s.ID, actor)
+				if err != nil {
+					return nil, w, err
+				}
+				if ok {
+					full, err := q.whole(ctx, s.ID, actor)
+					if err != nil || full != nil {
+						return full, w, err
+					}
 				}
 			}
 		}
@@ -208,6 +217,14 @@ func (q *Queue) Next(ctx context.Context, scope Scope, actor presession.Actor) (
 				return nil, w, err
 			}
 			if ok {
+				full, err := q.whole(ctx, s.ID, actor)
+				if err != nil {
+					return nil, w, err
+				}
+				if full == nil {
+					continue // decided a moment ago
+				}
+				s = full
 				if pass { // the skipped come round again: start a new round
 					if err := q.claims.ClearSkips(ctx, actor); err != nil {
 						return nil, w, err
@@ -225,6 +242,19 @@ func (q *Queue) Next(ctx context.Context, scope Scope, actor presession.Actor) (
 		}
 	}
 	return nil, w, nil
+}
+
+// whole reads the whole record of the statement actor has just claimed;
+// nil, with the claim let go, when it no longer awaits review.
+func (q *Queue) whole(ctx context.Context, id string, actor presession.Actor) (*presession.Statement, error) {
+	s, err := q.cat.Get(ctx, id)
+	if err != nil && presession.ErrorCode(err) != presession.ENOTFOUND {
+		return nil, err
+	}
+	if err == nil && s.Status == presession.StatusReady {
+		return s, nil
+	}
+	return nil, q.claims.Release(ctx, id, actor)
 }
 
 // Counts is one country's line of the desk's counts.
