@@ -16,7 +16,8 @@ import (
 var assets embed.FS
 
 // Routes mounts the endpoint and the upload page on mux:
-// "/files/" (tus), "GET /upload" and "GET /upload/static/".
+// "/files/" (tus), "GET /upload" and "GET /upload/static/", and, with
+// Deps.Captions, the organisation's captions files (CaptionRoute).
 func (s *Service) Routes(mux *http.ServeMux, site *web.Site) error {
 	page, err := s.Page(site)
 	if err != nil {
@@ -25,6 +26,9 @@ func (s *Service) Routes(mux *http.ServeMux, site *web.Site) error {
 	mux.Handle("/files/", s.Handler())
 	mux.Handle("GET /upload", page)
 	mux.Handle("GET /upload/static/", page)
+	if s.deps.Captions != nil {
+		mux.Handle(CaptionRoute, s.putCaptions(site))
+	}
 	return nil
 }
 
