@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { scan, liveText, tabTo } from './checks.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const require = createRequire(join(spec.nodeModules, 'package.json'));
@@ -40,43 +41,8 @@ async function api(method, path, body) {
   return data;
 }
 
-// axe scans the page at desktop and phone width: no serious or critical
-// violation, no horizontal overflow.
 async function axe(page, label) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(axeSource);
-    const res = await page.evaluate(async () => {
-      // eslint-disable-next-line no-undef
-      const r = await axe.run(document, { resultTypes: ['violations'] });
-      if (r.passes.length === 0) return [{ id: 'axe-did-not-run', impact: 'critical' }];
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    });
-    const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad, [], `axe ${label} at ${width} px: ${JSON.stringify(bad, null, 1)}`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${label} at ${width} px: the page overflows horizontally by ${overflow}px`);
-    scans++;
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
-
-async function liveText(page, re) {
-  try {
-    await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('live').textContent), re.source, { timeout: 10000 });
-  } catch (e) {
-    throw new Error(`live region never said ${re}; it says ${JSON.stringify(await page.textContent('#live'))}`);
-  }
-  return page.textContent('#live');
-}
-
-// tabTo presses Tab until selector has the focus.
-async function tabTo(page, selector, max = 120) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((sel) => document.activeElement && document.activeElement.matches(sel), selector)) return;
-  }
-  throw new Error(`${selector} never got the focus in ${max} Tabs`);
+  scans += await scan(page, label, axeSource);
 }
 
 function watch(page) {

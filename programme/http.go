@@ -90,7 +90,7 @@ func NewHandler(site *web.Site, store *Store, publicURL string, counts Counts, o
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /programme/{file}", h.serveSessionCalendar)
 	mux.HandleFunc("GET /programme/{s}/{file}", h.serveCountryCalendar)
-	mux.HandleFunc("GET /staff/programme/assets/{file}", h.serveAsset)
+	mux.HandleFunc("GET /staff/programme/assets/{file}", h.site.Assets(files, "assets"))
 	h.site.Register(mux, h.Routes())
 }
 
@@ -252,18 +252,4 @@ func (h *Handler) programmeView(ctx context.Context, sess *presession.Session, l
 		}
 	}
 	return v, nil
-}
-
-// serveAsset serves the staff programme page's script.
-func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("file")
-	b, err := files.ReadFile("assets/" + name)
-	if err != nil {
-		h.site.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file").Localize("err.no_file"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(b)
 }

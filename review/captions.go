@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/media"
+	"github.com/uprinfo/presession/web"
 )
 
 // MaxCaptionBytes is the largest caption body PUT .../captions/{lang}
@@ -44,7 +46,11 @@ func (h *Handler) putCaption(w http.ResponseWriter, r *http.Request) {
 		h.site.Error(w, r, err)
 		return
 	}
-	entry, err := h.saveCaptions(ctx, s, lang, vtt)
+	source := presession.CaptionFromUpload
+	if r.URL.Query().Get("source") == presession.CaptionFromEditor {
+		source = presession.CaptionFromEditor
+	}
+	entry, err := h.saveCaptions(ctx, s, lang, vtt, source)
 	if err != nil {
 		h.site.Error(w, r, err)
 		return
@@ -93,37 +99,74 @@ func readCaptions(r *http.Request, duration float64) ([]byte, error) {
 	return vtt, nil
 }
 
-// saveCaptions stores vtt as s's captions in lang and records the track as
-// real captions (no longer a placeholder). A statement without a track in
-// lang gets it where the worker puts captions, next to the subtitle
-// playlist of the statement's master.
-func (h *Handler) saveCaptions(ctx context.Context, s *presession.Statement, lang string, vtt []byte) (presession.Caption, error) {
+// saveCaptions stores vtt as s's captions in lang, from source (an
+// uploaded file, or the review page's editor), and records the track as
+// real captions (no longer a placeholder or the organisation's draft) with
+// the change in its history, by the request's actor. A track that was not
+// a placeholder is kept first at its revision key, so no wording is lost.
+// A statement without a track in lang gets it where the worker puts
+// captions, next to the subtitle playlist of the statement's master.
+func (h *Handler) saveCaptions(ctx context.Context, s *presession.Statement, lang string, vtt []byte, source string) (presession.Caption, error) {
 	key := layout.Caption(s.ID, lang)
-	if c, ok := s.Caption(lang); ok && c.Key != "" {
-		key = c.Key
+	old, had := s.Caption(lang)
+	if had && old.Key != "" {
+		key = old.Key
+	}
+	previous := ""
+	if had && !old.Placeholder && old.Key != "" {
+		previous = layout.CaptionRevision(s.ID, lang, len(old.History)+1)
+		if err := h.keep(ctx, old.Key, previous); err != nil {
+			return presession.Caption{}, err
+		}
 	}
 	if err := h.store.Put(ctx, key, bytes.NewReader(vtt), int64(len(vtt)),
 		presession.PutOptions{ContentType: "text/vtt; charset=utf-8", CacheControl: "no-cache"}); err != nil {
 		return presession.Caption{}, fmt.Errorf("store captions %s: %w", key, err)
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	by := string(web.ActorFrom(ctx))
+	change := presession.CaptionChange{At: now, By: by, Source: source, Cues: media.CountCues(vtt), Previous: previous}
 	var entry presession.Caption
 	_, err := h.cat.Update(ctx, s.ID, func(st *presession.Statement) error {
-		entry = presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: key, Placeholder: false, UpdatedAt: now}
+		entry = presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: key, UpdatedAt: now, UpdatedBy: by}
 		for i := range st.Captions {
 			if st.Captions[i].Language == lang {
 				entry.Name = st.Captions[i].Name
 				if entry.Name == "" {
 					entry.Name = presession.LanguageName(lang)
 				}
+				entry.History = append(slices.Clone(st.Captions[i].History), change)
 				st.Captions[i] = entry
 				return nil
 			}
 		}
+		entry.History = []presession.CaptionChange{change}
 		st.Captions = append(st.Captions, entry)
 		return nil
 	})
 	return entry, err
+}
+
+// keep copies the caption track at key to revision, before it is
+// replaced.
+func (h *Handler) keep(ctx context.Context, key, revision string) error {
+	body, _, err := h.store.Get(ctx, key, nil)
+	if presession.ErrorCode(err) == presession.ENOTFOUND {
+		return nil // nothing to keep
+	}
+	if err != nil {
+		return fmt.Errorf("read captions %s: %w", key, err)
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, MaxCaptionBytes+1))
+	if err != nil {
+		return fmt.Errorf("read captions %s: %w", key, err)
+	}
+	if err := h.store.Put(ctx, revision, bytes.NewReader(data), int64(len(data)),
+		presession.PutOptions{ContentType: "text/vtt; charset=utf-8"}); err != nil {
+		return fmt.Errorf("keep captions %s: %w", revision, err)
+	}
+	return nil
 }
 
 func tooLarge() error {

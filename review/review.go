@@ -58,6 +58,8 @@ type Catalog interface {
 // storage.Store implements it.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
+	// Get reads a caption track before it is replaced, to keep it.
+	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
 }
 
 // Webhooks is the webhook registry the dashboard lists (webhook.Registry

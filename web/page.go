@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 	"time"
 
+	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/i18n"
 )
 
@@ -132,6 +135,31 @@ func (s *Site) policy() string {
 	}
 	return "default-src 'self'; img-src 'self' data: blob:; media-src " + media + "; connect-src " + connect +
 		"; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+}
+
+// Assets serves a page's own scripts and stylesheets, the files of dir in
+// fsys, by the route's {file}: only .js and .css, revalidated on every
+// use (a deploy changes them under the same names); anything else is the
+// site's localized 404.
+func (s *Site) Assets(fsys fs.FS, dir string) http.HandlerFunc {
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		ct, ok := types[path.Ext(name)]
+		var b []byte
+		var err error
+		if ok && fs.ValidPath(name) && !strings.Contains(name, "/") {
+			b, err = fs.ReadFile(fsys, dir+"/"+name)
+		}
+		if !ok || b == nil || err != nil {
+			s.Error(w, r, presession.Errorf(presession.ENOTFOUND, "no such file").Localize("err.no_file"))
+			return
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(b)
+	}
 }
 
 // Static serves the shared stylesheet and scripts under /static/.

@@ -167,11 +167,21 @@ type Route struct {
 	Perm    presession.Permission
 	Action  string
 	Handler http.HandlerFunc
+	// Transient marks an unsafe route that changes only state which lapses
+	// by itself within minutes (a review claim's renewal or release): not
+	// audited, or the audit would be a heartbeat.
+	Transient bool
 }
 
 // StaffRoute is the Route of pattern served by h.
 func StaffRoute(pattern string, perm presession.Permission, action string, h http.HandlerFunc) Route {
 	return Route{Pattern: pattern, Perm: perm, Action: action, Handler: h}
+}
+
+// TransientRoute is the unaudited Route of pattern served by h, which
+// changes only state that lapses by itself (see Route.Transient).
+func TransientRoute(pattern string, perm presession.Permission, h http.HandlerFunc) Route {
+	return Route{Pattern: pattern, Perm: perm, Handler: h, Transient: true}
 }
 
 // Register adds routes to mux, each behind Site.Staff, and keeps them in

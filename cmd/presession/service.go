@@ -21,6 +21,7 @@ import (
 	"github.com/uprinfo/presession/audit"
 	"github.com/uprinfo/presession/catalog"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/desk"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/notify"
@@ -415,6 +416,13 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 		return nil, nil, err
 	}
 	rev.Register(mux)
+	// The review desk: the queue in programme order, each reviewer's
+	// statement claimed in Redis.
+	dsk, err := desk.New(site, desk.NewQueue(p.cat, p.programme, desk.NewClaims(p.rdb, keyPrefix, 0), p.sessions), p.staff, p.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	dsk.Register(mux)
 	pplOpts := []people.Option{people.WithMinPasswordLength(staff.MinPasswordLength)}
 	if p.cfg.SMTP.Host != "" {
 		sender := mailSender(p.cfg, p.log)
