@@ -134,7 +134,22 @@ type Caption struct {
 	// History is every change of the track after its placeholder, oldest
 	// first.
 	History []CaptionChange `json:"history,omitempty"`
+	// DraftRefused says why the organisation's captions file in this
+	// language could not start the track once the video's length was
+	// known (English, as media.ParseCaptions said it, line included),
+	// with the catalogue message that says it in the reader's language
+	// (DraftRefusedKey with DraftRefusedArgs); the track stayed a
+	// placeholder. Staff read it among the statement's warnings until
+	// they change the track.
+	DraftRefused     string   `json:"draft_refused,omitempty"`
+	DraftRefusedKey  string   `json:"draft_refused_key,omitempty"`
+	DraftRefusedArgs []string `json:"draft_refused_args,omitempty"`
 }
+
+// OpenToDraft reports whether the organisation's captions file may
+// (re)start the track: it is a placeholder, or the organisation's own
+// draft, which staff have not changed. A track staff changed never is.
+func (c Caption) OpenToDraft() bool { return c.Placeholder || c.Draft }
 
 // Sources of a caption change.
 const (

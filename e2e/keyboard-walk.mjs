@@ -215,11 +215,18 @@ async function upload(page, w) {
   await chooser.setFiles(w.clip);
   assert.equal(await page.getAttribute('#file', 'aria-invalid'), null, 'choosing a file clears its error');
   assert.equal(await page.getAttribute('#title', 'aria-invalid'), null, 'typing a title clears its error');
+  // Past the optional captions file and its language, left as they are.
+  await page.keyboard.press('Tab');
+  await checkFocus(page, lang, 'captions file');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'captions');
+  await page.keyboard.press('Tab');
+  await checkFocus(page, lang, 'captions language');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'captions-lang');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
   await page.keyboard.press('Shift+Tab');
-  await checkFocus(page, lang, 'Shift+Tab back to the file');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'file');
+  await checkFocus(page, lang, 'Shift+Tab back to the captions language');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'captions-lang');
   await page.keyboard.press('Tab');
   await checkFocus(page, lang, 'submit');
 

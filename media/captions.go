@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/uprinfo/presession/i18n"
 )
 
 // TimestampMap is the WebVTT header line that ties cue time 0 to media
@@ -89,7 +91,12 @@ func vttEscape(s string) string {
 // 0 when the problem is the whole file.
 type CaptionError struct {
 	Line   int
-	Reason string
+	Reason string // English, without the line
+	// Key names the message of the i18n catalogue that says Error() — the
+	// line included — in the reader's language ("reject.caption.order"),
+	// and Args are its arguments, already written out, as a Rejection's.
+	Key  string
+	Args []string
 }
 
 func (e *CaptionError) Error() string {
@@ -99,8 +106,16 @@ func (e *CaptionError) Error() string {
 	return e.Reason
 }
 
-func captionErr(line int, format string, a ...any) *CaptionError {
-	return &CaptionError{Line: line, Reason: fmt.Sprintf(format, a...)}
+// captionErr returns the error whose English reason is format with args;
+// format is the English message of key in the catalogue, word for word,
+// after its "line %s: " when line > 0 (TestCaptionErrorMessages holds the
+// two together).
+func captionErr(line int, key, format string, args ...string) *CaptionError {
+	reason, _ := i18n.Reason(key, format, args...)
+	if line > 0 {
+		args = append([]string{strconv.Itoa(line)}, args...)
+	}
+	return &CaptionError{Line: line, Reason: reason, Key: key, Args: args}
 }
 
 type cue struct {
@@ -128,11 +143,11 @@ var (
 // state (line number, the cue being read) every branch shares.
 func ParseCaptions(data []byte, maxDuration float64) ([]byte, error) {
 	if len(data) > MaxCaptionBytes {
-		return nil, captionErr(0, "the caption file is %d KiB; at most %d KiB is accepted", len(data)/1024, MaxCaptionBytes/1024)
+		return nil, captionErr(0, "reject.caption.large", "the caption file is %s KiB; at most %s KiB is accepted", strconv.Itoa(len(data)/1024), strconv.Itoa(MaxCaptionBytes/1024))
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
-		return nil, captionErr(0, "the caption file is not UTF-8 text — please save it as UTF-8 and upload it again")
+		return nil, captionErr(0, "reject.caption.utf8", "the caption file is not UTF-8 text — please save it as UTF-8 and upload it again")
 	}
 	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
 	lines := strings.Split(text, "\n")
@@ -162,7 +177,7 @@ func ParseCaptions(data []byte, maxDuration float64) ([]byte, error) {
 		t := 0
 		if !strings.Contains(block[0], "-->") {
 			if len(block) < 2 || !strings.Contains(block[1], "-->") {
-				return nil, captionErr(start+1, "expected a cue timing like \"00:00:01.000 --> 00:00:04.000\", found %q", clip(block[0]))
+				return nil, captionErr(start+1, "reject.caption.timing_missing", "expected a cue timing like \"00:00:01.000 --> 00:00:04.000\", found %q", clip(block[0]))
 			}
 			if vtt {
 				c.id = block[0]
@@ -172,43 +187,43 @@ func ParseCaptions(data []byte, maxDuration float64) ([]byte, error) {
 		c.line = start + t + 1
 		m := timingRe.FindStringSubmatch(block[t])
 		if m == nil {
-			return nil, captionErr(c.line, "cannot read the cue timing %q", clip(block[t]))
+			return nil, captionErr(c.line, "reject.caption.timing", "cannot read the cue timing %q", clip(block[t]))
 		}
 		var ok bool
 		if c.start, ok = parseCueTime(m[1]); !ok {
-			return nil, captionErr(c.line, "cannot read the start time %q", m[1])
+			return nil, captionErr(c.line, "reject.caption.start", "cannot read the start time %q", m[1])
 		}
 		if c.end, ok = parseCueTime(m[2]); !ok {
-			return nil, captionErr(c.line, "cannot read the end time %q", m[2])
+			return nil, captionErr(c.line, "reject.caption.end", "cannot read the end time %q", m[2])
 		}
 		if vtt {
 			c.settings = strings.TrimSpace(m[3])
 		}
 		if c.end <= c.start {
-			return nil, captionErr(c.line, "the cue ends (%s) before it starts (%s)", vttTime(c.end), vttTime(c.start))
+			return nil, captionErr(c.line, "reject.caption.ends_first", "the cue ends (%s) before it starts (%s)", vttTime(c.end), vttTime(c.start))
 		}
 		if maxDuration > 0 && c.start > maxDuration+1 {
-			return nil, captionErr(c.line, "the cue starts at %s, after the end of the video (%s)", vttTime(c.start), vttTime(maxDuration))
+			return nil, captionErr(c.line, "reject.caption.after_end", "the cue starts at %s, after the end of the video (%s)", vttTime(c.start), vttTime(maxDuration))
 		}
 		if maxDuration > 0 && c.end > maxDuration+1 {
 			c.end = maxDuration
 		}
 		if n := len(cues); n > 0 && c.start < cues[n-1].start-0.5 {
-			return nil, captionErr(c.line, "the cue starts at %s, before the previous cue (%s) — cues must be in time order", vttTime(c.start), vttTime(cues[n-1].start))
+			return nil, captionErr(c.line, "reject.caption.order", "the cue starts at %s, before the previous cue (%s) — cues must be in time order", vttTime(c.start), vttTime(cues[n-1].start))
 		}
 		for _, l := range block[t+1:] {
 			if !vtt {
 				l = strings.TrimSpace(assRe.ReplaceAllString(fontRe.ReplaceAllString(l, ""), ""))
 			}
 			if strings.Contains(l, "-->") {
-				return nil, captionErr(c.line, "the cue text contains \"-->\" (is a blank line missing before the next cue?)")
+				return nil, captionErr(c.line, "reject.caption.arrow", "the cue text contains \"-->\" (is a blank line missing before the next cue?)")
 			}
 			c.text = append(c.text, l)
 		}
 		cues = append(cues, c)
 	}
 	if len(cues) == 0 {
-		return nil, captionErr(0, "the file contains no captions — please upload a WebVTT (.vtt) or SubRip (.srt) file")
+		return nil, captionErr(0, "reject.caption.empty", "the file contains no captions — please upload a WebVTT (.vtt) or SubRip (.srt) file")
 	}
 	sort.SliceStable(cues, func(a, b int) bool { return cues[a].start < cues[b].start })
 	var b strings.Builder

@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/drafts"
 	"github.com/uprinfo/presession/internal/testenv"
 	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/token"
@@ -72,6 +73,9 @@ type env struct {
 	// revocations, when set, tells nodes started after which invitations
 	// were revoked.
 	revocations web.Revocations
+	// captions, when set, keeps the organisations' captions files for
+	// nodes started after.
+	captions drafts.Store
 }
 
 var kinds = []string{"s3", "file"}
@@ -114,6 +118,7 @@ func (e *env) node(wrap ...func(http.Handler) http.Handler) (*Service, *httptest
 	svc, err := New(e.cfg, Deps{
 		Sessions: testSessions(), Signer: e.signer, Statements: e.st, Processor: e.proc, Redis: rdb,
 		Logger: testLogger(e.t), Localizer: e.localizer, Metrics: e.metrics, Revocations: e.revocations,
+		Captions: e.captions,
 	})
 	if err != nil {
 		e.t.Fatal(err)

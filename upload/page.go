@@ -16,7 +16,8 @@ import (
 var assets embed.FS
 
 // Routes mounts the endpoint and the upload page on mux:
-// "/files/" (tus), "GET /upload" and "GET /upload/static/".
+// "/files/" (tus), "GET /upload" and "GET /upload/static/", and, with
+// Deps.Captions, the organisation's captions files (CaptionRoute).
 func (s *Service) Routes(mux *http.ServeMux, site *web.Site) error {
 	page, err := s.Page(site)
 	if err != nil {
@@ -25,12 +26,18 @@ func (s *Service) Routes(mux *http.ServeMux, site *web.Site) error {
 	mux.Handle("/files/", s.Handler())
 	mux.Handle("GET /upload", page)
 	mux.Handle("GET /upload/static/", page)
+	if s.deps.Captions != nil {
+		mux.Handle(CaptionRoute, s.putCaptions(site))
+	}
 	return nil
 }
 
 // StallTimeout is how long the page lets an upload request move no byte
 // and get no answer before it drops the request and retries it.
 const StallTimeout = 20 * time.Second
+
+// CaptionExtensions are the captions files the upload page offers to send.
+var CaptionExtensions = []string{".vtt", ".srt"}
 
 // StatementsURL is where the upload page lists the invitation's statements.
 const StatementsURL = "/api/v1/me/statements"
@@ -69,24 +76,29 @@ type pageData struct {
 	Limit                          int
 	MaxHuman, ExtList, Accept      string
 	MaxClock                       string // the session's longest statement, as m:ss
+	CaptionMaxHuman                string // the largest captions file, in the page's units
 	Config                         pageConfig
 }
 
 // pageConfig is what the page's script reads, as JSON.
 type pageConfig struct {
-	Lang          string            `json:"lang"`
-	Token         string            `json:"token"`
-	Invitation    string            `json:"invitation"`
-	Endpoint      string            `json:"endpoint"`
-	StatementsURL string            `json:"statementsURL"`
-	MaxBytes      int64             `json:"maxBytes"`
-	ChunkSize     int64             `json:"chunkSize"`
-	StallSeconds  int               `json:"stallSeconds"` // a request that moves nothing this long is dropped and retried
-	Extensions    []string          `json:"extensions"`
-	Units         []string          `json:"units"`      // bytes, KiB … PiB in the page's language
-	MaxSeconds    int               `json:"maxSeconds"` // the session's longest statement: a recording stops there
-	Timeslice     int               `json:"timeslice"`  // ms of recording per chunk sent
-	Messages      map[string]string `json:"messages"`
+	Lang          string   `json:"lang"`
+	Token         string   `json:"token"`
+	Invitation    string   `json:"invitation"`
+	Endpoint      string   `json:"endpoint"`
+	StatementsURL string   `json:"statementsURL"`
+	MaxBytes      int64    `json:"maxBytes"`
+	ChunkSize     int64    `json:"chunkSize"`
+	StallSeconds  int      `json:"stallSeconds"` // a request that moves nothing this long is dropped and retried
+	Extensions    []string `json:"extensions"`
+	Units         []string `json:"units"`      // bytes, KiB … PiB in the page's language
+	MaxSeconds    int      `json:"maxSeconds"` // the session's longest statement: a recording stops there
+	Timeslice     int      `json:"timeslice"`  // ms of recording per chunk sent
+	// CaptionsURL is CaptionRoute's path, with {id} and {lang} to fill.
+	CaptionsURL       string            `json:"captionsURL"`
+	CaptionMaxBytes   int               `json:"captionMaxBytes"`
+	CaptionExtensions []string          `json:"captionExtensions"`
+	Messages          map[string]string `json:"messages"`
 }
 
 // jsMessages are the messages the script shows.
@@ -97,6 +109,8 @@ var jsMessages = []string{
 	"upload.paused", "upload.cancelled", "upload.interrupted", "upload.gave_up", "upload.pause", "upload.resume",
 	"upload.statements_none", "upload.statements_error", "upload.col.title", "upload.col.status",
 	"upload.col.date", "upload.col.size", "upload.unit.s", "upload.unit.min", "upload.unit.h", "upload.srv.other",
+	"upload.cap.err_type", "upload.cap.err_empty", "upload.cap.err_large", "upload.cap.err_none", "upload.cap.sending",
+	"upload.cap.sent", "upload.cap.refused", "upload.cap.failed",
 }
 
 var srvCodes = []string{
@@ -123,7 +137,7 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		Org: inv.Organisation, CountryName: presession.CountryName(c.Code, lang), SessionTitle: sess.Title,
 		Deadline: deadline, Limit: s.cfg.MaxStatementsPerInvitation,
 		MaxHuman: i18n.Bytes(lang, s.cfg.MaxUploadBytes), ExtList: strings.Join(Extensions, " "),
-		Accept: strings.Join(Extensions, ",") + ",video/*",
+		Accept: strings.Join(Extensions, ",") + ",video/*", CaptionMaxHuman: i18n.Bytes(lang, MaxCaptionBytes),
 	}
 	for _, l := range sess.Languages {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: presession.LanguageName(l), Selected: l == lang})
@@ -153,6 +167,8 @@ func (s *Service) pageData(site *web.Site, r *http.Request) (pageData, int) {
 		StallSeconds: int(max(time.Second, s.cfg.StallTimeout) / time.Second),
 		Extensions:   Extensions, Units: i18n.ByteUnits(lang), Messages: msgs,
 		MaxSeconds: sess.MaxStatementSeconds, Timeslice: RecordTimeslice,
+		CaptionsURL: strings.TrimPrefix(CaptionRoute, "PUT "), CaptionMaxBytes: MaxCaptionBytes,
+		CaptionExtensions: CaptionExtensions,
 	}
 	return d, http.StatusOK
 }

@@ -104,8 +104,10 @@ func TestPageRenders(t *testing.T) {
 		not       []string
 	}{
 		{"open en", "/upload?token=" + tok, 200, []string{"Upload your video statement", "Civil Voice &lt;b&gt;", "Andorra", `id="upload-form"`,
-			`accept=".mp4,.mov,.m4v,.mkv,.webm,.avi,.ts,.mts,.m2ts,.3gp,video/*"`, "up to 3 statements", `"chunkSize":10485760`, `"invitation":`}, []string{"Civil Voice <b>"}},
-		{"open fr", "/upload?lang=fr&token=" + tok, 200, []string{"Envoyer votre déclaration vidéo", "Andorre", `lang="fr"`, "Français", "64 Mio", `"units":["octets","Kio","Mio","Gio","Tio","Pio"]`}, nil},
+			`accept=".mp4,.mov,.m4v,.mkv,.webm,.avi,.ts,.mts,.m2ts,.3gp,video/*"`, "up to 3 statements", `"chunkSize":10485760`, `"invitation":`,
+			`id="captions"`, `accept=".vtt,.srt,text/vtt"`, `id="captions-lang"`, `"captionMaxBytes":1048576`}, []string{"Civil Voice <b>"}},
+		{"open fr", "/upload?lang=fr&token=" + tok, 200, []string{"Envoyer votre déclaration vidéo", "Andorre", `lang="fr"`, "Français", "64 Mio", `"units":["octets","Kio","Mio","Gio","Tio","Pio"]`,
+			"Fichier de sous-titres (WebVTT ou SRT), facultatif", "1 Mio au plus"}, nil},
 		{"open es", "/upload?lang=es&token=" + tok, 200, []string{"Envíe su declaración en vídeo", "Andorra", `"status.uploaded":"Subida, en espera de procesamiento"`}, nil},
 		{"closed", "/upload?token=" + closed, 200, []string{"Uploads for Bulgaria closed on 20 May 2020", "ask the organisers", "Your statements"}, []string{`id="upload-form"`}},
 		{"no token", "/upload", 401, []string{"This upload link is not valid"}, []string{"upload.js"}},

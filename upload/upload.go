@@ -29,6 +29,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/uprinfo/presession"
 	"github.com/uprinfo/presession/config"
+	"github.com/uprinfo/presession/drafts"
 	"github.com/uprinfo/presession/metrics"
 	"github.com/uprinfo/presession/token"
 	"github.com/uprinfo/presession/web"
@@ -175,6 +176,10 @@ type Deps struct {
 	// Localizer translates refusals into the request's language; they
 	// are in English when nil.
 	Localizer Localizer
+	// Captions keeps the organisations' own captions files (storage, see
+	// package drafts) and the tracks started from them: with it, Routes
+	// also serves CaptionRoute.
+	Captions drafts.Store
 	// Revocations tells which invitations staff revoked (the catalog):
 	// every request under a revoked one is refused (ErrCodeRevoked), so an
 	// upload in progress stops at its next PATCH. None are when nil.

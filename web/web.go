@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -112,7 +113,9 @@ func (s *Site) Reason(lang string, st *presession.Statement) string {
 // for a person reading lang: the damage its media carry, in the catalogue
 // message its WarningKey names when the catalogue has it and the
 // arguments fit (else in the stored English), then the warnings stored
-// with it, which read as stored.
+// with it, which read as stored, then each caption track whose
+// organisation's file could not be used, with why (its DraftRefusedKey,
+// else the stored English), while staff have not changed the track.
 func (s *Site) Warnings(lang string, st *presession.Statement) []string {
 	var out []string
 	if st.Media != nil && st.Media.Damage != nil {
@@ -127,8 +130,26 @@ func (s *Site) Warnings(lang string, st *presession.Statement) []string {
 			out = append(out, text)
 		}
 	}
-	return append(out, st.Warnings...)
+	out = append(out, st.Warnings...)
+	for _, c := range st.Captions {
+		if c.DraftRefused == "" || !c.OpenToDraft() {
+			continue
+		}
+		if s.Bundle == nil {
+			out = append(out, fmt.Sprintf(draftWarning, c.Name, c.DraftRefused))
+			continue
+		}
+		why := c.DraftRefused
+		if t, ok := s.Bundle.Message(lang, c.DraftRefusedKey, c.DraftRefusedArgs); ok {
+			why = t
+		}
+		out = append(out, s.Bundle.T(lang, "warning.caption_draft", c.Name, why))
+	}
+	return out
 }
+
+// draftWarning is the English message of warning.caption_draft.
+const draftWarning = "the organisation's captions file in %s was not used (%s); the track stays a placeholder until captions are uploaded"
 
 // Quality returns the quality report of st's media in lang: its summary
 // ("looks fine", "needs attention (3)") and each finding's sentence with

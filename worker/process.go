@@ -21,6 +21,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/drafts"
 	"github.com/uprinfo/presession/i18n"
 	"github.com/uprinfo/presession/layout"
 	"github.com/uprinfo/presession/media"
@@ -147,11 +148,16 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err != nil {
 		return err
 	}
+	sess, ok := w.sessions.Find(st.Session)
+	if st.Status == presession.StatusReady && ok {
+		// A retry of a run that made the statement ready but could not
+		// look for the organisation's late captions files.
+		return w.lateDrafts(ctx, st, sess, nil, log)
+	}
 	if st.Status != presession.StatusProcessing {
 		log.Info("nothing to transcode", "status", st.Status)
 		return nil
 	}
-	sess, ok := w.sessions.Find(st.Session)
 	if !ok {
 		return w.fail(ctx, st, sessionGone(st.Session), nil)
 	}
@@ -185,7 +191,7 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	if err != nil {
 		return err
 	}
-	res, damage, err := w.publish(ctx, st, sess, info, e, started)
+	res, damage, used, err := w.publish(ctx, st, sess, info, e, started)
 	if err != nil {
 		return err
 	}
@@ -202,6 +208,27 @@ func (w *Worker) transcode(ctx context.Context, t *asynq.Task, run *transcodeRun
 	log.Info("statement ready", "duration", res.Duration, "took", took.Round(time.Millisecond),
 		"realtime_factor", fmt.Sprintf("%.2f", res.Duration/took.Seconds()),
 		"damaged_seconds", damage.Seconds(), "decoder_errors", damage.Errors)
+	return w.lateDrafts(ctx, st, sess, used, log)
+}
+
+// lateDrafts makes each of the organisation's captions files that arrived
+// while st was processed, after publish read them, its language's track
+// (drafts.Apply): the statement is ready now, so the upload side that
+// stores a file from here on makes the track itself. used names, by
+// language, the file each track was made from, which need nothing more.
+// Its error is the task's: a retry finds the statement ready and looks
+// again.
+func (w *Worker) lateDrafts(ctx context.Context, st *presession.Statement, sess *presession.Session, used map[string]string, log *slog.Logger) error {
+	for _, lang := range sess.Languages {
+		applied, err := drafts.Apply(ctx, w.store, w.catalog, st.ID, lang, used[lang])
+		if err != nil {
+			log.Warn("a late captions file could not be looked at; retrying", "lang", lang, "err", err)
+			return fmt.Errorf("late captions file in %s: %w", lang, err)
+		}
+		if applied {
+			log.Info("caption track started from a captions file that arrived while processing", "lang", lang)
+		}
+	}
 	return nil
 }
 
@@ -258,25 +285,33 @@ func (w *Worker) encode(ctx context.Context, st *presession.Statement, src strin
 // playlist next to the encoded outputs, uploads them all, writes the
 // manifest last and records the media on the statement. Its error is the
 // task's.
-func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *presession.Session, info *media.Info, e *encoded, started time.Time) (*media.Result, media.Damage, error) {
+func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *presession.Session, info *media.Info, e *encoded, started time.Time) (*media.Result, media.Damage, map[string]string, error) {
 	plan, res, damage := e.plan, e.res, e.damage
 	out := plan.OutDir
-	captions, err := writeCaptions(out, st, sess, res.Duration)
+	found, err := w.readDrafts(ctx, st, sess)
 	if err != nil {
-		return nil, damage, w.transient(ctx, st, err)
+		return nil, damage, nil, w.transient(ctx, st, err)
+	}
+	captions, err := writeCaptions(out, st, sess, res.Duration, found)
+	if err != nil {
+		return nil, damage, nil, w.transient(ctx, st, err)
+	}
+	used := map[string]string{}
+	for lang, d := range found {
+		used[lang] = d.ETag
 	}
 	var subs []media.SubtitleTrack
 	for i, c := range captions {
 		subs = append(subs, media.SubtitleTrack{Language: c.Language, Name: c.Name, URI: layout.SubtitlePlaylistName(c.Language), Default: i == 0})
 	}
 	if err := os.WriteFile(filepath.Join(out, layout.MasterName), media.WriteMaster(res, subs), 0o644); err != nil {
-		return nil, damage, w.transient(ctx, st, err)
+		return nil, damage, nil, w.transient(ctx, st, err)
 	}
 
 	w.catalog.SetProgress(ctx, st.ID, 91)
 	files, err := w.uploadDir(ctx, st, out)
 	if err != nil {
-		return nil, damage, w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
+		return nil, damage, nil, w.transient(ctx, st, fmt.Errorf("upload outputs: %w", err))
 	}
 	man := manifest{Statement: st.ID, Source: sourceFacts{Key: st.SourceKey, Size: st.Size, Probe: info}, Plan: plan,
 		Files: files, Processed: time.Now().UTC(), TookSeconds: time.Since(started).Seconds()}
@@ -284,7 +319,7 @@ func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *pr
 	b, _ := json.MarshalIndent(man, "", "  ")
 	if err := w.store.Put(ctx, layout.Manifest(st.ID), bytes.NewReader(b), int64(len(b)),
 		presession.PutOptions{ContentType: "application/json", CacheControl: "no-cache"}); err != nil {
-		return nil, damage, w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
+		return nil, damage, nil, w.transient(ctx, st, fmt.Errorf("write manifest: %w", err))
 	}
 	m := mediaOf(st.ID, res)
 	m.Damage = damageOf(damage)
@@ -295,9 +330,9 @@ func (w *Worker) publish(ctx context.Context, st *presession.Statement, sess *pr
 		s.Captions = captions
 		return nil
 	}); err != nil {
-		return nil, damage, w.transient(ctx, st, err)
+		return nil, damage, nil, w.transient(ctx, st, err)
 	}
-	return res, damage, nil
+	return res, damage, used, nil
 }
 
 // progress merges two views of a transcode's progress — ffmpeg's own
@@ -340,10 +375,33 @@ func (p *progress) poll(fn func() float64, interval time.Duration) (stop func())
 	return func() { close(done); wg.Wait() }
 }
 
-// writeCaptions writes a placeholder WebVTT and its subtitle playlist per
-// session language into out/subs, keeping a real caption staff already
-// uploaded (its file in storage stays; only its playlist is written).
-func writeCaptions(out string, st *presession.Statement, sess *presession.Session, duration float64) ([]presession.Caption, error) {
+// readDrafts reads the organisation's captions file of each session
+// language whose track it may start (none yet, a placeholder, or its own
+// earlier draft), by language; a language without one is absent.
+func (w *Worker) readDrafts(ctx context.Context, st *presession.Statement, sess *presession.Session) (map[string]*drafts.Draft, error) {
+	found := map[string]*drafts.Draft{}
+	for _, lang := range sess.Languages {
+		if old, ok := st.Caption(lang); ok && !old.OpenToDraft() {
+			continue
+		}
+		d, err := drafts.Read(ctx, w.store, st.ID, lang)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			found[lang] = d
+		}
+	}
+	return found, nil
+}
+
+// writeCaptions writes a WebVTT and its subtitle playlist per session
+// language into out/subs: the organisation's captions file converted,
+// when found has a usable one for the language (checked against the
+// media's duration), else a placeholder (saying, for a file that could
+// not be used, why). A track staff already changed is kept (its file in
+// storage stays; only its playlist is written).
+func writeCaptions(out string, st *presession.Statement, sess *presession.Session, duration float64, found map[string]*drafts.Draft) ([]presession.Caption, error) {
 	dir := filepath.Join(out, layout.CaptionsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -351,10 +409,16 @@ func writeCaptions(out string, st *presession.Statement, sess *presession.Sessio
 	var caps []presession.Caption
 	for _, lang := range sess.Languages {
 		c := presession.Caption{Language: lang, Name: presession.LanguageName(lang), Key: layout.Caption(st.ID, lang), Placeholder: true}
-		if old, ok := st.Caption(lang); ok && !old.Placeholder {
+		if old, ok := st.Caption(lang); ok && !old.OpenToDraft() {
 			c = old
 		} else {
-			vtt := media.PlaceholderVTT(lang, duration, st.Speaker, st.Organisation)
+			var vtt []byte
+			if d := found[lang]; d != nil {
+				vtt, c = drafts.Track(st, lang, c.Key, d, duration)
+			}
+			if vtt == nil {
+				vtt = media.PlaceholderVTT(lang, duration, st.Speaker, st.Organisation)
+			}
 			if err := os.WriteFile(filepath.Join(dir, layout.CaptionFile(lang)), vtt, 0o644); err != nil {
 				return nil, err
 			}

@@ -28,11 +28,14 @@ type Catalog interface {
 	SetProgress(ctx context.Context, id string, pct float64) error
 }
 
-// Store is what the worker needs of storage.
+// Store is what the worker needs of storage: writing the outputs, a URL
+// ffmpeg reads the source at, and reading the organisation's captions
+// files (Get, for drafts.Store).
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o presession.PutOptions) error
 	PutFile(ctx context.Context, key, path string, o presession.PutOptions) error
 	URL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	Get(ctx context.Context, key string, rng *presession.Range) (io.ReadCloser, presession.ObjectInfo, error)
 }
 
 // Rebuilder rebuilds a country's playlist from the catalog.

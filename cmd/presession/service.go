@@ -480,7 +480,7 @@ func (p *parts) newUpload() (*upload.Service, error) {
 		S3Tuning: upload.S3Tuning{TempDir: filepath.Join(cfg.WorkDir(), "uploads")}, ExamineDir: filepath.Join(cfg.WorkDir(), "examine"),
 		RedisPrefix: keyPrefix + "upload:", PublicURL: givenPublicURL(cfg),
 	}, upload.Deps{Sessions: p.sessions, Signer: p.signer, Statements: uploadStatements{p.cat}, Processor: p.queue,
-		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat})
+		Redis: p.rdb, Logger: p.log, Metrics: p.uploads, Localizer: p.site, Revocations: p.cat, Captions: p.store})
 }
 
 // listen opens PRESESSION_ADDR and serves mux on it; an error of the
@@ -495,6 +495,7 @@ func (p *parts) listen(mux *http.ServeMux, errc chan<- error) (*http.Server, err
 	bodies := web.Bodies{Timeout: p.cfg.RequestBodyTimeout, Max: web.MaxBody, Log: p.log, Limits: map[string]int64{
 		"/files/":           -1, // tus: its own network timeout and upload size
 		review.CaptionRoute: review.MaxCaptionBytes,
+		upload.CaptionRoute: upload.MaxCaptionBytes,
 	}}
 	srv := &http.Server{Handler: bodies.Handler(mux), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)}

@@ -4,7 +4,10 @@
 // time left, pause/resume/cancel, retries shown as they happen, stall
 // detection, refusals in the page's language, and the upload URL kept in
 // localStorage under the invitation, file name, size and modification
-// time, so choosing the same file after a reload resumes. record.js adds
+// time, so choosing the same file after a reload resumes. An optional
+// captions file goes with the video once its upload URL exists (PUT
+// cfg.captionsURL), its refusal shown next to its field while the video
+// goes on. record.js adds
 // the record mode on top of what this script exposes as window.presession.
 (function () {
   'use strict';
@@ -103,6 +106,8 @@
       else if (f.size === 0) fe = t('upload.err.file_empty');
       else if (f.size > cfg.maxBytes) fe = t('upload.err.file_large', bytes(f.size), bytes(cfg.maxBytes));
       v(file, fe);
+      const c = $('captions');
+      if (c) v(c, c.files[0] ? captionsProblem(c.files[0]) : '');
     }
     if (first) {
       alertError(t('upload.err.form'));
@@ -114,6 +119,62 @@
   }
 
   const meta = () => ({ title: $('title').value.trim(), speaker: $('speaker').value.trim(), language: $('language').value });
+
+  // --- the organisation's captions file ----------------------------------------
+
+  // captionsProblem is what is wrong with a chosen captions file that the
+  // page can tell without sending it ('' for nothing); the server checks
+  // the rest.
+  function captionsProblem(f) {
+    if (!cfg.captionExtensions.includes(extension(f.name))) return t('upload.cap.err_type');
+    if (f.size === 0) return t('upload.cap.err_empty');
+    if (f.size > cfg.captionMaxBytes) return t('upload.cap.err_large', bytes(f.size), bytes(cfg.captionMaxBytes));
+    return '';
+  }
+  const chosenCaptions = () => {
+    const c = $('captions');
+    return c && c.files[0] ? { file: c.files[0], lang: $('captions-lang').value } : null;
+  };
+  // captionsTarget is the upload the captions file goes with: the last one
+  // whose URL the server gave, so that a refused file can be sent again,
+  // corrected, while the video goes on or after it is in.
+  let captionsTarget = null;
+
+  // sendCaptions puts the captions file c with the upload at url, and says
+  // how it went next to the field; the video's upload is not touched.
+  async function sendCaptions(url, c) {
+    const input = $('captions');
+    const say = (text) => { $('captions-status').textContent = text; };
+    captionsTarget = url;
+    $('captions-send').hidden = false;
+    fieldError(input, '');
+    const problem = captionsProblem(c.file);
+    if (problem) { fieldError(input, problem); return; }
+    say(t('upload.cap.sending'));
+    const id = url.slice(url.lastIndexOf('/') + 1);
+    const target = cfg.captionsURL.replace('{id}', encodeURIComponent(id)).replace('{lang}', encodeURIComponent(c.lang));
+    let res, body = null;
+    try {
+      res = await fetch(target, {
+        method: 'PUT', body: c.file, cache: 'no-store',
+        headers: { Authorization: 'Bearer ' + cfg.token, 'Accept-Language': cfg.lang, 'Content-Type': 'text/plain; charset=utf-8' },
+      });
+      try { body = await res.json(); } catch (e) { body = null; }
+    } catch (e) {
+      say('');
+      fieldError(input, t('upload.cap.failed'));
+      return;
+    }
+    say('');
+    if (res.ok) {
+      const opt = [...$('captions-lang').options].find((o) => o.value === c.lang);
+      say(t('upload.cap.sent', opt ? opt.textContent.trim() : c.lang));
+      return;
+    }
+    const msg = body && body.error && body.error.message;
+    if (res.status >= 400 && res.status < 500 && msg) fieldError(input, t('upload.cap.refused', msg.replace(/[.\s]+$/, '')));
+    else fieldError(input, t('upload.cap.failed'));
+  }
 
   // --- saved uploads ----------------------------------------------------------
 
@@ -327,6 +388,10 @@
       onUploadUrlAvailable: () => {
         if (!u.url) loadStatements(); // the new statement shows as uploading
         u.url = u.tus.url;
+        if (u.captions && !u.captionsSent) { // once the statement exists
+          u.captionsSent = true;
+          sendCaptions(u.url, u.captions);
+        }
       },
       onProgress: (sent) => {
         if (u.paused || u.cancelled) return;
@@ -466,8 +531,11 @@
       const file = $('file').files[0];
       const u = {
         key: keyOf(file), name: file.name, size: file.size, filetype: file.type, meta: meta(), source: file,
-        onDone: finished,
+        captions: chosenCaptions(), onDone: finished,
       };
+      captionsTarget = null;
+      $('captions-send').hidden = true;
+      $('captions-status').textContent = '';
       busy(true);
       $('pause').textContent = t('upload.pause');
       $('progress-section').hidden = false;
@@ -497,6 +565,13 @@
     });
 
     $('file').addEventListener('change', () => fieldError($('file'), ''));
+    $('captions').addEventListener('change', () => { fieldError($('captions'), ''); $('captions-status').textContent = ''; });
+    // Send (again) the chosen captions file with the last upload.
+    $('captions-send').addEventListener('click', () => {
+      const c = chosenCaptions();
+      if (!c) { fieldError($('captions'), t('upload.cap.err_none')); $('captions').focus(); return; }
+      if (captionsTarget) sendCaptions(captionsTarget, c);
+    });
     $('title').addEventListener('input', () => fieldError($('title'), ''));
     noteInterrupted();
   }
