@@ -788,3 +788,41 @@ func TestInMemoryDouble(t *testing.T) {
 		t.Fatalf("missing: catalog says %v, the double %v", err, ferr)
 	}
 }
+
+// TestLockCaption: a caption track's lock is one writer's at a time; the
+// next waits for its release, or gives up when its context ends.
+func TestLockCaption(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	release, err := e.cat.LockCaption(ctx, "st1", "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := e.cat.LockCaption(short, "st1", "fr"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while held: %v", err)
+	}
+	other, err := e.cat.LockCaption(ctx, "st1", "en") // another track: not held
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	got := make(chan error, 1)
+	go func() {
+		r, err := e.cat.LockCaption(ctx, "st1", "fr")
+		if err == nil {
+			r()
+		}
+		got <- err
+	}()
+	release()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting writer never got the lock")
+	}
+}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,6 +244,37 @@ func (c *Catalog) CountryCounts(ctx context.Context, session string, countries [
 		}
 	}
 	return out, nil
+}
+
+// captionLockTTL bounds how long a caption lock is held if its holder
+// dies: far longer than writing a 1 MiB track and its record takes.
+const captionLockTTL = 30 * time.Second
+
+// unlockScript deletes KEYS[1] if it still holds ARGV[1].
+var unlockScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+
+// LockCaption takes the lock of statement id's caption track in lang,
+// waiting for it while another writer holds it (until ctx ends), and
+// returns its release. Staff's caption changes and the organisation's
+// draft both write the track's file and then its record; holding the lock
+// across the two, neither can land between the other's.
+func (c *Catalog) LockCaption(ctx context.Context, id, lang string) (release func(), err error) {
+	key := c.prefix + "caplock:" + id + ":" + lang
+	tok := rand.Text()
+	for {
+		ok, err := c.rdb.SetNX(ctx, key, tok, captionLockTTL).Result()
+		if err != nil {
+			return nil, fmt.Errorf("catalog: lock captions %s/%s: %w", id, lang, err)
+		}
+		if ok {
+			return func() { unlockScript.Run(context.WithoutCancel(ctx), c.rdb, []string{key}, tok) }, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("catalog: lock captions %s/%s: %w", id, lang, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }
 
 // fetch reads the records and live progress of ids, in order, skipping ids

@@ -39,6 +39,14 @@ type Statements interface {
 	Update(ctx context.Context, id string, fn func(*presession.Statement) error) (*presession.Statement, error)
 }
 
+// CaptionLocker is optional on Statements (the catalog has it): with it,
+// applying a file holds the track's lock, which staff's caption changes
+// hold too, so that neither writes its file between the other's file and
+// record.
+type CaptionLocker interface {
+	LockCaption(ctx context.Context, id, lang string) (release func(), err error)
+}
+
 // Draft is an organisation's captions file as storage keeps it.
 type Draft struct {
 	Data []byte
@@ -185,7 +193,7 @@ func Apply(ctx context.Context, store Store, stmts Statements, id, lang, skip st
 		if err != nil || d == nil || d.ETag == skip && skip != "" {
 			return changed, err
 		}
-		did, err := apply(ctx, store, stmts, id, lang, d)
+		did, err := lockedApply(ctx, store, stmts, id, lang, d)
 		changed = changed || did
 		if err != nil || !did {
 			return changed, err
@@ -195,6 +203,18 @@ func Apply(ctx context.Context, store Store, stmts Statements, id, lang, skip st
 		skip = d.ETag
 	}
 	return changed, nil
+}
+
+// lockedApply is apply holding the track's lock, when stmts has one.
+func lockedApply(ctx context.Context, store Store, stmts Statements, id, lang string, d *Draft) (bool, error) {
+	if l, ok := stmts.(CaptionLocker); ok {
+		release, err := l.LockCaption(ctx, id, lang)
+		if err != nil {
+			return false, err
+		}
+		defer release()
+	}
+	return apply(ctx, store, stmts, id, lang, d)
 }
 
 // apply makes d the track in lang of statement id, if it may.

@@ -92,11 +92,22 @@ func readCaptions(r *http.Request, duration float64) ([]byte, error) {
 	if err != nil {
 		var ce *media.CaptionError
 		if errors.As(err, &ce) {
-			return nil, invalid("staff.err.caption_invalid", "the caption file cannot be used: %s", ce.Error())
+			args := make([]any, len(ce.Args))
+			for i, a := range ce.Args {
+				args[i] = a
+			}
+			why := presession.Errorf(presession.EINVALID, "%s", ce.Error()).Localize(ce.Key, args...)
+			return nil, invalid("staff.err.caption_invalid", "the caption file cannot be used: %s", why)
 		}
 		return nil, err
 	}
 	return vtt, nil
+}
+
+// captionLocker is optional on the Catalog (the catalog has it): the lock
+// of one caption track, which the organisation's draft takes too.
+type captionLocker interface {
+	LockCaption(ctx context.Context, id, lang string) (release func(), err error)
 }
 
 // saveCaptions stores vtt as s's captions in lang, from source (an
@@ -107,6 +118,18 @@ func readCaptions(r *http.Request, duration float64) ([]byte, error) {
 // A statement without a track in lang gets it where the worker puts
 // captions, next to the subtitle playlist of the statement's master.
 func (h *Handler) saveCaptions(ctx context.Context, s *presession.Statement, lang string, vtt []byte, source string) (presession.Caption, error) {
+	if l, ok := h.cat.(captionLocker); ok {
+		// The organisation's draft writes the same file and record: not
+		// between ours.
+		release, err := l.LockCaption(ctx, s.ID, lang)
+		if err != nil {
+			return presession.Caption{}, err
+		}
+		defer release()
+		if s, err = h.cat.Get(ctx, s.ID); err != nil {
+			return presession.Caption{}, err
+		}
+	}
 	key := layout.Caption(s.ID, lang)
 	old, had := s.Caption(lang)
 	if had && old.Key != "" {

@@ -31,6 +31,16 @@ func TestCaptions(t *testing.T) {
 	}
 	e.drainHooks()
 
+	t.Run("refused in the request's language", func(t *testing.T) {
+		res := e.do("PUT", "/api/v1/statements/"+ready.ID+"/captions/en?lang=fr", strings.NewReader("WEBVTT\n\n00:00:05.000 --> 00:00:02.000\nback\n"),
+			bearer(staffToken), func(r *http.Request) { r.Header.Set("Content-Type", "text/vtt") })
+		data, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 400 || !strings.Contains(string(data), "Le fichier de sous-titres est inutilisable : ligne 3 : le sous-titre se termine") {
+			t.Fatalf("%d %s", res.StatusCode, data)
+		}
+	})
+
 	for _, tc := range []struct {
 		name     string
 		id, lang string
