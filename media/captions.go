@@ -202,11 +202,14 @@ func ParseCaptions(data []byte, maxDuration float64) ([]byte, error) {
 		if c.end <= c.start {
 			return nil, captionErr(c.line, "reject.caption.ends_first", "the cue ends (%s) before it starts (%s)", vttTime(c.end), vttTime(c.start))
 		}
-		if maxDuration > 0 && c.start > maxDuration+1 {
+		if maxDuration > 0 && c.start >= maxDuration+1 {
 			return nil, captionErr(c.line, "reject.caption.after_end", "the cue starts at %s, after the end of the video (%s)", vttTime(c.start), vttTime(maxDuration))
 		}
 		if maxDuration > 0 && c.end > maxDuration+1 {
 			c.end = maxDuration
+			if c.end <= c.start { // a cue starting within the tolerance past the end
+				c.end = maxDuration + 1
+			}
 		}
 		if n := len(cues); n > 0 && c.start < cues[n-1].start-0.5 {
 			return nil, captionErr(c.line, "reject.caption.order", "the cue starts at %s, before the previous cue (%s) — cues must be in time order", vttTime(c.start), vttTime(cues[n-1].start))

@@ -49,6 +49,8 @@ func TestParseCaptions(t *testing.T) {
 		{name: "end before start", in: "1\n00:00:05,000 --> 00:00:04,000\nx\n", max: 10, errLine: 2, errText: "ends (00:00:04.000) before it starts"},
 		{name: "past the end", in: "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\na\n\n00:00:12.000 --> 00:00:13.000\nb\n", max: 10, errLine: 6, errText: "after the end of the video"},
 		{name: "end clamped", in: "WEBVTT\n\n00:00:09.000 --> 00:00:10.900\na\n", max: 10, want: "00:00:09.000 --> 00:00:10.900"},
+		{name: "start within the tolerance past the end", in: "WEBVTT\n\n00:00:10.500 --> 00:00:13.000\na\n", max: 10, want: "00:00:10.500 --> 00:00:11.000"},
+		{name: "start at the tolerance's bound", in: "WEBVTT\n\n00:00:11.000 --> 00:00:13.000\na\n", max: 10, errLine: 3, errText: "after the end of the video"},
 		{name: "out of order", in: "WEBVTT\n\n00:00:05.000 --> 00:00:06.000\na\n\n00:00:01.000 --> 00:00:02.000\nb\n", max: 10, errLine: 6, errText: "time order"},
 		{name: "small overlap sorted", in: "WEBVTT\n\n00:00:05.000 --> 00:00:06.000\na\n\n00:00:04.800 --> 00:00:05.500\nb\n", max: 10, want: "00:00:04.800 --> 00:00:05.500\nb\n\n00:00:05.000"},
 		{name: "garbage", in: "hello\nworld\n", max: 10, errLine: 1, errText: "expected a cue timing"},
