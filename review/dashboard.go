@@ -115,6 +115,7 @@ type Row struct {
 	QualityFindings []string
 	Languages       []LangView
 	HLS, MP4        string
+	ReviewingBy     string       // who has it on the review desk now, if anyone
 	Events          []HistoryRow // the history, newest first, naming who acted
 }
 
@@ -287,9 +288,11 @@ func (h *Handler) table(ctx context.Context, d *Dashboard, lang string, q url.Va
 		d.From, d.To = f.Offset+1, f.Offset+len(list)
 	}
 	names := h.resolve(ctx, list...)
+	reviewing := h.reviewing(ctx, list, lang)
 	for _, s := range list {
 		row := h.row(s, lang)
 		row.Events = h.historyRows(s, names, lang)
+		row.ReviewingBy = reviewing[s.ID]
 		d.Rows = append(d.Rows, row)
 	}
 	if f.Search != "" {
@@ -560,4 +563,46 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/staff", http.StatusSeeOther)
+}
+
+// reviewing says who holds each ready statement of list on the review
+// desk, by name in lang (nothing without WithClaims, or when the claims
+// cannot be read, which is logged: a note, not a reason to fail the page).
+func (h *Handler) reviewing(ctx context.Context, list []*presession.Statement, lang string) map[string]string {
+	if h.claims == nil {
+		return nil
+	}
+	var ids []string
+	for _, s := range list {
+		if s.Status == presession.StatusReady {
+			ids = append(ids, s.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	by, err := h.claims.Holders(ctx, ids)
+	if err != nil {
+		h.log.WarnContext(ctx, "review claims not read", "err", err)
+		return nil
+	}
+	var actors []presession.Actor
+	for _, a := range by {
+		if !slices.Contains(actors, a) {
+			actors = append(actors, a)
+		}
+	}
+	var names map[presession.Actor]string
+	if h.names != nil && len(actors) > 0 {
+		if names, err = h.names.Names(ctx, actors); err != nil {
+			h.log.WarnContext(ctx, "reviewer names not resolved", "err", err)
+		}
+	}
+	out := make(map[string]string, len(by))
+	for _, s := range list {
+		if a, ok := by[s.ID]; ok {
+			out[s.ID] = h.actorText(a, s, names, lang)
+		}
+	}
+	return out
 }

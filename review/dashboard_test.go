@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/uprinfo/presession"
+	"github.com/uprinfo/presession/review"
 	"github.com/uprinfo/presession/web"
 	"github.com/uprinfo/presession/webhook"
 )
@@ -367,5 +368,58 @@ func TestSlowSignInCut(t *testing.T) {
 	}
 	if took < 2*time.Second || took > 4*time.Second {
 		t.Errorf("the slow sign-in was answered after %s, want at the 2 s deadline", took)
+	}
+}
+
+// claimsOf is a review desk whose claims are fixed.
+type claimsOf map[string]presession.Actor
+
+func (c claimsOf) Holders(_ context.Context, ids []string) (map[string]presession.Actor, error) {
+	out := map[string]presession.Actor{}
+	for _, id := range ids {
+		if a, ok := c[id]; ok {
+			out[id] = a
+		}
+	}
+	return out, nil
+}
+
+// namesOf names actors from a map.
+type namesOf map[presession.Actor]string
+
+func (n namesOf) Names(_ context.Context, actors []presession.Actor) (map[presession.Actor]string, error) {
+	out := map[presession.Actor]string{}
+	for _, a := range actors {
+		if v, ok := n[a]; ok {
+			out[a] = v
+		}
+	}
+	return out, nil
+}
+
+// TestDashboardSaysWhoIsReviewing: a ready statement someone has on the
+// review desk says who, by name, in the page's language; the others say
+// nothing.
+func TestDashboardSaysWhoIsReviewing(t *testing.T) {
+	t.Parallel()
+	claims, names := claimsOf{}, namesOf{}
+	e := newEnvWith(t, []review.Option{review.WithClaims(claims), review.WithNames(names)})
+	held := e.statement("AD", "", "Held one", presession.StatusReady)
+	free := e.statement("AD", "", "Free one", presession.StatusReady)
+	claims[held.ID] = presession.ActorMember("m-ana")
+	names[presession.ActorMember("m-ana")] = "Ana Desk"
+	_, body, _ := e.page("/staff?lang=es&session=upr36&country=AD", bearer(staffToken))
+	row := func(id string) string {
+		i := strings.Index(body, `id="st-`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row %s", id)
+		}
+		return body[i : i+strings.Index(body[i:], "</tr>")]
+	}
+	if !strings.Contains(row(held.ID), "En la cola de revisión: Ana Desk la está revisando ahora.") {
+		t.Errorf("the held row:\n%s", row(held.ID))
+	}
+	if strings.Contains(row(free.ID), "cola de revisión:") {
+		t.Errorf("the free row:\n%s", row(free.ID))
 	}
 }

@@ -20,6 +20,17 @@ type Names interface {
 // actor_name and the dashboard's history lists.
 func WithNames(n Names) Option { return func(h *Handler) { h.names = n } }
 
+// Claims tells who is reviewing which statement on the review desk
+// (package desk's Claims implements it).
+type Claims interface {
+	Holders(ctx context.Context, ids []string) (map[string]presession.Actor, error)
+}
+
+// WithClaims shows, on the dashboard, who is reviewing a statement on the
+// review desk, so that no one decides it from here at the same time
+// unawares.
+func WithClaims(c Claims) Option { return func(h *Handler) { h.claims = c } }
+
 // HistoryEvent is one event of a statement's history as the staff API
 // returns it: the stored event, with the actor's name when known.
 type HistoryEvent struct {

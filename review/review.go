@@ -93,6 +93,7 @@ type Handler struct {
 
 	webhooks Webhooks // nil: no webhooks section
 	names    Names    // nil: histories name actors as recorded
+	claims   Claims   // nil: the dashboard does not say who is reviewing
 
 	dashboard *web.Page
 	login     *web.Page

@@ -410,15 +410,17 @@ func (p *parts) routes(ctx context.Context, errc chan<- error) (*http.ServeMux, 
 	}
 	site.Programme = prog
 	prog.Register(mux)
+	claims := desk.NewClaims(p.rdb, keyPrefix, 0)
 	rev, err := review.New(site, p.cat, &token.Issuer{Signer: p.signer, Sessions: p.sessions, PublicURL: p.cfg.PublicURL,
-		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks), review.WithNames(p.staff))
+		MaxViewerValidity: p.cfg.MaxViewerLinkValidity}, p.store, p.log, review.WithWebhooks(p.webhooks), review.WithNames(p.staff),
+		review.WithClaims(claims))
 	if err != nil {
 		return nil, nil, err
 	}
 	rev.Register(mux)
 	// The review desk: the queue in programme order, each reviewer's
 	// statement claimed in Redis.
-	dsk, err := desk.New(site, desk.NewQueue(p.cat, p.programme, desk.NewClaims(p.rdb, keyPrefix, 0), p.sessions), p.staff, p.log)
+	dsk, err := desk.New(site, desk.NewQueue(p.cat, p.programme, claims, p.sessions), p.staff, p.log)
 	if err != nil {
 		return nil, nil, err
 	}
