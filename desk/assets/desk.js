@@ -4,49 +4,9 @@
 (function () {
   'use strict';
 
-  var msgEl = document.getElementById('desk-messages');
-  var msgs = msgEl ? JSON.parse(msgEl.textContent) : {};
-  var live = document.getElementById('live');
-  var FLASH = 'presession-desk-flash';
-
-  function t(key) {
-    var args = Array.prototype.slice.call(arguments, 1);
-    var i = 0;
-    return (msgs[key] || key).replace(/%[sdq]/g, function () { return String(args[i++]); });
-  }
-
-  function announce(text, isError) {
-    live.textContent = '';
-    live.classList.toggle('error', !!isError);
-    window.setTimeout(function () { live.textContent = text; }, 50);
-  }
-
-  try {
-    var flash = sessionStorage.getItem(FLASH);
-    if (flash) {
-      sessionStorage.removeItem(FLASH);
-      live.textContent = flash;
-    }
-  } catch (e) { /* private mode */ }
-
-  function api(method, url, body, contentType) {
-    var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = contentType || 'application/json';
-      opts.body = contentType ? body : JSON.stringify(body);
-    }
-    return fetch(url, opts).then(function (res) {
-      if (res.status === 204) return null;
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (!res.ok) {
-          var err = new Error(data && data.error ? data.error.message : t('desk.js.failed', res.status));
-          err.status = res.status;
-          throw err;
-        }
-        return data;
-      });
-    });
-  }
+  var kit = window.presessionKit('desk-messages', 'presession-desk-flash', 'desk.js.failed');
+  var msgs = kit.msgs, t = kit.t, announce = kit.announce, api = kit.api;
+  kit.showFlash();
 
   function clock(s) {
     s = Math.max(0, Math.round(s));
@@ -430,7 +390,7 @@
   }
   function goNext(text) {
     leaving = true;
-    try { sessionStorage.setItem(FLASH, text); } catch (e) { /* private mode */ }
+    kit.flashNext(text);
     window.location.assign(nextURL);
   }
   var busy = false;

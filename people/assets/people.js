@@ -5,66 +5,9 @@
 (function () {
   'use strict';
 
-  var msgEl = document.getElementById('people-messages');
-  var msgs = msgEl ? JSON.parse(msgEl.textContent) : {};
-  var live = document.getElementById('live');
-  var FLASH = 'presession-people-flash';
-
-  function t(key) {
-    var args = Array.prototype.slice.call(arguments, 1);
-    var i = 0;
-    return (msgs[key] || key).replace(/%[sdq]/g, function () { return String(args[i++]); });
-  }
-
-  function announce(text, isError) {
-    live.textContent = '';
-    live.classList.toggle('error', !!isError);
-    window.setTimeout(function () { live.textContent = text; }, 50);
-  }
-
-  function api(method, url, body) {
-    var opts = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch(url, opts).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (data) {
-        if (!res.ok) {
-          var err = new Error(data && data.error ? data.error.message : t('staff.people.js.failed', res.status));
-          err.status = res.status;
-          err.code = data && data.error ? data.error.code : '';
-          throw err;
-        }
-        return data;
-      });
-    });
-  }
-
-  function reloadWith(text) {
-    try { sessionStorage.setItem(FLASH, text); } catch (e) { /* private mode */ }
-    window.location.reload();
-  }
-  try {
-    var flash = sessionStorage.getItem(FLASH);
-    if (flash) {
-      sessionStorage.removeItem(FLASH);
-      live.textContent = flash;
-      live.focus();
-    }
-  } catch (e) { /* private mode */ }
-
-  function fieldError(input, text) {
-    var err = document.getElementById(input.id + '-error');
-    if (text) {
-      input.setAttribute('aria-invalid', 'true');
-      if (err) { err.textContent = text; err.hidden = false; }
-      input.focus();
-    } else {
-      input.removeAttribute('aria-invalid');
-      if (err) { err.textContent = ''; err.hidden = true; }
-    }
-  }
+  var kit = window.presessionKit('people-messages', 'presession-people-flash', 'staff.people.js.failed');
+  var t = kit.t, announce = kit.announce, api = kit.api, reloadWith = kit.reloadWith, fieldError = kit.fieldError;
+  kit.showFlash();
 
   function formError(id, text) {
     var el = document.getElementById(id);
