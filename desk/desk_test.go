@@ -223,10 +223,11 @@ func TestReviewPage(t *testing.T) {
 		}
 		tokens[who] = secret
 	}
-	get := func(who, path string) (int, string) {
+	call := func(who, method, path string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tokens[who])
+		req.Header.Set("Accept-Language", "fr")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -235,6 +236,8 @@ func TestReviewPage(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
+	get := func(who, path string) (int, string) { t.Helper(); return call(who, "GET", path) }
+	post := func(who, path string) (int, string) { t.Helper(); return call(who, "POST", path) }
 	code, page := get("Ana", "/staff/review?lang=en")
 	if code != 200 || !strings.Contains(page, `data-id="`+s1.ID+`"`) || !strings.Contains(page, "Keyboard shortcuts") ||
 		!strings.Contains(page, `data-start="3"`) || !strings.Contains(page, "Save captions") || !strings.Contains(page, "Statements per country") {
@@ -256,19 +259,6 @@ func TestReviewPage(t *testing.T) {
 	var nx desk.NextJSON
 	if err := json.Unmarshal([]byte(body), &nx); code != 200 || err != nil || nx.Statement.ID != s2.ID {
 		t.Fatalf("next for Ben: %d %s", code, body)
-	}
-	post := func(who, path string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest("POST", e.srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tokens[who])
-		req.Header.Set("Accept-Language", "fr")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
 	}
 	if code, body := post("Ana", "/api/v1/review/"+s2.ID+"/claim"); code != http.StatusConflict || !strings.Contains(body, "Ben examine cette déclaration") {
 		t.Fatalf("Ana claims Ben's: %d %s", code, body)
