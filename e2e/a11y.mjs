@@ -33,7 +33,9 @@ try {
       const page = await ctx.newPage();
       await page.setViewportSize({ width, height: 900 });
       await page.goto(p.url, { waitUntil: 'load' });
-      if (p.waitFor) await page.waitForSelector(p.waitFor, { timeout: 10000 });
+      // Generous: a page that fills itself in (a premiere's live bar) waits on the
+      // server and the player, which a loaded CI machine slows; not a speed check.
+      if (p.waitFor) await page.waitForSelector(p.waitFor, { timeout: 30000 });
       await page.addScriptTag({ content: axeSource });
       const r = await page.evaluate(async () => {
         // eslint-disable-next-line no-undef
