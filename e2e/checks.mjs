@@ -48,3 +48,24 @@ export async function tabTo(page, selector, max = 120) {
   }
   throw new Error(`${selector} never got the focus in ${max} Tabs`);
 }
+
+// fileChoosers catches the page's file choosers from now on and returns
+// next(ms), the next one opened. Set it up with the page: Playwright
+// intercepts choosers once a listener exists, and one added just before
+// pressing Space on a file field can lose that race (the browser's own
+// dialog opens, which no script sees).
+export function fileChoosers(page) {
+  const opened = [];
+  const waiting = [];
+  page.on('filechooser', (fc) => {
+    const w = waiting.shift();
+    if (w) w(fc); else opened.push(fc);
+  });
+  return function next(ms = 20000) {
+    if (opened.length) return Promise.resolve(opened.shift());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no file chooser opened')), ms);
+      waiting.push((fc) => { clearTimeout(timer); resolve(fc); });
+    });
+  };
+}

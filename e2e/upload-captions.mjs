@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileChoosers } from './checks.mjs';
 
 const opts = JSON.parse(process.argv[2]);
 const require = createRequire(opts.nodeModules + '/');
@@ -58,14 +59,17 @@ async function tabTo(page, id) {
   if (f !== id) throw new Error(`Tab went to #${f}, want #${id}`);
 }
 // chooseByKeyboard opens the focused file input's chooser with Space.
+let nextChooser;
 async function chooseByKeyboard(page, file) {
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press('Space')]);
-  await chooser.setFiles(file);
+  const opened = nextChooser();
+  await page.keyboard.press('Space');
+  await (await opened).setFiles(file);
 }
 
 let result;
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
+  nextChooser = fileChoosers(page);
   page.setDefaultTimeout(30000);
   page.on('pageerror', (e) => log({ event: 'pageerror', message: String(e) }));
   await page.goto(opts.url, { waitUntil: 'load' });
