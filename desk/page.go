@@ -109,9 +109,9 @@ var shortcuts = []struct {
 var jsMessages = []string{
 	"desk.js.failed", "desk.js.approved", "desk.js.rejected", "desk.js.skipped", "desk.js.reason_required",
 	"desk.js.speed", "desk.js.jumped", "desk.js.no_findings", "desk.js.claim_lost", "desk.js.saved",
-	"desk.js.bad_time", "desk.js.empty_text", "desk.js.decimal", "desk.js.end_before_start", "desk.js.cue", "desk.js.cue_removed", "desk.js.cue_added",
-	"desk.js.unsaved", "desk.js.idle", "desk.js.playing", "desk.js.paused", "desk.js.captions_loaded", "desk.js.no_cues",
-	"desk.cue.start", "desk.cue.end", "desk.cue.text", "desk.cue.remove", "desk.cue.add",
+	"desk.js.bad_time", "desk.js.empty_text", "desk.js.decimal", "desk.js.end_before_start", "desk.js.cue_removed", "desk.js.cue_added",
+	"desk.js.unsaved", "desk.js.idle", "desk.js.playing", "desk.js.paused", "desk.js.no_cues",
+	"desk.cue.start", "desk.cue.end", "desk.cue.text", "desk.cue.remove",
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
